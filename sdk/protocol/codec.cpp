@@ -10,7 +10,9 @@ namespace parley::protocol {
 
 namespace {
 
-using json = nlohmann::json;
+// ordered_json keeps fields in the order written, so "type" comes first on the wire (readable
+// logs, cheap sniffing). Frames have a handful of fields, so its linear lookup costs nothing.
+using json = nlohmann::ordered_json;
 
 // Deeper nesting than any valid frame needs is rejected before parsing, so hostile input such as
 // 60,000 '[' cannot make the parser or the DOM's destructor recurse deeply.
