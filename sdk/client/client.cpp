@@ -1,0 +1,531 @@
+// The Client facade and its connection lifecycle. Frame handling: clientframes.cpp.
+#include "client_p.h"
+
+#include "protocol/codec.h"
+#include "transport/transport.h"
+#include "transport/transportfactory.h"
+#include "wireconversion.h"
+
+#include <QUuid>
+
+namespace parley {
+
+// ---------------------------------------------------------------------------------------------
+// Facade: forwards to Private.
+
+Client::Client(QObject* parent)
+    : QObject(parent)
+    , d(std::make_unique<Private>(this))
+{
+}
+
+Client::Client(const ClientOptions& options, QObject* parent)
+    : Client(parent)
+{
+    d->options = options;
+}
+
+Client::~Client() = default;
+
+void Client::setOptions(const ClientOptions& options)
+{
+    d->options = options;
+}
+
+const ClientOptions& Client::options() const
+{
+    return d->options;
+}
+
+ConnectionState Client::state() const
+{
+    return d->state;
+}
+
+QString Client::sessionId() const
+{
+    return d->sessionId;
+}
+
+QString Client::serverNode() const
+{
+    return d->serverNode;
+}
+
+QStringList Client::joinedRooms() const
+{
+    QStringList result;
+    for (auto it = d->rooms.constBegin(); it != d->rooms.constEnd(); ++it) {
+        if (it->phase == Private::Room::Phase::Joined) {
+            result.append(it.key());
+        }
+    }
+    result.sort();
+    return result;
+}
+
+std::optional<quint64> Client::lastDeliveredSeq(const QString& room) const
+{
+    const auto cursor = d->tracker.cursor(room);
+    return cursor ? std::optional<quint64>(cursor->seq) : std::nullopt;
+}
+
+int Client::pendingMessageCount() const
+{
+    return d->outbox.size();
+}
+
+void Client::connectToServer()
+{
+    d->connectToServer();
+}
+
+void Client::disconnectFromServer()
+{
+    d->disconnectFromServer();
+}
+
+void Client::join(const QString& room)
+{
+    d->join(room);
+}
+
+void Client::leave(const QString& room)
+{
+    d->leave(room);
+}
+
+QString Client::send(const QString& room, const QString& text)
+{
+    return d->send(room, text);
+}
+
+QString Client::fetchHistory(const QString& room, const HistoryQuery& query)
+{
+    return d->fetchHistory(room, query);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Private: lifecycle and user operations.
+
+Client::Private::Private(Client* q)
+    : q(q)
+    , outbox(options.maxOutboxMessages, options.maxOutboxBytes)
+    , tracker(options.maxHeldMessages)
+    , m_requestTimer(new QTimer(q))
+    , m_outboxTimer(new QTimer(q))
+{
+    m_clock.start();
+    m_requestTimer->setSingleShot(true);
+    m_outboxTimer->setSingleShot(true);
+    QObject::connect(m_requestTimer, &QTimer::timeout, q, [this] { onRequestTimer(); });
+    QObject::connect(m_outboxTimer, &QTimer::timeout, q, [this] { onOutboxTimer(); });
+}
+
+Client::Private::~Private()
+{
+    if (m_transport) {
+        QObject::disconnect(m_transport, nullptr, q, nullptr);
+        delete m_transport;
+    }
+}
+
+QString Client::Private::nextRequestId(QChar prefix)
+{
+    return prefix + QString::number(++m_requestCounter);
+}
+
+void Client::Private::setState(ConnectionState newState)
+{
+    if (state == newState) {
+        return;
+    }
+    state = newState;
+    Q_EMIT q->stateChanged(newState);
+}
+
+void Client::Private::post(std::function<void()> emitter)
+{
+    QMetaObject::invokeMethod(q, std::move(emitter), Qt::QueuedConnection);
+}
+
+void Client::Private::connectToServer()
+{
+    if (state == ConnectionState::Connecting || state == ConnectionState::Connected) {
+        return;
+    }
+    if (const auto invalid = options.validate()) {
+        post([this, error = *invalid] { Q_EMIT q->errorOccurred(error); });
+        return;
+    }
+    outbox.setLimits(options.maxOutboxMessages, options.maxOutboxBytes);
+    tracker.setMaxHeld(options.maxHeldMessages);
+    m_userClosing = false;
+    welcomed = false;
+
+    const QUrl url = options.endpoints.constFirst();
+    m_transport = createTransport(url, q);
+    QObject::connect(m_transport, &Transport::opened, q, [this] { onTransportOpened(); });
+    QObject::connect(m_transport, &Transport::frameReceived, q,
+        [this](const QByteArray& frame) { onFrame(frame); });
+    QObject::connect(m_transport, &Transport::closed, q,
+        [this](int code, const QString& reason) { onTransportClosed(code, reason); });
+
+    // The handshake deadline covers opening the transport and the welcome.
+    m_helloId = nextRequestId(QLatin1Char('c'));
+    Request hello;
+    hello.kind = Request::Kind::Hello;
+    hello.deadlineMs = now() + options.requestTimeout.count();
+    m_requests.insert(m_helloId, hello);
+    armRequestTimer();
+
+    setState(ConnectionState::Connecting);
+    m_transport->open(url);
+}
+
+void Client::Private::disconnectFromServer()
+{
+    m_userClosing = true;
+    dropConnection(makeError(ErrorCode::Cancelled, QStringLiteral("disconnected by the client")),
+        ConnectionState::Closed);
+}
+
+void Client::Private::onTransportOpened()
+{
+    protocol::Hello hello;
+    hello.id = toWire(m_helloId);
+    hello.user = toWire(options.user);
+    hello.token = toWire(options.token);
+    // Resume cursors: where each followed room stands, so the server can replay what this
+    // client missed while it was away.
+    const auto cursors = tracker.cursors();
+    for (auto it = cursors.constBegin(); it != cursors.constEnd(); ++it) {
+        if (rooms.contains(it.key())) {
+            hello.resume.push_back(
+                protocol::ResumeCursor { toWire(it.key()), { toWire(it->epoch), it->seq } });
+        }
+    }
+    sendFrame(hello);
+}
+
+void Client::Private::onTransportClosed(int code, const QString& reason)
+{
+    if (m_transport) {
+        m_transport->deleteLater();
+        m_transport = nullptr;
+    }
+    if (m_userClosing) {
+        return;
+    }
+    const QString detail = reason.isEmpty() ? QStringLiteral("close code %1").arg(code)
+                                            : QStringLiteral("%1 (close code %2)").arg(reason).arg(code);
+    if (code == 4001) {
+        connectionEnded(makeError(ErrorCode::Unauthorized, detail), ConnectionState::Closed);
+    } else if (welcomed) {
+        connectionEnded(makeError(ErrorCode::ConnectionLost, detail), ConnectionState::Disconnected);
+    } else {
+        connectionEnded(makeError(ErrorCode::ConnectionFailed, detail), ConnectionState::Disconnected);
+    }
+}
+
+void Client::Private::dropConnection(const Error& error, ConnectionState next)
+{
+    if (m_transport) {
+        // Let the transport finish its close handshake on its own, then go.
+        Transport* retiring = m_transport;
+        m_transport = nullptr;
+        QObject::disconnect(retiring, nullptr, q, nullptr);
+        QObject::connect(retiring, &Transport::closed, retiring, &QObject::deleteLater);
+        retiring->close(1000, QString());
+    }
+    connectionEnded(error, next);
+}
+
+void Client::Private::connectionEnded(const Error& error, ConnectionState next)
+{
+    const bool userClosed = error.code == ErrorCode::Cancelled;
+    welcomed = false;
+    sessionId.clear();
+    serverNode.clear();
+    m_catchUps.clear();
+
+    // Requests answered by the old connection will never be answered. Sent history requests
+    // fail; those still waiting for their room keep waiting for the next connection, unless the
+    // user closed.
+    const auto requests = m_requests;
+    for (auto it = requests.constBegin(); it != requests.constEnd(); ++it) {
+        const Request& request = it.value();
+        switch (request.kind) {
+        case Request::Kind::Hello:
+        case Request::Kind::Join:
+        case Request::Kind::CatchUp:
+            m_requests.remove(it.key());
+            break;
+        case Request::Kind::Leave:
+            m_requests.remove(it.key());
+            break;
+        case Request::Kind::History:
+            if (request.sent || userClosed) {
+                m_requests.remove(it.key());
+                Q_EMIT q->historyFailed(it.key(), request.room,
+                    Error { error.code, error.message, error.retryable, it.key() });
+            }
+            break;
+        }
+    }
+    // Rooms stay wanted and are rejoined by the next connection; a leave in flight is done: the
+    // server forgets the session's rooms with the session.
+    QStringList leaving;
+    for (auto it = rooms.begin(); it != rooms.end(); ++it) {
+        if (it->phase == Room::Phase::Leaving) {
+            leaving.append(it.key());
+        } else {
+            it->phase = Room::Phase::Joining;
+            it->requestId.clear();
+        }
+    }
+    for (const QString& room : leaving) {
+        rooms.remove(room);
+        tracker.forget(room);
+    }
+    outbox.requeueSent();
+    armRequestTimer();
+
+    for (const QString& room : leaving) {
+        Q_EMIT q->left(room);
+    }
+    if (!userClosed) {
+        Q_EMIT q->errorOccurred(error);
+    }
+    setState(next);
+}
+
+void Client::Private::join(const QString& room)
+{
+    if (!protocol::isValidRoomName(toWire(room))) {
+        post([this, room] {
+            Q_EMIT q->joinFailed(room,
+                makeError(ErrorCode::BadRoom,
+                    QStringLiteral("room name '%1' is not 1..64 characters of [A-Za-z0-9._-]")
+                        .arg(room)));
+        });
+        return;
+    }
+    const auto it = rooms.find(room);
+    if (it != rooms.end()) {
+        if (it->phase == Room::Phase::Leaving) {
+            it->phase = Room::Phase::Joining;
+            it->requestId.clear();
+            if (welcomed) {
+                sendJoin(room);
+            }
+        }
+        return;
+    }
+    rooms.insert(room, Room {});
+    if (welcomed) {
+        sendJoin(room);
+    }
+}
+
+void Client::Private::leave(const QString& room)
+{
+    const auto it = rooms.find(room);
+    if (it == rooms.end() || it->phase == Room::Phase::Leaving) {
+        return;
+    }
+    const Error notJoined = makeError(ErrorCode::NotJoined, QStringLiteral("left the room before sending"));
+    for (const OutboxEntry& entry : outbox.takeQueuedForRoom(room)) {
+        post([this, id = entry.clientId, notJoined] { Q_EMIT q->messageFailed(id, notJoined); });
+    }
+    const auto requests = m_requests;
+    for (auto r = requests.constBegin(); r != requests.constEnd(); ++r) {
+        if (r->room == room && (r->kind == Request::Kind::CatchUp
+                || (r->kind == Request::Kind::History && !r->sent))) {
+            m_requests.remove(r.key());
+            if (r->kind == Request::Kind::History) {
+                post([this, id = r.key(), room] {
+                    Q_EMIT q->historyFailed(id, room,
+                        makeError(ErrorCode::Cancelled, QStringLiteral("left the room"), id));
+                });
+            }
+        }
+    }
+    m_catchUps.remove(room);
+    if (welcomed && it->phase == Room::Phase::Joined) {
+        const QString id = nextRequestId(QLatin1Char('l'));
+        it->phase = Room::Phase::Leaving;
+        it->requestId = id;
+        Request request;
+        request.kind = Request::Kind::Leave;
+        request.room = room;
+        request.sent = true;
+        request.deadlineMs = now() + options.requestTimeout.count();
+        m_requests.insert(id, request);
+        armRequestTimer();
+        sendFrame(protocol::Leave { toWire(id), toWire(room) });
+        return;
+    }
+    // Not joined on the server (offline, or the join still in flight: its `joined` is ignored and
+    // the server-side membership ends with a leave sent now).
+    if (welcomed && !it->requestId.isEmpty()) {
+        m_requests.remove(it->requestId);
+        sendFrame(protocol::Leave { std::string(), toWire(room) });
+    }
+    rooms.erase(it);
+    tracker.forget(room);
+    post([this, room] { Q_EMIT q->left(room); });
+}
+
+QString Client::Private::send(const QString& room, const QString& text)
+{
+    const QString clientId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    const auto fail = [&](ErrorCode code, const QString& why) {
+        post([this, clientId, error = makeError(code, why)] {
+            Q_EMIT q->messageFailed(clientId, error);
+        });
+        return clientId;
+    };
+    const auto it = rooms.constFind(room);
+    if (it == rooms.constEnd() || it->phase == Room::Phase::Leaving) {
+        return fail(ErrorCode::NotJoined, QStringLiteral("join room '%1' before sending to it").arg(room));
+    }
+    if (text.isEmpty()) {
+        return fail(ErrorCode::EmptyBody, QStringLiteral("the message is empty"));
+    }
+    if (welcomed && text.toUtf8().size() > qint64(limits.maxBodyBytes)) {
+        return fail(ErrorCode::BodyTooLarge,
+            QStringLiteral("the message exceeds the server's %1-byte limit").arg(limits.maxBodyBytes));
+    }
+    switch (outbox.enqueue(clientId, room, text, now())) {
+    case Outbox::Admission::Accepted:
+        break;
+    case Outbox::Admission::Full:
+        return fail(ErrorCode::OutboxFull,
+            QStringLiteral("the outbox holds %1 unacknowledged messages (%2 bytes)")
+                .arg(outbox.size())
+                .arg(outbox.bytes()));
+    case Outbox::Admission::DuplicateId:
+        return fail(ErrorCode::Internal, QStringLiteral("client id collision"));
+    }
+    scheduleFlush();
+    armOutboxTimer();
+    return clientId;
+}
+
+QString Client::Private::fetchHistory(const QString& room, const HistoryQuery& query)
+{
+    const QString id = nextRequestId(QLatin1Char('h'));
+    const auto fail = [&](ErrorCode code, const QString& why) {
+        post([this, id, room, error = makeError(code, why, id)] {
+            Q_EMIT q->historyFailed(id, room, error);
+        });
+        return id;
+    };
+    if (query.beforeSeq && query.afterSeq) {
+        return fail(ErrorCode::InvalidArgument, QStringLiteral("set beforeSeq or afterSeq, not both"));
+    }
+    if (query.limit < 1) {
+        return fail(ErrorCode::InvalidArgument, QStringLiteral("limit must be at least 1"));
+    }
+    const auto it = rooms.constFind(room);
+    if (it == rooms.constEnd() || it->phase == Room::Phase::Leaving) {
+        return fail(ErrorCode::NotJoined, QStringLiteral("join room '%1' before fetching its history").arg(room));
+    }
+    Request request;
+    request.kind = Request::Kind::History;
+    request.room = room;
+    request.query = query;
+    request.deadlineMs = now() + options.requestTimeout.count();
+    auto inserted = m_requests.insert(id, request);
+    if (welcomed && it->phase == Room::Phase::Joined) {
+        sendHistory(id, *inserted);
+    }
+    armRequestTimer();
+    return id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request deadlines.
+
+void Client::Private::armRequestTimer()
+{
+    std::optional<qint64> next;
+    for (const Request& request : std::as_const(m_requests)) {
+        next = next ? std::min(*next, request.deadlineMs) : request.deadlineMs;
+    }
+    if (next) {
+        m_requestTimer->start(int(std::max<qint64>(0, *next - now())));
+    } else {
+        m_requestTimer->stop();
+    }
+}
+
+void Client::Private::onRequestTimer()
+{
+    const qint64 t = now();
+    QList<QPair<QString, Request>> expired;
+    for (auto it = m_requests.constBegin(); it != m_requests.constEnd(); ++it) {
+        if (it->deadlineMs <= t) {
+            expired.append({ it.key(), it.value() });
+        }
+    }
+    for (const auto& [id, request] : expired) {
+        if (!m_requests.contains(id)) {
+            continue; // ended meanwhile (a dropped connection ends several at once)
+        }
+        m_requests.remove(id);
+        failRequest(id, request,
+            makeError(ErrorCode::Timeout,
+                QStringLiteral("no answer within %1 ms").arg(options.requestTimeout.count()), id));
+    }
+    armRequestTimer();
+}
+
+void Client::Private::failRequest(const QString& requestId, const Request& request, const Error& error)
+{
+    switch (request.kind) {
+    case Request::Kind::Hello:
+        dropConnection(error, ConnectionState::Disconnected);
+        break;
+    case Request::Kind::Join:
+        removeRoom(request.room, error);
+        Q_EMIT q->joinFailed(request.room, error);
+        break;
+    case Request::Kind::Leave:
+        if (rooms.contains(request.room) && rooms.value(request.room).requestId == requestId) {
+            rooms.remove(request.room);
+            tracker.forget(request.room);
+            Q_EMIT q->left(request.room);
+        }
+        break;
+    case Request::Kind::History:
+        Q_EMIT q->historyFailed(requestId, request.room, error);
+        break;
+    case Request::Kind::CatchUp:
+        m_catchUps.remove(request.room);
+        break;
+    }
+}
+
+void Client::Private::removeRoom(const QString& room, const Error& why)
+{
+    rooms.remove(room);
+    tracker.forget(room);
+    m_catchUps.remove(room);
+    for (const OutboxEntry& entry : outbox.takeQueuedForRoom(room)) {
+        Q_EMIT q->messageFailed(entry.clientId, why);
+    }
+    const auto requests = m_requests;
+    for (auto it = requests.constBegin(); it != requests.constEnd(); ++it) {
+        if (it->room == room && (it->kind == Request::Kind::History || it->kind == Request::Kind::CatchUp)) {
+            m_requests.remove(it.key());
+            if (it->kind == Request::Kind::History) {
+                Q_EMIT q->historyFailed(it.key(), room,
+                    Error { why.code, why.message, why.retryable, it.key() });
+            }
+        }
+    }
+}
+
+} // namespace parley

@@ -1,0 +1,124 @@
+// parley::Client::Private: the state machine behind the Client facade.
+//
+// One connection at a time through a Transport; frames are encoded and decoded with the protocol
+// codec here, never in the transport. The outbox (sends) and the delivery tracker (receives) are
+// pure bookkeeping classes driven from here; timers live here.
+//
+// Connection lifecycle: connectToServer() → Connecting (transport open, then hello → welcome)
+// → Connected (joins sent; outbox flushed per room once the room is joined) → on a drop: sent
+// messages go back to the queue (resent with the same client id, the server dedupes), rooms stay
+// wanted and are rejoined, the resume cursors go into the next hello. Automatic reconnect
+// (issue 4) plugs in at onTransportClosed().
+#pragma once
+
+#include <parley/client.h>
+
+#include "outbox/outbox.h"
+#include "protocol/frames.h"
+#include "replay/deliverytracker.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QTimer>
+
+namespace parley {
+
+class Transport;
+
+class Q_DECL_HIDDEN Client::Private {
+public:
+    explicit Private(Client* q);
+    ~Private();
+
+    void connectToServer();
+    void disconnectFromServer();
+    void join(const QString& room);
+    void leave(const QString& room);
+    QString send(const QString& room, const QString& text);
+    QString fetchHistory(const QString& room, const HistoryQuery& query);
+
+    Client* const q;
+    ClientOptions options;
+    ConnectionState state = ConnectionState::Disconnected;
+    QString sessionId;
+    QString serverNode;
+    protocol::ServerLimits limits;
+    bool welcomed = false;
+
+    struct Room {
+        enum class Phase { Joining, Joined, Leaving };
+        Phase phase = Phase::Joining;
+        QString requestId; // the join/leave in flight
+    };
+    QHash<QString, Room> rooms;
+
+    Outbox outbox;
+    DeliveryTracker tracker;
+
+private:
+    struct Request {
+        enum class Kind { Hello, Join, Leave, History, CatchUp };
+        Kind kind = Kind::History;
+        QString room;
+        HistoryQuery query;
+        bool sent = false;
+        qint64 deadlineMs = 0;
+        DeliveryTracker::Range missing; // CatchUp: the hole being fetched
+    };
+
+    qint64 now() const { return m_clock.elapsed(); }
+    QString nextRequestId(QChar prefix);
+    void setState(ConnectionState newState);
+    void post(std::function<void()> emitter);
+
+    // Transport events.
+    void onTransportOpened();
+    void onTransportClosed(int code, const QString& reason);
+    void onFrame(const QByteArray& frame);
+
+    // Server frames.
+    void handle(const protocol::Welcome& welcome);
+    void handle(const protocol::Joined& joined);
+    void handle(const protocol::Left& left);
+    void handle(const protocol::Message& message);
+    void handle(const protocol::Ack& ack);
+    void handle(const protocol::Recovered& recovered);
+    void handle(const protocol::HistoryPage& page);
+    void handle(const protocol::HeartbeatAck& heartbeatAck);
+    void handle(const protocol::Presence& presence);
+    void handle(const protocol::Error& error);
+
+    bool sendFrame(const protocol::ClientFrame& frame);
+    void sendJoin(const QString& room);
+    void sendHistory(const QString& requestId, Request& request);
+    void sendDeferredRequests(const QString& room);
+    void apply(const QString& room, const DeliveryTracker::Outcome& outcome);
+    void fetchMissing(const QString& room, const DeliveryTracker::Range& range);
+
+    void scheduleFlush();
+    void flushOutbox();
+    void armOutboxTimer();
+    void onOutboxTimer();
+
+    void armRequestTimer();
+    void onRequestTimer();
+    void failRequest(const QString& requestId, const Request& request, const Error& error);
+    void dropConnection(const Error& error, ConnectionState next);
+    void connectionEnded(const Error& error, ConnectionState next);
+    void removeRoom(const QString& room, const Error& why);
+
+    Transport* m_transport = nullptr;
+    QString m_helloId;
+    bool m_userClosing = false;
+    quint64 m_requestCounter = 0;
+    QHash<QString, Request> m_requests;
+    // Rooms with a catch-up fetch in flight, so a hole is fetched once, not once per message.
+    QHash<QString, QString> m_catchUps;
+    QElapsedTimer m_clock;
+    // Children of q, so they follow the Client to another thread.
+    QTimer* m_requestTimer;
+    QTimer* m_outboxTimer;
+    bool m_flushScheduled = false;
+};
+
+} // namespace parley

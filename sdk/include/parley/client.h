@@ -1,0 +1,127 @@
+// parley::Client: the facade of the Parley SDK.
+#pragma once
+
+#include <parley/clientoptions.h>
+#include <parley/connectionstate.h>
+#include <parley/error.h>
+#include <parley/export.h>
+#include <parley/historyquery.h>
+#include <parley/message.h>
+
+#include <QList>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+#include <memory>
+#include <optional>
+
+namespace parley {
+
+//! A connection to a Parley server: join rooms, send and receive messages, page history.
+//!
+//! Threading: a Client lives on the thread that created it (or the one it was moved to) and
+//! must only be called from there. Every signal is emitted on that thread. No call blocks;
+//! results arrive through signals, and apart from stateChanged() no signal is emitted from
+//! inside the call that caused it (a failure of send() is reported on the next event-loop turn,
+//! after send() has returned its id).
+//!
+//! Delivery: within a room, messageReceived() delivers each message once, in seq order, with no
+//! hole; a hole that cannot be filled is reported by historyGap(). Sends go through a bounded
+//! outbox: every send() ends in exactly one messageAcked() or messageFailed() for its id.
+class PARLEY_SDK_EXPORT Client : public QObject {
+    Q_OBJECT
+
+public:
+    //! A client without options; call setOptions() before connectToServer().
+    explicit Client(QObject* parent = nullptr);
+    //! A client configured with `options` (validated at connectToServer()).
+    explicit Client(const ClientOptions& options, QObject* parent = nullptr);
+    //! Closes the connection without waiting; pending sends are dropped silently.
+    ~Client() override;
+
+    //! Replaces the options; they take effect at the next connectToServer().
+    void setOptions(const ClientOptions& options);
+    //! The current options.
+    const ClientOptions& options() const;
+
+    //! The connection state.
+    ConnectionState state() const;
+    //! The server's session id for this connection; empty unless Connected.
+    QString sessionId() const;
+    //! The id of the server node this client is connected to; empty unless Connected.
+    QString serverNode() const;
+    //! Rooms the server has confirmed as joined (joined() was emitted, left() was not since).
+    QStringList joinedRooms() const;
+    //! The seq of the last message delivered by messageReceived() for `room` (the resume
+    //! cursor), or nothing when no position is known yet.
+    std::optional<quint64> lastDeliveredSeq(const QString& room) const;
+    //! Messages sent but not yet acknowledged or failed.
+    int pendingMessageCount() const;
+
+    //! Opens the connection to the first endpoint and performs the handshake. Progress is
+    //! reported by stateChanged(); failure by errorOccurred() (ConnectionFailed, Timeout,
+    //! Unauthorized, InvalidOptions). Does nothing when already Connecting or Connected.
+    void connectToServer();
+    //! Closes the connection (state Closed). Requests in flight fail with Cancelled; unacked
+    //! messages stay in the outbox and are resent after the next connectToServer().
+    void disconnectFromServer();
+
+    //! Joins `room` now, or as soon as the client is connected; rooms stay joined across
+    //! reconnects until leave(). Reported by joined() or joinFailed().
+    void join(const QString& room);
+    //! Leaves `room`. Messages for it not yet sent fail with NotJoined. Reported by left().
+    void leave(const QString& room);
+
+    //! Posts `text` to `room` (which must have been passed to join()). Always returns the new
+    //! message's client id (a UUID); the message waits in the outbox while offline or while the
+    //! join is in flight, and is sent in send() order. Reported by exactly one messageAcked() or
+    //! messageFailed() with that id. Retryable server errors (rate limits, overload) are retried
+    //! with the same id, which the server uses to drop duplicates.
+    QString send(const QString& room, const QString& text);
+
+    //! Requests one page of `room`'s history (the room must have been passed to join()).
+    //! Returns a request id; the answer is historyReceived() or historyFailed() with that id.
+    QString fetchHistory(const QString& room, const HistoryQuery& query = HistoryQuery {});
+
+Q_SIGNALS:
+    //! The connection state changed to `state`.
+    void stateChanged(parley::ConnectionState state);
+    //! A new message in a joined room (including this user's own messages), in seq order.
+    void messageReceived(const parley::Message& message);
+    //! The server stored the message sent with id `clientId` as `seq` in `room`.
+    void messageAcked(const QString& clientId, const QString& room, quint64 seq);
+    //! The message sent with id `clientId` will never be stored: `error` says why.
+    void messageFailed(const QString& clientId, const parley::Error& error);
+    //! The server confirmed the join of `room`. `lastSeq` is the room's newest seq at that
+    //! moment (older messages come from fetchHistory()); `members` are the users in the room.
+    void joined(const QString& room, quint64 lastSeq, const QStringList& members);
+    //! The join of `room` failed; the room is not joined.
+    void joinFailed(const QString& room, const parley::Error& error);
+    //! `room` was left.
+    void left(const QString& room);
+    //! `user` came online in, or went away from, `room`.
+    void presenceChanged(const QString& room, const QString& user, bool online);
+    //! The answer to fetchHistory() `requestId`: `messages` in ascending seq order; `hasMore`
+    //! when more messages exist beyond this page in the requested direction.
+    void historyReceived(const QString& requestId, const QString& room,
+        const QList<parley::Message>& messages, bool hasMore);
+    //! fetchHistory() `requestId` failed.
+    void historyFailed(const QString& requestId, const QString& room, const parley::Error& error);
+    //! Messages `fromSeq`..`toSeq` (inclusive) of `room` could not be delivered live (the server
+    //! no longer had them); fetchHistory() may still show what is left.
+    void historyGap(const QString& room, quint64 fromSeq, quint64 toSeq);
+    //! `room`'s stream was reset on the server (new epoch `epoch`): positions from before are
+    //! meaningless; delivery continues from the new stream.
+    void streamReset(const QString& room, const QString& epoch);
+    //! A failure not reported by a more specific signal: connection failures, rejected
+    //! credentials, undecodable server frames, errors answering no known request.
+    void errorOccurred(const parley::Error& error);
+
+private:
+    class Private;
+    friend class Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace parley

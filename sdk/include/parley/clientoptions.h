@@ -1,0 +1,50 @@
+// Configuration of a parley::Client.
+#pragma once
+
+#include <parley/error.h>
+#include <parley/export.h>
+
+#include <QList>
+#include <QString>
+#include <QUrl>
+
+#include <chrono>
+#include <optional>
+
+namespace parley {
+
+//! Everything a Client needs to know before connectToServer(). A plain value: copy it, change
+//! it, hand it to Client::setOptions().
+struct PARLEY_SDK_EXPORT ClientOptions {
+    //! Server endpoints, e.g. ws://127.0.0.1:8080/v1/ws. The first one is tried first; the others
+    //! are alternatives (other nodes of a cluster) the client rotates to when one fails.
+    QList<QUrl> endpoints;
+    //! The user name: 1..64 characters of [A-Za-z0-9._-].
+    QString user;
+    //! Credential sent in the handshake; may be empty for servers running with --dev-auth.
+    QString token;
+    //! How long the handshake, a join, a leave or a history request may take before it fails
+    //! with ErrorCode::Timeout.
+    std::chrono::milliseconds requestTimeout { 10000 };
+    //! How long a sent message may stay unacknowledged (queued while offline included) before it
+    //! fails with ErrorCode::Timeout. Zero: never; the message waits for the server however long.
+    std::chrono::milliseconds messageTimeout { std::chrono::minutes(10) };
+    //! The outbox bound: at most this many unacknowledged messages ...
+    int maxOutboxMessages = 1000;
+    //! ... and at most this many bytes of unacknowledged message bodies (UTF-8). Past either
+    //! bound, send() fails the new message with ErrorCode::OutboxFull.
+    qint64 maxOutboxBytes = 4 * 1024 * 1024;
+    //! Out-of-order messages held per room while waiting for a missing seq. Past the bound the
+    //! client gives up waiting, reports the gap (Client::historyGap()) and moves on.
+    int maxHeldMessages = 1000;
+
+    //! Why these options cannot work, or nothing when they can. Checks: at least one endpoint,
+    //! every endpoint a valid ws:// or wss:// URL, a valid user name, positive timeouts and
+    //! bounds.
+    std::optional<Error> validate() const;
+
+    //! Options for one endpoint and a user, everything else at its default.
+    static ClientOptions forServer(const QUrl& endpoint, const QString& user);
+};
+
+} // namespace parley

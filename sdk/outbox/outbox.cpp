@@ -1,0 +1,145 @@
+#include "outbox.h"
+
+#include <algorithm>
+
+namespace parley {
+
+Outbox::Outbox(int maxMessages, qint64 maxBytes)
+    : m_maxMessages(maxMessages)
+    , m_maxBytes(maxBytes)
+{
+}
+
+void Outbox::setLimits(int maxMessages, qint64 maxBytes)
+{
+    m_maxMessages = maxMessages;
+    m_maxBytes = maxBytes;
+}
+
+Outbox::Admission Outbox::enqueue(
+    const QString& clientId, const QString& room, const QString& body, qint64 nowMs)
+{
+    if (m_index.contains(clientId)) {
+        return Admission::DuplicateId;
+    }
+    const qint64 size = body.toUtf8().size();
+    if (int(m_entries.size()) >= m_maxMessages || m_bytes + size > m_maxBytes) {
+        return Admission::Full;
+    }
+    OutboxEntry entry;
+    entry.clientId = clientId;
+    entry.room = room;
+    entry.body = body;
+    entry.bytes = size;
+    entry.enqueuedMs = nowMs;
+    m_entries.push_back(std::move(entry));
+    m_index.insert(clientId, std::prev(m_entries.end()));
+    m_bytes += size;
+    return Admission::Accepted;
+}
+
+QList<OutboxEntry> Outbox::takeReady(
+    qint64 nowMs, const std::function<bool(const QString&)>& roomReady)
+{
+    QList<OutboxEntry> ready;
+    for (auto& entry : m_entries) {
+        if (entry.state == OutboxEntry::State::Queued && entry.notBeforeMs <= nowMs
+            && roomReady(entry.room)) {
+            entry.state = OutboxEntry::State::Sent;
+            ++entry.attempts;
+            ready.append(entry);
+        }
+    }
+    return ready;
+}
+
+std::optional<OutboxEntry> Outbox::remove(const QString& clientId)
+{
+    const auto found = m_index.constFind(clientId);
+    if (found == m_index.constEnd()) {
+        return std::nullopt;
+    }
+    const Entries::iterator it = found.value();
+    OutboxEntry entry = std::move(*it);
+    m_index.erase(found);
+    m_entries.erase(it);
+    m_bytes -= entry.bytes;
+    return entry;
+}
+
+bool Outbox::retryLater(const QString& clientId, qint64 notBeforeMs)
+{
+    const auto found = m_index.constFind(clientId);
+    if (found == m_index.constEnd()) {
+        return false;
+    }
+    OutboxEntry& entry = *found.value();
+    entry.state = OutboxEntry::State::Queued;
+    entry.notBeforeMs = notBeforeMs;
+    return true;
+}
+
+void Outbox::requeueSent()
+{
+    for (auto& entry : m_entries) {
+        entry.state = OutboxEntry::State::Queued;
+    }
+}
+
+QList<OutboxEntry> Outbox::takeQueuedForRoom(const QString& room)
+{
+    QList<OutboxEntry> taken;
+    for (auto it = m_entries.begin(); it != m_entries.end();) {
+        if (it->room == room && it->state == OutboxEntry::State::Queued) {
+            m_index.remove(it->clientId);
+            m_bytes -= it->bytes;
+            taken.append(std::move(*it));
+            it = m_entries.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return taken;
+}
+
+QList<OutboxEntry> Outbox::takeExpired(qint64 nowMs, qint64 timeoutMs)
+{
+    QList<OutboxEntry> expired;
+    if (timeoutMs <= 0) {
+        return expired;
+    }
+    for (auto it = m_entries.begin(); it != m_entries.end();) {
+        if (nowMs - it->enqueuedMs >= timeoutMs) {
+            m_index.remove(it->clientId);
+            m_bytes -= it->bytes;
+            expired.append(std::move(*it));
+            it = m_entries.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return expired;
+}
+
+std::optional<qint64> Outbox::nextWakeMs(qint64 nowMs, qint64 timeoutMs) const
+{
+    std::optional<qint64> next;
+    const auto consider = [&next](qint64 t) { next = next ? std::min(*next, t) : t; };
+    for (const auto& entry : m_entries) {
+        if (entry.state == OutboxEntry::State::Queued && entry.notBeforeMs > nowMs) {
+            consider(entry.notBeforeMs);
+        }
+        if (timeoutMs > 0) {
+            consider(entry.enqueuedMs + timeoutMs);
+        }
+    }
+    return next;
+}
+
+const OutboxEntry* Outbox::find(const QString& clientId) const
+{
+    const auto found = m_index.constFind(clientId);
+    return found == m_index.constEnd() ? nullptr : &*found.value();
+}
+
+} // namespace parley

@@ -1,0 +1,92 @@
+// Outbox: the messages a Client has accepted from send() and not yet seen acknowledged.
+//
+// Pure bookkeeping, no I/O and no timers: the Client asks it what to send now, tells it what the
+// server answered, and arms its own timer from nextWakeMs(). Times are milliseconds on a caller-
+// supplied monotonic clock, so tests drive it without waiting.
+//
+// Contract:
+// - Bounded: enqueue() refuses a message past maxMessages entries or maxBytes of bodies.
+// - Order: takeReady() hands out queued entries in enqueue() order.
+// - Identity: an entry keeps its clientId across resends (the server dedupes on it); each
+//   clientId leaves the outbox exactly once (remove(), takeQueuedForRoom(), takeExpired()).
+// - Persistence of the outbox across restarts (issue 4) fits behind this class unchanged.
+#pragma once
+
+#include <QHash>
+#include <QList>
+#include <QString>
+
+#include <functional>
+#include <list>
+#include <optional>
+
+namespace parley {
+
+struct OutboxEntry {
+    enum class State {
+        Queued, //!< waiting to be written to the server
+        Sent, //!< written; waiting for the ack
+    };
+
+    QString clientId;
+    QString room;
+    QString body;
+    qint64 bytes = 0; //!< UTF-8 size of body, counted against the byte bound
+    State state = State::Queued;
+    qint64 enqueuedMs = 0;
+    qint64 notBeforeMs = 0; //!< a retry waits until then
+    int attempts = 0; //!< how many times it was written
+};
+
+class Outbox {
+public:
+    enum class Admission { Accepted, Full, DuplicateId };
+
+    Outbox(int maxMessages, qint64 maxBytes);
+
+    void setLimits(int maxMessages, qint64 maxBytes);
+
+    //! Adds a message in state Queued at `nowMs`.
+    Admission enqueue(const QString& clientId, const QString& room, const QString& body, qint64 nowMs);
+
+    //! Queued entries whose room passes `roomReady` and whose retry time has come, in enqueue
+    //! order; they become Sent (attempts + 1).
+    QList<OutboxEntry> takeReady(qint64 nowMs, const std::function<bool(const QString&)>& roomReady);
+
+    //! Removes an entry (acked or failed); nothing when unknown (e.g. a duplicate ack).
+    std::optional<OutboxEntry> remove(const QString& clientId);
+
+    //! A Sent entry got a retryable error: back to Queued, not before `notBeforeMs`. False when
+    //! unknown.
+    bool retryLater(const QString& clientId, qint64 notBeforeMs);
+
+    //! The connection dropped: every Sent entry goes back to Queued (order kept), to be resent
+    //! with the same clientId.
+    void requeueSent();
+
+    //! Removes and returns the Queued (never written) entries of `room`, e.g. on leave.
+    QList<OutboxEntry> takeQueuedForRoom(const QString& room);
+
+    //! Removes and returns entries enqueued at least `timeoutMs` before `nowMs` (timeout > 0).
+    QList<OutboxEntry> takeExpired(qint64 nowMs, qint64 timeoutMs);
+
+    //! The earliest time after `nowMs` at which something changes without outside input: a retry
+    //! comes due or, when timeoutMs > 0, an entry expires. Nothing when there is no such time.
+    std::optional<qint64> nextWakeMs(qint64 nowMs, qint64 timeoutMs) const;
+
+    const OutboxEntry* find(const QString& clientId) const;
+    int size() const { return int(m_entries.size()); }
+    bool isEmpty() const { return m_entries.empty(); }
+    qint64 bytes() const { return m_bytes; }
+
+private:
+    using Entries = std::list<OutboxEntry>;
+
+    Entries m_entries;
+    QHash<QString, Entries::iterator> m_index;
+    int m_maxMessages;
+    qint64 m_maxBytes;
+    qint64 m_bytes = 0;
+};
+
+} // namespace parley
