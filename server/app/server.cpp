@@ -1,0 +1,209 @@
+#include "server.h"
+
+#include "auth/authenticator.h"
+#include "common/ids.h"
+#include "common/post.h"
+#include "hub/roomhub.h"
+#include "io/iothread.h"
+#include "listener/listener.h"
+#include "storage/sqlitemessagestore.h"
+#include "storage/storageworker.h"
+
+#include <QDir>
+#include <QHostAddress>
+#include <QLoggingCategory>
+#include <QThread>
+
+namespace parley::server {
+
+Q_LOGGING_CATEGORY(lcServer, "parley.server", QtInfoMsg)
+
+Server::Server(const ServerConfig& config, QObject* parent)
+    : QObject(parent)
+{
+    m_context.config = config;
+}
+
+Server::~Server()
+{
+    delete m_listener;
+    stopThreads();
+}
+
+bool Server::start(QString* error)
+{
+    const ServerConfig& config = m_context.config;
+    m_context.nodeId
+        = config.nodeId.isEmpty() ? "node-" + randomHex(4) : config.nodeId.toStdString();
+
+    if (!config.authFile.isEmpty()) {
+        auto auth = Authenticator::fromFile(config.authFile, error);
+        if (!auth) {
+            return false;
+        }
+        if (config.devAuth) {
+            qCWarning(lcServer) << "event=config_warning message=\"--auth-file given: --dev-auth ignored\"";
+        }
+        m_auth = std::make_unique<Authenticator>(std::move(*auth));
+    } else {
+        m_auth = std::make_unique<Authenticator>(Authenticator::devMode());
+        qCWarning(lcServer) << "event=config_warning message=\"--dev-auth: any user name is accepted\"";
+    }
+    m_context.auth = m_auth.get();
+
+    m_context.decodeLimits.maxFrameBytes = config.maxFrameBytes;
+    m_context.decodeLimits.maxBodyBytes = config.maxBodyBytes;
+    m_context.decodeLimits.maxHistoryLimit = config.maxHistoryLimit;
+    m_context.limits.maxFrameBytes = config.maxFrameBytes;
+    m_context.limits.maxBodyBytes = config.maxBodyBytes;
+    m_context.limits.maxRooms = config.maxRooms;
+    m_context.limits.maxHistoryLimit = config.maxHistoryLimit;
+
+    // Storage thread: the store is opened there, so only that thread ever touches the database.
+    const QString dbPath = QDir(config.dataDir).filePath(QStringLiteral("parley.db"));
+    m_storage = new StorageWorker(std::make_unique<SqliteMessageStore>(dbPath), config.storageQueue);
+    m_hub = new RoomHub(m_storage);
+    m_context.storage = m_storage;
+    m_context.hub = m_hub;
+    RoomHub* hub = m_hub;
+    m_storage->setCommittedHandler(
+        [hub](std::vector<protocol::Message> messages) { hub->publish(std::move(messages)); });
+
+    m_storageThread = new QThread;
+    m_storageThread->setObjectName(QStringLiteral("storage"));
+    m_storage->moveToThread(m_storageThread);
+    m_storageThread->start();
+    std::string openError;
+    std::vector<RoomPosition> rooms;
+    StorageWorker* storage = m_storage;
+    QMetaObject::invokeMethod(
+        m_storage, [&] { openError = storage->openStore(&rooms); }, Qt::BlockingQueuedConnection);
+    if (!openError.empty()) {
+        *error = QStringLiteral("cannot open storage: %1").arg(QString::fromStdString(openError));
+        return false;
+    }
+    m_hub->loadRooms(rooms);
+
+    m_hubThread = new QThread;
+    m_hubThread->setObjectName(QStringLiteral("hub"));
+    m_hub->moveToThread(m_hubThread);
+    m_hubThread->start();
+
+    const int threads = config.effectiveIoThreads();
+    for (int i = 0; i < threads; ++i) {
+        auto* thread = new QThread;
+        thread->setObjectName(QStringLiteral("io-%1").arg(i));
+        // (issue 3: the epoll dispatcher is installed here with thread->setEventDispatcher().)
+        auto* io = new IoThread(i, m_context);
+        io->moveToThread(thread);
+        connect(thread, &QThread::finished, io, &QObject::deleteLater);
+        thread->start();
+        m_ioThreadHandles.push_back(thread);
+        m_ioThreads.push_back(io);
+    }
+
+    m_listener = new Listener(m_ioThreads);
+    const QHostAddress address = config.host == QLatin1String("localhost")
+        ? QHostAddress(QHostAddress::LocalHost)
+        : QHostAddress(config.host);
+    if (!m_listener->start(address, config.port)) {
+        *error = QStringLiteral("cannot listen on %1:%2: %3")
+                     .arg(config.host)
+                     .arg(config.port)
+                     .arg(m_listener->errorString());
+        return false;
+    }
+    qCInfo(lcServer).noquote().nospace()
+        << "event=started node=" << QString::fromStdString(m_context.nodeId)
+        << " listen=" << listenAddress() << " io_threads=" << threads << " rooms=" << rooms.size()
+        << " data=" << dbPath;
+    return true;
+}
+
+QString Server::listenAddress() const
+{
+    if (!m_listener) {
+        return {};
+    }
+    const QHostAddress address = m_listener->serverAddress();
+    const QString host = address.protocol() == QAbstractSocket::IPv6Protocol
+        ? QStringLiteral("[%1]").arg(address.toString())
+        : address.toString();
+    return QStringLiteral("%1:%2").arg(host).arg(m_listener->serverPort());
+}
+
+void Server::shutdown()
+{
+    if (m_stopping) {
+        return;
+    }
+    m_stopping = true;
+    qCInfo(lcServer) << "event=shutdown_begin";
+    if (m_listener) {
+        m_listener->close();
+    }
+    m_draining = int(m_ioThreads.size());
+    if (m_draining == 0) {
+        ioThreadDrained();
+        return;
+    }
+    ++m_draining; // released below, so a thread finishing synchronously cannot end early
+    for (IoThread* io : m_ioThreads) {
+        io->shutdown([this] { post(this, [this] { ioThreadDrained(); }); });
+    }
+    ioThreadDrained();
+}
+
+void Server::ioThreadDrained()
+{
+    if (--m_draining > 0) {
+        return;
+    }
+    qCInfo(lcServer) << "event=sessions_closed";
+    if (!m_storage) {
+        stopThreads();
+        Q_EMIT stopped();
+        return;
+    }
+    m_storage->shutdown([this] {
+        post(this, [this] {
+            stopThreads();
+            qCInfo(lcServer) << "event=shutdown_done";
+            Q_EMIT stopped();
+        });
+    });
+}
+
+void Server::stopThreads()
+{
+    if (m_threadsStopped) {
+        return;
+    }
+    m_threadsStopped = true;
+    for (QThread* thread : m_ioThreadHandles) {
+        thread->quit();
+    }
+    for (QThread* thread : m_ioThreadHandles) {
+        thread->wait();
+        delete thread;
+    }
+    m_ioThreadHandles.clear();
+    m_ioThreads.clear();
+    for (QThread* thread : { m_hubThread, m_storageThread }) {
+        if (thread) {
+            thread->quit();
+            thread->wait();
+        }
+    }
+    // Their threads have finished: deleting them from here is safe (no timers, no notifiers).
+    delete m_hub;
+    m_hub = nullptr;
+    delete m_storage;
+    m_storage = nullptr;
+    delete m_hubThread;
+    m_hubThread = nullptr;
+    delete m_storageThread;
+    m_storageThread = nullptr;
+}
+
+} // namespace parley::server

@@ -1,0 +1,68 @@
+// Server: wires parleyd together and owns its threads.
+//
+//   main thread:     Listener (accept only) + this object + signal handling
+//   N I/O threads:   IoThread each: sockets, HTTP sniffing, WebSocket sessions
+//   hub thread:      RoomHub: room membership, presence, fan-out decisions
+//   storage thread:  StorageWorker + SqliteMessageStore: the only code touching the database
+//
+// Shutdown (shutdown(), on SIGTERM/SIGINT): stop accepting; every I/O thread closes its sessions
+// with 1001 going away and reports when they are gone (bounded grace period); then storage
+// commits what is still queued and closes the database; then the threads stop and `stopped`
+// is emitted.
+#pragma once
+
+#include "servercontext.h"
+
+#include <QObject>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+class QThread;
+
+namespace parley::server {
+
+class Authenticator;
+class IoThread;
+class Listener;
+class RoomHub;
+class StorageWorker;
+
+class Server : public QObject {
+    Q_OBJECT
+public:
+    explicit Server(const ServerConfig& config, QObject* parent = nullptr);
+    ~Server() override;
+
+    //! Opens storage, starts the threads and listens. False with `error` set on failure.
+    bool start(QString* error);
+    //! "HOST:PORT" actually listened on (the real port when 0 was asked).
+    QString listenAddress() const;
+    const std::string& nodeId() const { return m_context.nodeId; }
+
+    //! Graceful stop (see above); emits stopped() when done. Safe to call twice.
+    void shutdown();
+
+Q_SIGNALS:
+    void stopped();
+
+private:
+    void ioThreadDrained();
+    void stopThreads();
+
+    ServerContext m_context;
+    std::unique_ptr<Authenticator> m_auth;
+    StorageWorker* m_storage = nullptr;
+    RoomHub* m_hub = nullptr;
+    QThread* m_storageThread = nullptr;
+    QThread* m_hubThread = nullptr;
+    std::vector<QThread*> m_ioThreadHandles;
+    std::vector<IoThread*> m_ioThreads;
+    Listener* m_listener = nullptr;
+    int m_draining = 0;
+    bool m_stopping = false;
+    bool m_threadsStopped = false;
+};
+
+} // namespace parley::server

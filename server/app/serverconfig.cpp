@@ -1,0 +1,200 @@
+#include "serverconfig.h"
+
+#include <QCommandLineParser>
+#include <QHostAddress>
+#include <QRegularExpression>
+#include <QThread>
+
+#include <limits>
+
+namespace parley::server {
+
+namespace {
+
+    // Parses "HOST:PORT" or "[V6]:PORT". Returns false on anything else.
+    bool parseListen(const QString& text, QString* host, quint16* port)
+    {
+        QString h;
+        QString p;
+        if (text.startsWith(u'[')) {
+            const auto close = text.indexOf(u']');
+            if (close < 0 || close + 1 >= text.size() || text[close + 1] != u':') {
+                return false;
+            }
+            h = text.mid(1, close - 1);
+            p = text.mid(close + 2);
+        } else {
+            const auto colon = text.lastIndexOf(u':');
+            if (colon <= 0) {
+                return false;
+            }
+            h = text.left(colon);
+            p = text.mid(colon + 1);
+        }
+        bool ok = false;
+        const uint value = p.toUInt(&ok);
+        if (!ok || value > 65535 || h.isEmpty()) {
+            return false;
+        }
+        if (h != QLatin1String("localhost") && QHostAddress(h).isNull()) {
+            return false;
+        }
+        *host = h;
+        *port = quint16(value);
+        return true;
+    }
+
+    bool parseUInt(const QString& text, std::uint32_t min, std::uint32_t max, std::uint32_t* out)
+    {
+        bool ok = false;
+        const qulonglong value = text.toULongLong(&ok);
+        if (!ok || value < min || value > max) {
+            return false;
+        }
+        *out = std::uint32_t(value);
+        return true;
+    }
+
+} // namespace
+
+ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "parleyd: the Parley chat server (WebSocket /v1/ws and GET /healthz on one port)."));
+    const auto helpOption = parser.addHelpOption();
+    const auto versionOption = parser.addVersionOption();
+
+    const QCommandLineOption listen(QStringLiteral("listen"),
+        QStringLiteral("Address to listen on (default 127.0.0.1:8080; port 0: OS chooses)."),
+        QStringLiteral("HOST:PORT"));
+    const QCommandLineOption dataDir(QStringLiteral("data-dir"),
+        QStringLiteral("Directory of the SQLite history (default ./parley-data)."),
+        QStringLiteral("DIR"));
+    const QCommandLineOption nodeId(
+        QStringLiteral("node-id"), QStringLiteral("Node id (default: generated)."), QStringLiteral("ID"));
+    const QCommandLineOption devAuth(QStringLiteral("dev-auth"),
+        QStringLiteral("Development only: accept any user name, ignore tokens."));
+    const QCommandLineOption authFile(QStringLiteral("auth-file"),
+        QStringLiteral("File of 'user token' lines; hello must carry the matching token."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption ioThreads(QStringLiteral("io-threads"),
+        QStringLiteral("Number of network I/O threads (default: number of cores)."),
+        QStringLiteral("N"));
+    const QCommandLineOption maxFrame(QStringLiteral("max-frame-bytes"),
+        QStringLiteral("Largest frame accepted (default 65536)."), QStringLiteral("BYTES"));
+    const QCommandLineOption maxBody(QStringLiteral("max-body-bytes"),
+        QStringLiteral("Largest message body (default 16384)."), QStringLiteral("BYTES"));
+    const QCommandLineOption maxRooms(QStringLiteral("max-rooms"),
+        QStringLiteral("Rooms one session may join (default 100)."), QStringLiteral("N"));
+    const QCommandLineOption heartbeat(QStringLiteral("heartbeat-ms"),
+        QStringLiteral("Heartbeat interval announced to clients; silent sessions are closed "
+                       "after two (default 30000)."),
+        QStringLiteral("MS"));
+    const QCommandLineOption rateLimit(QStringLiteral("rate-limit"),
+        QStringLiteral("Frames per second one session may send on average (default 1000)."),
+        QStringLiteral("N"));
+    const QCommandLineOption storageQueue(QStringLiteral("storage-queue"),
+        QStringLiteral("Storage requests in flight before sends get 'overloaded' (default 10000)."),
+        QStringLiteral("N"));
+    const QCommandLineOption maxOutbound(QStringLiteral("max-outbound-bytes"),
+        QStringLiteral("Bytes queued to a client before it is closed as a slow consumer "
+                       "(default 1048576)."),
+        QStringLiteral("BYTES"));
+    const QCommandLineOption headerTimeout(QStringLiteral("header-timeout-ms"),
+        QStringLiteral("Time a connection has to send its HTTP request head (default 10000)."),
+        QStringLiteral("MS"));
+    parser.addOptions({ listen, dataDir, nodeId, devAuth, authFile, ioThreads, maxFrame, maxBody,
+        maxRooms, heartbeat, rateLimit, storageQueue, maxOutbound, headerTimeout });
+
+    auto usageError = [&parser](const QString& message) {
+        return Exit { 2, QStringLiteral("parleyd: %1\n\n%2").arg(message, parser.helpText()) };
+    };
+
+    if (!parser.parse(arguments)) {
+        return usageError(parser.errorText());
+    }
+    if (parser.isSet(helpOption)) {
+        return Exit { 0, parser.helpText() };
+    }
+    if (parser.isSet(versionOption)) {
+        return Exit { 0, QStringLiteral("parleyd %1\n").arg(QStringLiteral(PARLEY_VERSION)) };
+    }
+    if (!parser.positionalArguments().isEmpty()) {
+        return usageError(QStringLiteral("unexpected argument '%1'")
+                              .arg(parser.positionalArguments().constFirst()));
+    }
+
+    ServerConfig config;
+    if (parser.isSet(listen) && !parseListen(parser.value(listen), &config.host, &config.port)) {
+        return usageError(
+            QStringLiteral("--listen wants HOST:PORT, got '%1'").arg(parser.value(listen)));
+    }
+    if (parser.isSet(dataDir)) {
+        config.dataDir = parser.value(dataDir);
+        if (config.dataDir.isEmpty()) {
+            return usageError(QStringLiteral("--data-dir must not be empty"));
+        }
+    }
+    if (parser.isSet(nodeId)) {
+        config.nodeId = parser.value(nodeId);
+        static const QRegularExpression valid(QStringLiteral("^[A-Za-z0-9._-]{1,64}$"));
+        if (!valid.match(config.nodeId).hasMatch()) {
+            return usageError(QStringLiteral("--node-id must be 1-64 characters of [A-Za-z0-9._-]"));
+        }
+    }
+    config.devAuth = parser.isSet(devAuth);
+    config.authFile = parser.value(authFile);
+    if (parser.isSet(authFile) && config.authFile.isEmpty()) {
+        return usageError(QStringLiteral("--auth-file must name a file"));
+    }
+
+    struct Numeric {
+        const QCommandLineOption& option;
+        std::uint32_t min;
+        std::uint32_t max;
+        std::uint32_t* target;
+    };
+    std::uint32_t threads = 0;
+    const Numeric numerics[] = {
+        { ioThreads, 1, 256, &threads },
+        { maxFrame, 256, 16 * 1024 * 1024, &config.maxFrameBytes },
+        { maxBody, 1, 16 * 1024 * 1024, &config.maxBodyBytes },
+        { maxRooms, 1, 100000, &config.maxRooms },
+        { heartbeat, 50, 3600 * 1000, &config.heartbeatMs },
+        { rateLimit, 1, 1000000, &config.rateLimit },
+        { storageQueue, 1, 10000000, &config.storageQueue },
+        { maxOutbound, 1024, 1024 * 1024 * 1024, &config.maxOutboundBytes },
+        { headerTimeout, 10, 3600 * 1000, &config.headerTimeoutMs },
+    };
+    for (const Numeric& n : numerics) {
+        if (parser.isSet(n.option) && !parseUInt(parser.value(n.option), n.min, n.max, n.target)) {
+            return usageError(QStringLiteral("--%1 wants a number in %2..%3, got '%4'")
+                                  .arg(n.option.names().constFirst())
+                                  .arg(n.min)
+                                  .arg(n.max)
+                                  .arg(parser.value(n.option)));
+        }
+    }
+    config.ioThreads = int(threads);
+    if (config.maxBodyBytes >= config.maxFrameBytes) {
+        return usageError(QStringLiteral("--max-body-bytes must be smaller than --max-frame-bytes"));
+    }
+    if (!config.devAuth && config.authFile.isEmpty()) {
+        return Exit { 2,
+            QStringLiteral("parleyd: refusing to start without authentication: pass --auth-file "
+                           "FILE (lines 'user token') or, for development only, --dev-auth "
+                           "(accepts any user name)\n") };
+    }
+    return config;
+}
+
+int ServerConfig::effectiveIoThreads() const
+{
+    if (ioThreads > 0) {
+        return ioThreads;
+    }
+    return std::max(1, QThread::idealThreadCount());
+}
+
+} // namespace parley::server

@@ -1,0 +1,51 @@
+// parleyd's configuration, parsed from the command line.
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+#include <cstdint>
+#include <variant>
+
+namespace parley::server {
+
+struct ServerConfig {
+    QString host = QStringLiteral("127.0.0.1");
+    quint16 port = 8080; //!< 0: the OS chooses; the real port is printed on start
+    QString dataDir = QStringLiteral("./parley-data");
+    QString nodeId; //!< generated when not given
+    bool devAuth = false;
+    QString authFile; //!< lines "user token"; wins over devAuth when both are given
+    int ioThreads = 0; //!< 0: one per core
+    std::uint32_t maxFrameBytes = 64 * 1024;
+    std::uint32_t maxBodyBytes = 16 * 1024;
+    std::uint32_t maxRooms = 100;
+    std::uint32_t maxHistoryLimit = 500;
+    std::uint32_t heartbeatMs = 30000;
+    //! Frames per second a session may send on average (token bucket, burst 2x).
+    std::uint32_t rateLimit = 1000;
+    //! Storage requests (appends, reads, room creations) in flight before `overloaded`.
+    std::uint32_t storageQueue = 10000;
+    //! Bytes queued to one client before it is closed with 4003 (slow consumer).
+    std::uint32_t maxOutboundBytes = 1024 * 1024;
+    //! Time a connection may take to send its HTTP request head (slow-loris bound).
+    std::uint32_t headerTimeoutMs = 10000;
+    //! Bytes an HTTP request head may have.
+    std::uint32_t maxHeaderBytes = 8 * 1024;
+
+    //! What the command line asked for: run with a config, or print text and exit.
+    struct Exit {
+        int code = 0;
+        QString text; //!< printed to stdout when code == 0, stderr otherwise
+    };
+    using ParseResult = std::variant<ServerConfig, Exit>;
+
+    //! Parses `arguments` (arguments[0] is the program name). Never exits the process itself.
+    //! Refuses a configuration without any authentication (neither --dev-auth nor --auth-file).
+    static ParseResult parse(const QStringList& arguments);
+
+    //! The number of I/O threads to start (resolves 0 to the core count).
+    int effectiveIoThreads() const;
+};
+
+} // namespace parley::server

@@ -1,0 +1,34 @@
+// ServerContext: what every I/O thread and session shares, read-only after start-up (except the
+// atomic counters).
+#pragma once
+
+#include "serverconfig.h"
+
+#include "protocol/codec.h"
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace parley::server {
+
+class Authenticator;
+class RoomHub;
+class StorageWorker;
+
+struct ServerContext {
+    ServerConfig config;
+    std::string nodeId;
+    protocol::DecodeLimits decodeLimits;
+    protocol::ServerLimits limits;
+    const Authenticator* auth = nullptr;
+    RoomHub* hub = nullptr;
+    StorageWorker* storage = nullptr;
+
+    //! Open WebSocket sessions on this node (for /healthz).
+    std::atomic<int> sessions { 0 };
+    //! Source of node-unique session ids (0 is never used).
+    std::atomic<std::uint64_t> nextSessionId { 1 };
+};
+
+} // namespace parley::server

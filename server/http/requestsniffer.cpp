@@ -1,0 +1,149 @@
+#include "requestsniffer.h"
+
+#include <QList>
+
+namespace parley::server {
+
+namespace {
+
+    using Decision = RequestSniffer::Decision;
+    using Verdict = RequestSniffer::Verdict;
+
+    Decision reject(int status, const char* code, const char* message)
+    {
+        Decision d;
+        d.verdict = Verdict::Reject;
+        d.status = status;
+        d.code = code;
+        d.message = message;
+        return d;
+    }
+
+    // RFC 9110 token characters (method and header names).
+    bool isTokenChar(char c)
+    {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+            return true;
+        }
+        switch (c) {
+        case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
+        case '.': case '^': case '_': case '`': case '|': case '~':
+            return true;
+        default:
+            return false;
+        }
+    }
+
+    // Whether the bytes seen so far can still be the start of a request line "METHOD SP ...".
+    bool plausibleStart(QByteArrayView data)
+    {
+        qsizetype i = 0;
+        while (i < data.size() && isTokenChar(data[i])) {
+            ++i;
+        }
+        if (i == data.size()) {
+            return i <= 16; // still reading the method; no real method is longer
+        }
+        return i > 0 && i <= 16 && data[i] == ' ';
+    }
+
+    // Comma-separated header value contains `token`, case-insensitively.
+    bool listContains(QByteArrayView value, QByteArrayView token)
+    {
+        for (QByteArrayView item : QByteArray(value.toByteArray()).split(',')) {
+            if (item.trimmed().compare(token, Qt::CaseInsensitive) == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+} // namespace
+
+RequestSniffer::Decision RequestSniffer::inspect(QByteArrayView data, int maxHeaderBytes)
+{
+    const QByteArrayView window = data.first(std::min<qsizetype>(data.size(), maxHeaderBytes));
+    if (!plausibleStart(window.first(std::min<qsizetype>(window.size(), 17)))) {
+        return reject(400, "bad_request", "not an HTTP request");
+    }
+    const qsizetype end = window.indexOf(QByteArrayView("\r\n\r\n"));
+    if (end < 0) {
+        if (data.size() >= maxHeaderBytes) {
+            return reject(431, "header_too_large", "request head exceeds the size limit");
+        }
+        return {};
+    }
+    const int headBytes = int(end + 4);
+    // Every line of the head, the last one included, ends with CRLF; split leaves an empty tail.
+    QList<QByteArray> lines = window.first(end + 2).toByteArray().split('\n');
+    lines.removeLast();
+    for (QByteArray& line : lines) {
+        if (!line.endsWith('\r')) {
+            return reject(400, "bad_request", "lines must end with CRLF");
+        }
+        line.chop(1);
+    }
+
+    // Request line: METHOD SP TARGET SP HTTP/1.x
+    const QByteArray& requestLine = lines.constFirst();
+    const QList<QByteArray> parts = requestLine.split(' ');
+    if (parts.size() != 3 || parts[0].isEmpty() || parts[1].isEmpty()) {
+        return reject(400, "bad_request", "malformed request line");
+    }
+    const QByteArray& method = parts[0];
+    const QByteArray& target = parts[2] == "HTTP/1.1" || parts[2] == "HTTP/1.0" ? parts[1]
+                                                                                : QByteArray();
+    if (target.isEmpty()) {
+        return reject(400, "bad_request", "unsupported HTTP version");
+    }
+    if (!target.startsWith('/')) {
+        return reject(400, "bad_request", "request target must be an absolute path");
+    }
+
+    QByteArray upgrade;
+    QByteArray connection;
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QByteArray& line = lines[i];
+        const qsizetype colon = line.indexOf(':');
+        if (colon <= 0) {
+            return reject(400, "bad_request", "malformed header line");
+        }
+        const QByteArray name = line.left(colon);
+        for (char c : name) {
+            if (!isTokenChar(c)) {
+                return reject(400, "bad_request", "malformed header name");
+            }
+        }
+        const QByteArray value = line.mid(colon + 1).trimmed();
+        if (name.compare("upgrade", Qt::CaseInsensitive) == 0) {
+            upgrade = value;
+        } else if (name.compare("connection", Qt::CaseInsensitive) == 0) {
+            connection = value;
+        }
+    }
+
+    qsizetype pathEnd = target.indexOf('?');
+    const QByteArray path = pathEnd < 0 ? target : target.left(pathEnd);
+    Decision d;
+    d.headBytes = headBytes;
+    if (path == "/healthz") {
+        if (method != "GET") {
+            return reject(405, "method_not_allowed", "use GET");
+        }
+        d.verdict = Verdict::Health;
+        return d;
+    }
+    if (path == "/v1/ws") {
+        if (method != "GET") {
+            return reject(405, "method_not_allowed", "use GET with Upgrade: websocket");
+        }
+        if (!listContains(upgrade, "websocket") || !listContains(connection, "upgrade")) {
+            return reject(400, "upgrade_required", "expected a WebSocket upgrade request");
+        }
+        d.verdict = Verdict::WebSocket;
+        return d;
+    }
+    return reject(404, "not_found", "no such endpoint");
+}
+
+} // namespace parley::server

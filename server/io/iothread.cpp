@@ -1,0 +1,305 @@
+#include "iothread.h"
+
+#include "app/servercontext.h"
+#include "common/clock.h"
+#include "common/post.h"
+#include "http/requestsniffer.h"
+#include "session/session.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLoggingCategory>
+#include <QTcpSocket>
+#include <QTimer>
+#include <QWebSocket>
+#include <QWebSocketServer>
+
+#include <unistd.h>
+
+namespace parley::server {
+
+Q_LOGGING_CATEGORY(lcIo, "parley.io", QtInfoMsg)
+
+namespace {
+
+    const char* reasonPhrase(int status)
+    {
+        switch (status) {
+        case 200: return "OK";
+        case 400: return "Bad Request";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 408: return "Request Timeout";
+        case 431: return "Request Header Fields Too Large";
+        case 503: return "Service Unavailable";
+        default: return "Error";
+        }
+    }
+
+    QByteArray errorJson(const QByteArray& code, const QByteArray& message)
+    {
+        return QJsonDocument(QJsonObject { { QStringLiteral("error"), QString::fromLatin1(code) },
+                                 { QStringLiteral("message"), QString::fromLatin1(message) } })
+            .toJson(QJsonDocument::Compact);
+    }
+
+    // How long closing sessions may take to finish the close handshake at shutdown.
+    constexpr int kShutdownGraceMs = 3000;
+
+} // namespace
+
+IoThread::IoThread(int index, ServerContext& context)
+    : m_index(index)
+    , m_context(context)
+{
+    // Created here as children so moveToThread() takes them along; started on the thread.
+    m_webSockets = new QWebSocketServer(
+        QStringLiteral("parleyd"), QWebSocketServer::NonSecureMode, this);
+    // handleConnection() sockets arrive already sniffed; nothing waits in Qt's pending queue for
+    // long, but a burst of upgrades in one loop iteration must not be refused.
+    m_webSockets->setMaxPendingConnections(1024);
+    connect(m_webSockets, &QWebSocketServer::newConnection, this, [this] { acceptWebSockets(); });
+    m_sweepTimer = new QTimer(this);
+    m_sweepIntervalMs = std::clamp<std::int64_t>(m_context.config.heartbeatMs / 4, 25, 1000);
+    m_sweepTimer->setInterval(int(m_sweepIntervalMs));
+    m_sweepTimer->setTimerType(Qt::CoarseTimer);
+    connect(m_sweepTimer, &QTimer::timeout, this, [this] { sweep(); });
+    // Runs once this object's thread processes events (posted events follow moveToThread()).
+    post(this, [this] { start(); });
+}
+
+IoThread::~IoThread()
+{
+    // Sessions first: their sockets are children of nobody and must go while we still exist.
+    m_sessions.clear();
+}
+
+void IoThread::start()
+{
+    m_sweepTimer->start();
+}
+
+void IoThread::adoptDescriptor(qintptr descriptor)
+{
+    post(this, [this, descriptor] { adopt(descriptor); });
+}
+
+void IoThread::adopt(qintptr descriptor)
+{
+    auto* socket = new QTcpSocket(this);
+    if (!socket->setSocketDescriptor(descriptor)) {
+        qCWarning(lcIo, "event=adopt_failed error=\"%s\"", qPrintable(socket->errorString()));
+        delete socket;
+        ::close(int(descriptor));
+        return;
+    }
+    if (m_shuttingDown) {
+        socket->abort();
+        socket->deleteLater();
+        return;
+    }
+    m_pending.emplace(socket, monotonicMs() + m_context.config.headerTimeoutMs);
+    connect(socket, &QTcpSocket::readyRead, this, [this, socket] { sniff(socket); });
+    connect(socket, &QTcpSocket::disconnected, this, [this, socket] { dropPending(socket); });
+}
+
+void IoThread::dropPending(QTcpSocket* socket)
+{
+    if (m_pending.erase(socket) > 0) {
+        QObject::disconnect(socket, nullptr, this, nullptr);
+        socket->deleteLater();
+    }
+}
+
+void IoThread::sniff(QTcpSocket* socket)
+{
+    const int maxHeader = int(m_context.config.maxHeaderBytes);
+    const QByteArray head = socket->peek(maxHeader);
+    const RequestSniffer::Decision decision = RequestSniffer::inspect(head, maxHeader);
+    switch (decision.verdict) {
+    case RequestSniffer::Verdict::NeedMore:
+        return;
+    case RequestSniffer::Verdict::Health: {
+        const QJsonObject body {
+            { QStringLiteral("status"),
+                m_shuttingDown ? QStringLiteral("stopping") : QStringLiteral("ok") },
+            { QStringLiteral("node"), QString::fromStdString(m_context.nodeId) },
+            { QStringLiteral("sessions"), m_context.sessions.load(std::memory_order_relaxed) },
+            { QStringLiteral("version"), QStringLiteral(PARLEY_VERSION) },
+        };
+        answerHttp(socket, m_shuttingDown ? 503 : 200,
+            QJsonDocument(body).toJson(QJsonDocument::Compact));
+        return;
+    }
+    case RequestSniffer::Verdict::Reject:
+        qCInfo(lcIo, "event=http_reject status=%d code=%s", decision.status, decision.code.constData());
+        answerHttp(socket, decision.status, errorJson(decision.code, decision.message));
+        return;
+    case RequestSniffer::Verdict::WebSocket:
+        m_pending.erase(socket);
+        QObject::disconnect(socket, nullptr, this, nullptr);
+        // The request head is still unread in the socket's buffer: Qt reads it from there.
+        m_webSockets->handleConnection(socket);
+        return;
+    }
+}
+
+void IoThread::answerHttp(QTcpSocket* socket, int status, const QByteArray& json)
+{
+    m_pending.erase(socket);
+    QObject::disconnect(socket, nullptr, this, nullptr);
+    QByteArray response = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status)
+        + "\r\nContent-Type: application/json\r\nContent-Length: "
+        + QByteArray::number(json.size()) + "\r\nCache-Control: no-store\r\nConnection: close\r\n";
+    if (status == 405) {
+        response += "Allow: GET\r\n";
+    }
+    response += "\r\n" + json;
+    socket->write(response);
+    connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    // A peer that does not read its answer must not pin the socket: give up after a while.
+    QTimer::singleShot(5000, socket, [socket] { socket->abort(); });
+    socket->disconnectFromHost();
+}
+
+void IoThread::acceptWebSockets()
+{
+    while (m_webSockets->hasPendingConnections()) {
+        QWebSocket* socket = m_webSockets->nextPendingConnection();
+        if (!socket) {
+            break;
+        }
+        socket->setParent(nullptr); // owned by its Session from here on
+        if (m_shuttingDown) {
+            socket->close(QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("server shutting down"));
+            socket->deleteLater();
+            continue;
+        }
+        const std::uint64_t id = m_context.nextSessionId.fetch_add(1, std::memory_order_relaxed);
+        m_sessions.emplace(id, std::make_unique<Session>(*this, id, socket));
+        m_context.sessions.fetch_add(1, std::memory_order_relaxed);
+        // Removal is deferred to its own event: `disconnected` can be emitted from inside a write
+        // made during a fan-out loop, and the loop must not see its set change under it.
+        connect(socket, &QWebSocket::disconnected, this,
+            [this, id] { post(this, [this, id] { sessionDisconnected(id); }); });
+    }
+}
+
+void IoThread::sessionDisconnected(std::uint64_t sessionId)
+{
+    const auto it = m_sessions.find(sessionId);
+    if (it == m_sessions.end()) {
+        return;
+    }
+    it->second->detach();
+    m_sessions.erase(it);
+    m_context.sessions.fetch_sub(1, std::memory_order_relaxed);
+    checkDrained();
+}
+
+void IoThread::runOnSession(std::uint64_t sessionId, std::function<void(Session&)> f)
+{
+    post(this, [this, sessionId, f = std::move(f)] {
+        if (const auto it = m_sessions.find(sessionId); it != m_sessions.end()) {
+            f(*it->second);
+        }
+    });
+}
+
+void IoThread::deliverToRoom(const std::string& room, std::uint64_t seq, const QString& frame)
+{
+    post(this, [this, room, seq, frame] {
+        const auto it = m_rooms.find(room);
+        if (it == m_rooms.end()) {
+            return;
+        }
+        for (Session* session : it->second) {
+            session->deliverLive(room, seq, frame);
+        }
+    });
+}
+
+void IoThread::completeJoin(std::uint64_t sessionId, JoinResult result)
+{
+    runOnSession(sessionId,
+        [result = std::move(result)](Session& session) { session.onJoinCompleted(result); });
+}
+
+void IoThread::addRoomMember(const std::string& room, Session* session)
+{
+    m_rooms[room].insert(session);
+}
+
+void IoThread::removeRoomMember(const std::string& room, Session* session)
+{
+    const auto it = m_rooms.find(room);
+    if (it == m_rooms.end()) {
+        return;
+    }
+    it->second.erase(session);
+    if (it->second.empty()) {
+        m_rooms.erase(it);
+    }
+}
+
+void IoThread::sweep()
+{
+    const std::int64_t now = monotonicMs();
+    std::vector<QTcpSocket*> expired;
+    for (const auto& [socket, deadline] : m_pending) {
+        if (now >= deadline) {
+            expired.push_back(socket);
+        }
+    }
+    for (QTcpSocket* socket : expired) {
+        qCInfo(lcIo) << "event=header_timeout";
+        answerHttp(socket, 408, errorJson("timeout", "request head not received in time"));
+    }
+    for (const auto& [id, session] : m_sessions) {
+        session->checkTimeouts(now);
+    }
+}
+
+void IoThread::shutdown(std::function<void()> drained)
+{
+    post(this, [this, drained = std::move(drained)] {
+        m_shuttingDown = true;
+        m_drained = drained;
+        std::vector<QTcpSocket*> pending;
+        for (const auto& [socket, deadline] : m_pending) {
+            pending.push_back(socket);
+        }
+        for (QTcpSocket* socket : pending) {
+            m_pending.erase(socket);
+            QObject::disconnect(socket, nullptr, this, nullptr);
+            socket->abort();
+            socket->deleteLater();
+        }
+        for (const auto& [id, session] : m_sessions) {
+            session->close(QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("server shutting down"));
+        }
+        QTimer::singleShot(kShutdownGraceMs, this, [this] {
+            // Peers that did not finish the close handshake in time are dropped.
+            for (auto& [id, session] : m_sessions) {
+                session->detach();
+            }
+            m_context.sessions.fetch_sub(int(m_sessions.size()), std::memory_order_relaxed);
+            m_sessions.clear();
+            checkDrained();
+        });
+        checkDrained();
+    });
+}
+
+void IoThread::checkDrained()
+{
+    if (!m_shuttingDown || !m_sessions.empty() || !m_drained) {
+        return;
+    }
+    m_sweepTimer->stop();
+    auto drained = std::move(m_drained);
+    m_drained = nullptr;
+    drained();
+}
+
+} // namespace parley::server

@@ -1,0 +1,89 @@
+// IoThread: one network thread's worth of connections. Lives on its own QThread (own event loop,
+// own event dispatcher); owns the sockets accepted onto it and the sessions made from them.
+//
+// Per connection: a QTcpSocket is made from the descriptor the Listener hands over. Its request
+// head is sniffed with peek() (bounded by maxHeaderBytes, and by headerTimeoutMs against
+// slow-loris): GET /healthz is answered here; GET /v1/ws with an Upgrade header goes, unread, to
+// this thread's QWebSocketServer via handleConnection(), which re-emits readyRead for bytes
+// already buffered (checked in Qt 6.4's qwebsocketserver_p.cpp, and exercised by every
+// integration test) so the handshake does not stall; anything else gets a JSON 4xx and is closed.
+//
+// Timers: ONE sweep timer per thread serves every connection on it — header deadlines, heartbeat
+// timeouts (silent for 2 intervals -> 4002) and sessions stuck closing. A coarse sweep over all
+// sessions costs O(sessions) per tick, which at 15,000 sessions is tens of microseconds every
+// heartbeat/4; a QTimer per session would cost a timer registration (and memory) per connection.
+//
+// Fan-out: deliverToRoom() gets one serialised frame per thread from the hub and writes it to
+// every local member. Session removal is always deferred to a later event (never done inside a
+// delivery loop), so a session closing mid-fan-out cannot invalidate the iteration.
+#pragma once
+
+#include "hub/fanouttarget.h"
+
+#include <QObject>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
+
+class QTcpSocket;
+class QTimer;
+class QWebSocket;
+class QWebSocketServer;
+
+namespace parley::server {
+
+class Session;
+struct ServerContext;
+
+class IoThread : public QObject, public FanoutTarget {
+public:
+    IoThread(int index, ServerContext& context);
+    ~IoThread() override;
+
+    int index() const { return m_index; }
+    ServerContext& context() const { return m_context; }
+
+    // --- thread-safe ---------------------------------------------------------------------------
+    //! Adopt an accepted socket descriptor (called by the Listener on the accept thread).
+    void adoptDescriptor(qintptr descriptor);
+    //! Runs `f(session)` on this thread if the session still exists.
+    void runOnSession(std::uint64_t sessionId, std::function<void(Session&)> f);
+    //! Closes every connection (sessions with 1001 going away), then calls `drained` on this
+    //! thread once they are gone (or after a grace period).
+    void shutdown(std::function<void()> drained);
+
+    // FanoutTarget (called on the hub thread).
+    void deliverToRoom(const std::string& room, std::uint64_t seq, const QString& frame) override;
+    void completeJoin(std::uint64_t sessionId, JoinResult result) override;
+
+    // --- this thread only (used by sessions) ----------------------------------------------------
+    void addRoomMember(const std::string& room, Session* session);
+    void removeRoomMember(const std::string& room, Session* session);
+
+private:
+    void start();
+    void adopt(qintptr descriptor);
+    void sniff(QTcpSocket* socket);
+    void dropPending(QTcpSocket* socket);
+    void answerHttp(QTcpSocket* socket, int status, const QByteArray& json);
+    void acceptWebSockets();
+    void sessionDisconnected(std::uint64_t sessionId);
+    void sweep();
+    void checkDrained();
+
+    const int m_index;
+    ServerContext& m_context;
+    QWebSocketServer* m_webSockets = nullptr;
+    QTimer* m_sweepTimer = nullptr;
+    std::int64_t m_sweepIntervalMs = 1000;
+    std::unordered_map<QTcpSocket*, std::int64_t> m_pending; // socket -> header deadline
+    std::unordered_map<std::uint64_t, std::unique_ptr<Session>> m_sessions;
+    std::unordered_map<std::string, std::unordered_set<Session*>> m_rooms;
+    bool m_shuttingDown = false;
+    std::function<void()> m_drained;
+};
+
+} // namespace parley::server

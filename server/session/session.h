@@ -1,0 +1,122 @@
+// Session: one client connection (WebSocket today; any transport later), on its I/O thread.
+//
+// Responsibilities: decode frames with the shared codec, enforce hello-first, authentication,
+// limits and the rate limit, and turn requests into hub/storage requests. Results come back as
+// posted calls through IoThread::runOnSession() (by session id, never by pointer across threads).
+//
+// Outbound bound: before a live frame is written, if the socket already holds more than
+// maxOutboundBytes unsent, the client is a slow consumer and is closed with 4003 (it reconnects
+// and replays what it missed). Replies to its own requests are always written: they are bounded
+// by the client's own request rate.
+//
+// Resume: for each `hello` resume cursor the session joins the room, sends the missed messages
+// from storage (in chunks, seq > cursor up to the room's last seq at join time), then
+// `recovered`. Live messages of that room arriving meanwhile are held on the session (bounded;
+// overflow is a slow consumer) and sent after `recovered`: the hub's join reply and its later
+// fan-outs reach this thread in order, so live messages are exactly those after the join's
+// last_seq, and the seam has no gap and no duplicate.
+//
+// A plain class, not a QObject: it connects to its QWebSocket with the socket as context, and the
+// I/O thread owns it. Kept small: memory per connection matters (issue 3).
+#pragma once
+
+#include "ratelimiter.h"
+
+#include "hub/fanouttarget.h"
+#include "protocol/frames.h"
+#include "storage/messagestore.h"
+#include "storage/storageworker.h"
+
+#include <QString>
+#include <QWebSocketProtocol>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+class QWebSocket;
+
+namespace parley::server {
+
+class IoThread;
+
+class Session {
+public:
+    //! Live frames held for one room while its replay runs; more is a slow consumer (4003).
+    static constexpr std::size_t kMaxHeldFrames = 10000;
+    //! Messages fetched from storage per replay step.
+    static constexpr std::uint32_t kReplayChunk = 500;
+
+    Session(IoThread& io, std::uint64_t id, QWebSocket* socket);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    std::uint64_t id() const { return m_id; }
+
+    //! A live frame for `room` (seq 0: not part of the stream, e.g. presence).
+    void deliverLive(const std::string& room, std::uint64_t seq, const QString& frame);
+    //! The hub answered a join.
+    void onJoinCompleted(const JoinResult& result);
+    //! Starts the close handshake with `code`; further input is ignored.
+    void close(QWebSocketProtocol::CloseCode code, const QString& reason);
+    //! The connection is gone: leave every room (local and hub). Idempotent.
+    void detach();
+    //! Sweep: closes the session if it was silent for two heartbeat intervals, aborts it if its
+    //! close handshake is taking too long.
+    void checkTimeouts(std::int64_t nowMs);
+
+private:
+    enum class State : std::uint8_t { AwaitingHello, Welcomed, Closing };
+    enum class Phase : std::uint8_t { Joining, Joined, Replaying };
+    struct RoomState {
+        Phase phase = Phase::Joining;
+        std::optional<protocol::Cursor> resume; // hello cursor still to be honoured
+        std::string epoch;
+        std::uint64_t replayNext = 0; // last seq sent by the replay so far
+        std::uint64_t replayUpTo = 0; // room's last seq at join time
+        std::uint64_t missingFrom = 0; // gap found during replay (retention), 0 = none
+        std::uint64_t missingTo = 0;
+        std::vector<std::pair<std::uint64_t, QString>> held; // live frames during the replay
+    };
+
+    void onText(const QString& text);
+    void onBinary();
+    void handle(const protocol::Hello& hello);
+    void handle(const protocol::Join& join);
+    void handle(const protocol::Leave& leave);
+    void handle(const protocol::Send& send);
+    void handle(const protocol::Heartbeat& heartbeat);
+    void handle(const protocol::HistoryRequest& request);
+
+    void startJoin(const std::string& room, const std::string& requestId,
+        std::optional<protocol::Cursor> resume);
+    void requestReplayChunk(const std::string& room, RoomState& state);
+    void onReplayChunk(const std::string& room, const HistoryResult& result);
+    void finishReplay(const std::string& room, RoomState& state);
+    void onAppended(const std::string& requestId, const std::string& clientId,
+        const StorageWorker::AppendReply& reply);
+    void onHistory(const std::string& requestId, const std::string& room,
+        const HistoryResult& result);
+
+    void send(const protocol::ServerFrame& frame);
+    void sendText(const QString& text);
+    void sendError(const std::string& id, protocol::ErrorCode code, std::string message,
+        const std::string& clientId = {});
+    bool isSlowConsumer() const;
+
+    IoThread& m_io;
+    QWebSocket* m_socket;
+    const std::uint64_t m_id;
+    State m_state = State::AwaitingHello;
+    bool m_detached = false;
+    std::int64_t m_lastSeenMs;
+    std::int64_t m_closingSinceMs = 0;
+    RateLimiter m_rate;
+    std::string m_user;
+    std::unordered_map<std::string, RoomState> m_rooms;
+};
+
+} // namespace parley::server
