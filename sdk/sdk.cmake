@@ -63,22 +63,4 @@ set_target_properties(parley_sdk PROPERTIES
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
 
-# Packaging: find_package(Parley) gives Parley::Sdk.
-include(CMakePackageConfigHelpers)
-install(TARGETS parley_sdk EXPORT ParleySdkTargets
-    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(FILES ${PARLEY_SDK_PUBLIC_HEADERS} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/parley)
-install(EXPORT ParleySdkTargets NAMESPACE Parley:: FILE ParleySdkTargets.cmake
-    DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Parley)
-file(CONFIGURE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/ParleyConfig.cmake CONTENT [[
-include(CMakeFindDependencyMacro)
-find_dependency(Qt6 6.4 COMPONENTS Core)
-include("${CMAKE_CURRENT_LIST_DIR}/ParleySdkTargets.cmake")
-]] @ONLY)
-write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/ParleyConfigVersion.cmake
-    VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
-install(FILES ${CMAKE_CURRENT_BINARY_DIR}/ParleyConfig.cmake
-    ${CMAKE_CURRENT_BINARY_DIR}/ParleyConfigVersion.cmake
-    DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Parley)
+# Install rules and the CMake package config (Parley::Sdk) live in packaging/CMakeLists.txt.

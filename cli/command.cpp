@@ -1,0 +1,116 @@
+#include "command.h"
+
+#include "exitcode.h"
+
+#include <cstdio>
+
+namespace parley::cli {
+
+Command::Command(const Invocation& invocation, QObject* parent)
+    : QObject(parent)
+    , m_invocation(invocation)
+{
+    ClientOptions options = ClientOptions::forServer(invocation.server, invocation.user);
+    options.token = invocation.token;
+    options.requestTimeout = std::chrono::seconds(invocation.timeoutSeconds);
+    options.messageTimeout = std::chrono::seconds(invocation.timeoutSeconds);
+    m_client.setOptions(options);
+
+    m_timeout.setSingleShot(true);
+    m_timeout.setInterval(std::chrono::seconds(invocation.timeoutSeconds));
+    connect(&m_timeout, &QTimer::timeout, this, [this] {
+        warn(QStringLiteral("no answer from the server within %1 s").arg(m_invocation.timeoutSeconds));
+        finish(m_client.state() == ConnectionState::Connected ? ExitTimeout : ExitCannotConnect);
+    });
+
+    connect(&m_client, &Client::errorOccurred, this, &Command::onError);
+    connect(&m_client, &Client::joined, this,
+        [this](const QString& room, quint64, const QStringList& members) {
+            if (room == m_invocation.room && !m_joined) {
+                m_joined = true;
+                onJoined(members);
+            }
+        });
+    connect(&m_client, &Client::joinFailed, this, [this](const QString&, const parley::Error& error) {
+        warn(QStringLiteral("cannot join room '%1': %2 (%3)")
+                 .arg(m_invocation.room, error.message, errorCodeName(error.code)));
+        finish(ExitServerError);
+    });
+}
+
+void Command::start()
+{
+    m_client.join(m_invocation.room);
+    onStarted();
+    armTimeout();
+    m_client.connectToServer();
+}
+
+void Command::interrupt()
+{
+    finish(ExitInterrupted);
+}
+
+void Command::onError(const parley::Error& error)
+{
+    if (m_finished) {
+        return;
+    }
+    switch (error.code) {
+    case ErrorCode::ConnectionFailed:
+        warn(QStringLiteral("cannot connect to %1: %2").arg(m_invocation.server.toString(), error.message));
+        finish(ExitCannotConnect);
+        return;
+    case ErrorCode::ConnectionLost:
+        warn(QStringLiteral("connection to %1 lost: %2").arg(m_invocation.server.toString(), error.message));
+        finish(ExitCannotConnect);
+        return;
+    case ErrorCode::Timeout:
+        warn(QStringLiteral("the server at %1 did not answer: %2").arg(m_invocation.server.toString(), error.message));
+        finish(m_client.state() == ConnectionState::Connected ? ExitTimeout : ExitCannotConnect);
+        return;
+    case ErrorCode::Unauthorized:
+        warn(QStringLiteral("the server rejected user '%1': %2").arg(m_invocation.user, error.message));
+        finish(ExitServerError);
+        return;
+    case ErrorCode::InvalidOptions:
+        warn(error.message);
+        finish(ExitUsage);
+        return;
+    default:
+        // Anything else (an error answering no request of ours) is worth seeing, not fatal.
+        warn(QStringLiteral("server error: %1 (%2)").arg(error.message, errorCodeName(error.code)));
+        return;
+    }
+}
+
+void Command::finish(int exitCode)
+{
+    if (m_finished) {
+        return;
+    }
+    m_finished = true;
+    m_timeout.stop();
+    m_client.disconnectFromServer();
+    QMetaObject::invokeMethod(this, [this, exitCode] { Q_EMIT finished(exitCode); }, Qt::QueuedConnection);
+}
+
+void Command::warn(const QString& text)
+{
+    std::fprintf(stderr, "parley: %s\n", text.toLocal8Bit().constData());
+    std::fflush(stderr);
+}
+
+void Command::printLine(const QByteArray& line)
+{
+    std::fwrite(line.constData(), 1, std::size_t(line.size()), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+}
+
+void Command::armTimeout()
+{
+    m_timeout.start();
+}
+
+} // namespace parley::cli

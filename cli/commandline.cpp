@@ -1,0 +1,251 @@
+#include "commandline.h"
+
+#include "exitcode.h"
+
+#include <QCommandLineParser>
+#include <QRegularExpression>
+
+namespace parley::cli {
+
+namespace {
+
+const QString kDefaultServer = QStringLiteral("ws://127.0.0.1:8080/v1/ws");
+
+struct Subcommand {
+    const char* name;
+    Invocation::Kind kind;
+    const char* synopsis;
+    const char* description;
+};
+
+const Subcommand kSubcommands[] = {
+    { "send", Invocation::Kind::Send, "parley send ROOM [TEXT...]",
+        "Posts TEXT (the words joined by spaces) to ROOM, or, without TEXT, one message per line\n"
+        "of standard input (empty lines are skipped). Exits once every message is acknowledged\n"
+        "by the server." },
+    { "tail", Invocation::Kind::Tail, "parley tail ROOM [--json]",
+        "Follows ROOM and prints each new message as it arrives, until interrupted." },
+    { "history", Invocation::Kind::History, "parley history ROOM [--limit N] [--json]",
+        "Prints the newest N messages of ROOM (default 50), oldest first." },
+    { "chat", Invocation::Kind::Chat, "parley chat ROOM",
+        "Interactive chat: lines typed are sent to ROOM, messages and presence changes are\n"
+        "printed as they arrive. End with Ctrl-D or Ctrl-C." },
+};
+
+const Subcommand* findSubcommand(const QString& name)
+{
+    for (const auto& sub : kSubcommands) {
+        if (name == QLatin1String(sub.name)) {
+            return &sub;
+        }
+    }
+    return nullptr;
+}
+
+struct Options {
+    QCommandLineOption server { QStringLiteral("server"),
+        QStringLiteral("Server WebSocket URL (env PARLEY_SERVER; default %1).").arg(kDefaultServer),
+        QStringLiteral("URL") };
+    QCommandLineOption user { QStringLiteral("user"),
+        QStringLiteral("User name (env PARLEY_USER; default: the login name)."), QStringLiteral("NAME") };
+    QCommandLineOption token { QStringLiteral("token"), QStringLiteral("Credential (env PARLEY_TOKEN)."),
+        QStringLiteral("TOKEN") };
+    QCommandLineOption timeout { QStringLiteral("timeout"),
+        QStringLiteral("Seconds to wait for the connection and for answers (default 30)."),
+        QStringLiteral("SECONDS") };
+    QCommandLineOption json { QStringLiteral("json"),
+        QStringLiteral("One JSON object per line (messages; for send: the acks).") };
+    QCommandLineOption limit { QStringLiteral("limit"), QStringLiteral("How many messages (default 50)."),
+        QStringLiteral("N") };
+    QCommandLineOption help { { QStringLiteral("h"), QStringLiteral("help") }, QStringLiteral("Show this help.") };
+    QCommandLineOption version { QStringLiteral("version"), QStringLiteral("Show the version.") };
+};
+
+void addOptionsFor(QCommandLineParser& parser, const Options& o, const Subcommand* sub)
+{
+    parser.addOption(o.server);
+    parser.addOption(o.user);
+    parser.addOption(o.token);
+    parser.addOption(o.timeout);
+    parser.addOption(o.help);
+    if (!sub) {
+        parser.addOption(o.version);
+        parser.addOption(o.json);
+        parser.addOption(o.limit);
+        return;
+    }
+    if (sub->kind != Invocation::Kind::Chat) {
+        parser.addOption(o.json);
+    }
+    if (sub->kind == Invocation::Kind::History) {
+        parser.addOption(o.limit);
+    }
+}
+
+QString subcommandHelp(const Subcommand& sub)
+{
+    const Options o;
+    QCommandLineParser parser;
+    addOptionsFor(parser, o, &sub);
+    QString text = QStringLiteral("Usage: %1\n\n%2\n\n").arg(QLatin1String(sub.synopsis), QLatin1String(sub.description));
+    // helpText() starts with its own usage line; keep only the options part.
+    const QString options = parser.helpText();
+    const qsizetype at = options.indexOf(QLatin1String("Options:"));
+    text += at >= 0 ? options.mid(at) : options;
+    text += QStringLiteral("\nExit codes: see `parley --help`.\n");
+    return text;
+}
+
+ParseResult usageError(const QString& message)
+{
+    ParseResult r;
+    r.exitCode = ExitUsage;
+    r.text = QStringLiteral("parley: %1\nTry `parley --help`.\n").arg(message);
+    return r;
+}
+
+} // namespace
+
+QString mainHelp()
+{
+    QString text = QStringLiteral(
+        "Usage: parley COMMAND ROOM [OPTIONS]\n"
+        "\n"
+        "Terminal client for a Parley chat server.\n"
+        "\n"
+        "Commands:\n");
+    for (const auto& sub : kSubcommands) {
+        text += QStringLiteral("  %1\n").arg(QLatin1String(sub.synopsis));
+    }
+    text += QStringLiteral(
+        "\n"
+        "Options (every command):\n"
+        "  --server URL       server WebSocket URL (env PARLEY_SERVER; default %1)\n"
+        "  --user NAME        user name (env PARLEY_USER; default: the login name)\n"
+        "  --token TOKEN      credential (env PARLEY_TOKEN)\n"
+        "  --timeout SECONDS  wait at most this long to connect and for answers (default 30)\n"
+        "  -h, --help         help; `parley COMMAND --help` for one command\n"
+        "  --version          the version\n"
+        "\n"
+        "Standard input is only read by send (without TEXT) and chat; nothing ever prompts when\n"
+        "standard input is not a terminal.\n"
+        "\n"
+        "Exit codes:\n"
+        "  0    done (every message acknowledged; history printed; tail/chat ended by the user)\n"
+        "  1    unexpected failure\n"
+        "  2    usage error\n"
+        "  3    cannot connect to the server, or the connection dropped\n"
+        "  4    the server rejected something (credentials, room name, a message)\n"
+        "  5    connected, but no answer within --timeout\n"
+        "  130  interrupted (SIGINT/SIGTERM) before send or history finished\n")
+                .arg(kDefaultServer);
+    return text;
+}
+
+ParseResult parseCommandLine(const QStringList& arguments, const std::function<QString(const char*)>& env)
+{
+    const Options o;
+    QCommandLineParser parser;
+    parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    addOptionsFor(parser, o, nullptr);
+    if (!parser.parse(QStringList { QStringLiteral("parley") } + arguments)) {
+        return usageError(parser.errorText());
+    }
+    QStringList positional = parser.positionalArguments();
+    if (positional.isEmpty()) {
+        ParseResult r;
+        if (parser.isSet(o.version)) {
+            r.text = QStringLiteral("parley %1\n").arg(QStringLiteral(PARLEY_VERSION));
+            return r;
+        }
+        if (parser.isSet(o.help)) {
+            r.text = mainHelp();
+            return r;
+        }
+        return usageError(QStringLiteral("a command is required (send, tail, history, chat)"));
+    }
+    const QString name = positional.takeFirst();
+    const Subcommand* sub = findSubcommand(name);
+    if (!sub) {
+        return usageError(QStringLiteral("unknown command '%1'").arg(name));
+    }
+    if (parser.isSet(o.help)) {
+        ParseResult r;
+        r.text = subcommandHelp(*sub);
+        return r;
+    }
+    // Options that exist but not for this command.
+    if (parser.isSet(o.version)) {
+        return usageError(QStringLiteral("--version takes no command"));
+    }
+    if (parser.isSet(o.json) && sub->kind == Invocation::Kind::Chat) {
+        return usageError(QStringLiteral("chat has no --json"));
+    }
+    if (parser.isSet(o.limit) && sub->kind != Invocation::Kind::History) {
+        return usageError(QStringLiteral("--limit is only for history"));
+    }
+
+    Invocation inv;
+    inv.kind = sub->kind;
+    if (positional.isEmpty()) {
+        return usageError(QStringLiteral("%1: ROOM is required").arg(name));
+    }
+    inv.room = positional.takeFirst();
+    static const QRegularExpression nameRule(QStringLiteral("^[A-Za-z0-9._-]{1,64}$"));
+    if (!nameRule.match(inv.room).hasMatch()) {
+        return usageError(QStringLiteral("room name '%1' is not 1..64 characters of [A-Za-z0-9._-]").arg(inv.room));
+    }
+    if (sub->kind == Invocation::Kind::Send) {
+        inv.texts = positional;
+        if (!inv.texts.isEmpty() && inv.texts.join(QLatin1Char(' ')).isEmpty()) {
+            return usageError(QStringLiteral("send: TEXT is empty"));
+        }
+    } else if (!positional.isEmpty()) {
+        return usageError(QStringLiteral("%1: unexpected argument '%2'").arg(name, positional.first()));
+    }
+    inv.json = parser.isSet(o.json);
+    if (parser.isSet(o.limit)) {
+        bool ok = false;
+        inv.limit = parser.value(o.limit).toInt(&ok);
+        if (!ok || inv.limit < 1 || inv.limit > 1000000) {
+            return usageError(QStringLiteral("--limit must be a positive number"));
+        }
+    }
+    if (parser.isSet(o.timeout)) {
+        bool ok = false;
+        inv.timeoutSeconds = parser.value(o.timeout).toInt(&ok);
+        if (!ok || inv.timeoutSeconds < 1) {
+            return usageError(QStringLiteral("--timeout must be a positive number of seconds"));
+        }
+    }
+
+    const auto pick = [&](const QCommandLineOption& option, const char* variable) {
+        return parser.isSet(option) ? parser.value(option) : env(variable);
+    };
+    QString server = pick(o.server, "PARLEY_SERVER");
+    if (server.isEmpty()) {
+        server = kDefaultServer;
+    }
+    inv.server = QUrl(server, QUrl::StrictMode);
+    if (!inv.server.isValid() || inv.server.host().isEmpty()
+        || (inv.server.scheme() != QLatin1String("ws") && inv.server.scheme() != QLatin1String("wss"))) {
+        return usageError(QStringLiteral("server '%1' is not a ws:// or wss:// URL").arg(server));
+    }
+    inv.user = pick(o.user, "PARLEY_USER");
+    if (inv.user.isEmpty()) {
+        inv.user = env("USER");
+    }
+    if (!nameRule.match(inv.user).hasMatch()) {
+        return usageError(inv.user.isEmpty()
+                ? QStringLiteral("no user name: use --user NAME or PARLEY_USER")
+                : QStringLiteral("user name '%1' is not 1..64 characters of [A-Za-z0-9._-]").arg(inv.user));
+    }
+    inv.token = pick(o.token, "PARLEY_TOKEN");
+
+    ParseResult r;
+    r.run = true;
+    r.invocation = inv;
+    return r;
+}
+
+} // namespace parley::cli
