@@ -2,8 +2,8 @@
 // The benchmark peer: the lightest Parley-speaking server a user could pick instead of parleyd.
 //
 // Node.js + the `ws` package, rooms in memory, no storage, no auth, no presence, no history, no
-// resume. It speaks the same v1 frames as parleyd for what the benchmark workloads use:
-//   hello -> welcome, join -> joined, leave -> left, send -> ack + message to every member of the
+// resume (so no presence frames either). It speaks the same v1 frames as parleyd for what the benchmark workloads use:
+//   hello -> welcome, join -> joined (at most 1,000 members listed), leave -> left, send -> ack + message to every member of the
 //   room (the sender included), heartbeat -> heartbeat_ack,
 //   anything else -> error{code}.
 // Each room has its own seq counter (1, 2, 3, ...), so the load generator's ordering checks apply
@@ -30,7 +30,8 @@ if (!/^127\./.test(host)) {
 }
 
 const LIMITS = { max_frame_bytes: 65536, max_body_bytes: 16384, max_rooms: 100, max_history_limit: 500 };
-const MEMBERS_IN_JOINED = 100; // joined.members is capped: a full list is O(N) bytes per join
+// joined.members lists at most this many users, as parleyd does (RoomHub::kMaxMembersListed).
+const MEMBERS_IN_JOINED = 1000;
 const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
 const EPOCH = 'peer-' + Date.now().toString(36);
 
