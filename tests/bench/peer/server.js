@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The benchmark peer: the lightest Parley-speaking server a user could pick instead of parleyd.
 //
-// Node.js + the `ws` package, rooms in memory, no storage, no auth, no presence, no history, no
-// resume (so no presence frames either). It speaks the same v1 frames as parleyd for what the benchmark workloads use:
-//   hello -> welcome, join -> joined (at most 1,000 members listed), leave -> left, send -> ack + message to every member of the
-//   room (the sender included), heartbeat -> heartbeat_ack,
-//   anything else -> error{code}.
+// Node.js + the `ws` package, rooms in memory: no storage, auth, presence, history or resume.
+// It speaks the same v1 frames as parleyd for what the benchmark workloads use:
+//   hello -> welcome; join -> joined (at most 1,000 members listed, as parleyd does);
+//   leave -> left; send -> ack + message to every member of the room, the sender included
+//   (docs/protocol.md); heartbeat -> heartbeat_ack; anything else -> error{code}.
 // Each room has its own seq counter (1, 2, 3, ...), so the load generator's ordering checks apply
 // to the peer too. A message is serialized once per fanout and the same Buffer is handed to every
 // member's socket, which is what a careful user of `ws` would write.
