@@ -34,7 +34,8 @@ namespace {
         }
     }
 
-    // Whether the bytes seen so far can still be the start of a request line "METHOD SP ...".
+    // Whether the bytes seen so far can still be the start of a request line "METHOD SP /...".
+    // Lets garbage (a TLS hello, a stray protocol) be refused at once instead of at the timeout.
     bool plausibleStart(QByteArrayView data)
     {
         qsizetype i = 0;
@@ -44,7 +45,10 @@ namespace {
         if (i == data.size()) {
             return i <= 16; // still reading the method; no real method is longer
         }
-        return i > 0 && i <= 16 && data[i] == ' ';
+        if (i == 0 || i > 16 || data[i] != ' ') {
+            return false;
+        }
+        return i + 1 == data.size() || data[i + 1] == '/';
     }
 
     // Comma-separated header value contains `token`, case-insensitively.
@@ -63,7 +67,7 @@ namespace {
 RequestSniffer::Decision RequestSniffer::inspect(QByteArrayView data, int maxHeaderBytes)
 {
     const QByteArrayView window = data.first(std::min<qsizetype>(data.size(), maxHeaderBytes));
-    if (!plausibleStart(window.first(std::min<qsizetype>(window.size(), 17)))) {
+    if (!plausibleStart(window.first(std::min<qsizetype>(window.size(), 18)))) {
         return reject(400, "bad_request", "not an HTTP request");
     }
     const qsizetype end = window.indexOf(QByteArrayView("\r\n\r\n"));
