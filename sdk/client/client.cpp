@@ -22,7 +22,7 @@ Client::Client(QObject* parent)
 Client::Client(const ClientOptions& options, QObject* parent)
     : Client(parent)
 {
-    d->options = options;
+    setOptions(options);
 }
 
 Client::~Client() = default;
@@ -30,6 +30,12 @@ Client::~Client() = default;
 void Client::setOptions(const ClientOptions& options)
 {
     d->options = options;
+    // The bounds apply at once (to sends queued before the first connection too); invalid ones
+    // are reported by connectToServer().
+    if (!options.validate()) {
+        d->outbox.setLimits(options.maxOutboxMessages, options.maxOutboxBytes);
+        d->tracker.setMaxHeld(options.maxHeldMessages);
+    }
 }
 
 const ClientOptions& Client::options() const

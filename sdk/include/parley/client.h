@@ -40,7 +40,8 @@ public:
     //! Closes the connection without waiting; pending sends are dropped silently.
     ~Client() override;
 
-    //! Replaces the options; they take effect at the next connectToServer().
+    //! Replaces the options. The outbox and hold bounds apply at once; the endpoints, user and
+    //! token at the next connectToServer().
     void setOptions(const ClientOptions& options);
     //! The current options.
     const ClientOptions& options() const;

@@ -1,0 +1,230 @@
+// parley::Client through its public API, without a Parley server: option validation, local
+// failures reported after the call returns, the outbox bound, connection failures.
+#include <parley/client.h>
+
+#include <QCoreApplication>
+#include <QSignalSpy>
+#include <QTcpServer>
+
+#include <gtest/gtest.h>
+
+using namespace parley;
+
+namespace {
+
+QUrl unusedPort()
+{
+    // Bind a free port, then release it: nothing listens there afterwards.
+    QTcpServer probe;
+    probe.listen(QHostAddress::LocalHost, 0);
+    const quint16 port = probe.serverPort();
+    probe.close();
+    return QUrl(QStringLiteral("ws://127.0.0.1:%1/v1/ws").arg(port));
+}
+
+Error errorArg(const QSignalSpy& spy, int index, int argument)
+{
+    return spy.at(index).at(argument).value<Error>();
+}
+
+} // namespace
+
+TEST(ClientOptions, ValidOptions)
+{
+    const auto options = ClientOptions::forServer(QUrl("ws://127.0.0.1:8080/v1/ws"), "alice");
+    EXPECT_FALSE(options.validate().has_value());
+    auto secure = ClientOptions::forServer(QUrl("wss://chat.example.org/v1/ws"), "a.b-c_9");
+    secure.endpoints.append(QUrl("ws://10.0.0.2:8080/v1/ws"));
+    EXPECT_FALSE(secure.validate().has_value());
+}
+
+TEST(ClientOptions, InvalidOptionsAreRejectedWithAReason)
+{
+    const auto base = ClientOptions::forServer(QUrl("ws://127.0.0.1:8080/v1/ws"), "alice");
+    struct Case {
+        const char* what;
+        std::function<void(ClientOptions&)> change;
+    };
+    const Case cases[] = {
+        { "no endpoint", [](ClientOptions& o) { o.endpoints.clear(); } },
+        { "http scheme", [](ClientOptions& o) { o.endpoints = { QUrl("http://127.0.0.1:8080/") }; } },
+        { "no host", [](ClientOptions& o) { o.endpoints = { QUrl("ws:///v1/ws") }; } },
+        { "second endpoint bad", [](ClientOptions& o) { o.endpoints.append(QUrl("not a url")); } },
+        { "empty user", [](ClientOptions& o) { o.user.clear(); } },
+        { "user with space", [](ClientOptions& o) { o.user = "al ice"; } },
+        { "user too long", [](ClientOptions& o) { o.user = QString(65, 'a'); } },
+        { "zero request timeout", [](ClientOptions& o) { o.requestTimeout = std::chrono::milliseconds(0); } },
+        { "negative message timeout", [](ClientOptions& o) { o.messageTimeout = std::chrono::milliseconds(-1); } },
+        { "zero outbox count", [](ClientOptions& o) { o.maxOutboxMessages = 0; } },
+        { "zero outbox bytes", [](ClientOptions& o) { o.maxOutboxBytes = 0; } },
+        { "zero held", [](ClientOptions& o) { o.maxHeldMessages = 0; } },
+    };
+    for (const auto& c : cases) {
+        ClientOptions options = base;
+        c.change(options);
+        const auto error = options.validate();
+        ASSERT_TRUE(error.has_value()) << c.what;
+        EXPECT_EQ(error->code, ErrorCode::InvalidOptions) << c.what;
+        EXPECT_FALSE(error->message.isEmpty()) << c.what;
+    }
+}
+
+TEST(Client, InvalidOptionsFailConnectAfterTheCallReturns)
+{
+    Client client(ClientOptions::forServer(QUrl("http://nope"), "alice"));
+    QSignalSpy errors(&client, &Client::errorOccurred);
+    client.connectToServer();
+    EXPECT_EQ(errors.count(), 0);
+    ASSERT_TRUE(errors.wait(5000));
+    EXPECT_EQ(errorArg(errors, 0, 0).code, ErrorCode::InvalidOptions);
+    EXPECT_EQ(client.state(), ConnectionState::Disconnected);
+}
+
+TEST(Client, SendToARoomNotJoinedFailsWithItsId)
+{
+    Client client(ClientOptions::forServer(unusedPort(), "alice"));
+    QSignalSpy failed(&client, &Client::messageFailed);
+    const QString id = client.send("lobby", "hello");
+    EXPECT_FALSE(id.isEmpty());
+    EXPECT_EQ(failed.count(), 0); // reported after send() returned, so the id can be recorded first
+    ASSERT_TRUE(failed.wait(5000));
+    EXPECT_EQ(failed.at(0).at(0).toString(), id);
+    EXPECT_EQ(errorArg(failed, 0, 1).code, ErrorCode::NotJoined);
+    EXPECT_FALSE(errorArg(failed, 0, 1).retryable);
+}
+
+TEST(Client, EmptyMessagesFailLocally)
+{
+    Client client(ClientOptions::forServer(unusedPort(), "alice"));
+    client.join("lobby");
+    QSignalSpy failed(&client, &Client::messageFailed);
+    const QString id = client.send("lobby", QString());
+    ASSERT_TRUE(failed.wait(5000));
+    EXPECT_EQ(failed.at(0).at(0).toString(), id);
+    EXPECT_EQ(errorArg(failed, 0, 1).code, ErrorCode::EmptyBody);
+    EXPECT_EQ(client.pendingMessageCount(), 0);
+}
+
+TEST(Client, ClientIdsAreUnique)
+{
+    Client client(ClientOptions::forServer(unusedPort(), "alice"));
+    client.join("lobby");
+    QSet<QString> ids;
+    for (int i = 0; i < 200; ++i) {
+        ids.insert(client.send("lobby", QStringLiteral("m%1").arg(i)));
+    }
+    EXPECT_EQ(ids.size(), 200);
+    EXPECT_EQ(client.pendingMessageCount(), 200);
+}
+
+TEST(Client, TheOutboxIsBounded)
+{
+    auto options = ClientOptions::forServer(unusedPort(), "alice");
+    options.maxOutboxMessages = 2;
+    Client client(options);
+    client.join("lobby");
+    QSignalSpy failed(&client, &Client::messageFailed);
+    client.send("lobby", "one");
+    client.send("lobby", "two");
+    const QString third = client.send("lobby", "three");
+    ASSERT_TRUE(failed.wait(5000));
+    ASSERT_EQ(failed.count(), 1);
+    EXPECT_EQ(failed.at(0).at(0).toString(), third);
+    EXPECT_EQ(errorArg(failed, 0, 1).code, ErrorCode::OutboxFull);
+    // Queued while offline, waiting for a connection: nothing else failed.
+    EXPECT_EQ(client.pendingMessageCount(), 2);
+}
+
+TEST(Client, InvalidRoomAndHistoryArgumentsFailLocally)
+{
+    Client client(ClientOptions::forServer(unusedPort(), "alice"));
+    QSignalSpy joinFailed(&client, &Client::joinFailed);
+    QSignalSpy historyFailed(&client, &Client::historyFailed);
+    client.join("no spaces allowed");
+    client.join("lobby");
+    const QString both = client.fetchHistory("lobby", HistoryQuery { 5, 1, 10 });
+    const QString notJoined = client.fetchHistory("elsewhere");
+    const QString zero = client.fetchHistory("lobby", HistoryQuery::latest(0));
+    ASSERT_TRUE(historyFailed.wait(5000));
+    EXPECT_EQ(joinFailed.count(), 1);
+    EXPECT_EQ(errorArg(joinFailed, 0, 1).code, ErrorCode::BadRoom);
+    ASSERT_EQ(historyFailed.count(), 3);
+    EXPECT_EQ(historyFailed.at(0).at(0).toString(), both);
+    EXPECT_EQ(errorArg(historyFailed, 0, 2).code, ErrorCode::InvalidArgument);
+    EXPECT_EQ(errorArg(historyFailed, 1, 2).code, ErrorCode::NotJoined);
+    EXPECT_EQ(historyFailed.at(1).at(0).toString(), notJoined);
+    EXPECT_EQ(errorArg(historyFailed, 2, 2).code, ErrorCode::InvalidArgument);
+    EXPECT_EQ(historyFailed.at(2).at(0).toString(), zero);
+}
+
+TEST(Client, LeavingWhileOfflineFailsItsQueuedMessages)
+{
+    Client client(ClientOptions::forServer(unusedPort(), "alice"));
+    client.join("lobby");
+    const QString id = client.send("lobby", "never sent");
+    QSignalSpy failed(&client, &Client::messageFailed);
+    QSignalSpy left(&client, &Client::left);
+    client.leave("lobby");
+    EXPECT_EQ(failed.count(), 0);
+    ASSERT_TRUE(left.wait(5000));
+    // Posted before left(): already delivered.
+    ASSERT_EQ(failed.count(), 1);
+    EXPECT_EQ(failed.at(0).at(0).toString(), id);
+    EXPECT_EQ(errorArg(failed, 0, 1).code, ErrorCode::NotJoined);
+    EXPECT_EQ(client.pendingMessageCount(), 0);
+}
+
+TEST(Client, NothingListeningIsAConnectionFailure)
+{
+    Client client(ClientOptions::forServer(unusedPort(), "alice"));
+    client.join("lobby");
+    client.send("lobby", "kept for later");
+    QSignalSpy states(&client, &Client::stateChanged);
+    QSignalSpy errors(&client, &Client::errorOccurred);
+    client.connectToServer();
+    EXPECT_EQ(client.state(), ConnectionState::Connecting);
+    ASSERT_TRUE(errors.wait(10000));
+    EXPECT_EQ(errorArg(errors, 0, 0).code, ErrorCode::ConnectionFailed);
+    EXPECT_TRUE(errorArg(errors, 0, 0).retryable);
+    EXPECT_EQ(client.state(), ConnectionState::Disconnected);
+    ASSERT_EQ(states.count(), 2);
+    EXPECT_EQ(states.at(0).at(0).value<ConnectionState>(), ConnectionState::Connecting);
+    EXPECT_EQ(states.at(1).at(0).value<ConnectionState>(), ConnectionState::Disconnected);
+    // The outbox keeps the message for the next connection.
+    EXPECT_EQ(client.pendingMessageCount(), 1);
+}
+
+TEST(Client, AServerThatNeverAnswersTimesOutTheHandshake)
+{
+    // A real TCP listener that accepts and says nothing (no WebSocket upgrade answer).
+    QTcpServer silent;
+    ASSERT_TRUE(silent.listen(QHostAddress::LocalHost, 0));
+    auto options = ClientOptions::forServer(
+        QUrl(QStringLiteral("ws://127.0.0.1:%1/v1/ws").arg(silent.serverPort())), "alice");
+    options.requestTimeout = std::chrono::milliseconds(300);
+    Client client(options);
+    QSignalSpy errors(&client, &Client::errorOccurred);
+    client.connectToServer();
+    ASSERT_TRUE(errors.wait(10000));
+    EXPECT_EQ(errorArg(errors, 0, 0).code, ErrorCode::Timeout);
+    EXPECT_EQ(client.state(), ConnectionState::Disconnected);
+}
+
+TEST(Client, DisconnectClosesWithoutAnError)
+{
+    QTcpServer silent;
+    ASSERT_TRUE(silent.listen(QHostAddress::LocalHost, 0));
+    Client client(ClientOptions::forServer(
+        QUrl(QStringLiteral("ws://127.0.0.1:%1/v1/ws").arg(silent.serverPort())), "alice"));
+    QSignalSpy errors(&client, &Client::errorOccurred);
+    client.connectToServer();
+    client.disconnectFromServer();
+    EXPECT_EQ(client.state(), ConnectionState::Closed);
+    // Let every queued event of the abandoned attempt run: still no error.
+    for (int i = 0; i < 3; ++i) {
+        QCoreApplication::sendPostedEvents();
+        QCoreApplication::processEvents();
+    }
+    EXPECT_EQ(errors.count(), 0);
+    EXPECT_EQ(client.state(), ConnectionState::Closed);
+}
