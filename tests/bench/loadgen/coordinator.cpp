@@ -31,6 +31,16 @@ std::int64_t monotonicNs()
     return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+// The 1-minute load average and the core count: benchmark figures mean little without them
+// on a machine shared with other work.
+nlohmann::json machineLoad()
+{
+    std::ifstream in("/proc/loadavg");
+    double load1 = 0;
+    in >> load1;
+    return { { "loadavg_1m", load1 }, { "cores", ::sysconf(_SC_NPROCESSORS_ONLN) } };
+}
+
 double round3(double v)
 {
     return std::round(v * 1000.0) / 1000.0;
@@ -168,6 +178,7 @@ void Coordinator::reap()
 
 int Coordinator::run()
 {
+    const nlohmann::json loadBefore = machineLoad();
     const ProcSample before = sampleProcess(m_o.serverPid);
     if (m_o.serverPid > 0 && !before.ok) {
         std::fprintf(stderr, "parley-loadgen: cannot read /proc/%d\n", m_o.serverPid);
@@ -239,6 +250,9 @@ int Coordinator::run()
 
     nlohmann::json results;
     results["label"] = m_o.label;
+    results["machine"] = { { "cores", loadBefore["cores"] },
+        { "loadavg_1m_start", loadBefore["loadavg_1m"] },
+        { "loadavg_1m_end", machineLoad()["loadavg_1m"] } };
     results["workload"] = m_o.workloadName();
     results["url"] = m_o.url;
     results["connections"] = m_o.totalConnections();
