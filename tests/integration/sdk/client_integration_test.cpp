@@ -1,0 +1,304 @@
+// parley::Client against a real parleyd on loopback: chat, concurrent senders, history paging,
+// the outbox across a server restart, catching up after being away.
+#include "serverprocess.h"
+#include "waitfor.h"
+
+#include <parley/client.h>
+
+#include <QSet>
+#include <QSignalSpy>
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+
+using namespace parley;
+using parley::test::ServerProcess;
+using parley::test::waitFor;
+
+namespace {
+
+//! A Client plus everything it reported, for assertions.
+struct Recorder {
+    explicit Recorder(const QUrl& url, const QString& user)
+        : client(ClientOptions::forServer(url, user))
+    {
+        QObject::connect(&client, &Client::messageReceived, &client,
+            [this](const Message& m) { received.append(m); });
+        QObject::connect(&client, &Client::messageAcked, &client,
+            [this](const QString& id, const QString&, quint64 seq) { acks.append({ id, seq }); });
+        QObject::connect(&client, &Client::messageFailed, &client,
+            [this](const QString& id, const Error& e) { failures.append({ id, e }); });
+        QObject::connect(&client, &Client::joined, &client,
+            [this](const QString& room, quint64, const QStringList&) { joinedRooms.append(room); });
+        QObject::connect(&client, &Client::errorOccurred, &client,
+            [this](const Error& e) { errors.append(e); });
+    }
+
+    bool connectAndJoin(const QString& room)
+    {
+        const qsizetype before = joinedRooms.count(room);
+        client.join(room);
+        client.connectToServer();
+        return waitFor([&] { return joinedRooms.count(room) > before; });
+    }
+
+    QList<quint64> receivedSeqs(const QString& room) const
+    {
+        QList<quint64> seqs;
+        for (const auto& m : received) {
+            if (m.room == room) {
+                seqs.append(m.seq);
+            }
+        }
+        return seqs;
+    }
+
+    Client client;
+    QList<Message> received;
+    QList<QPair<QString, quint64>> acks;
+    QList<QPair<QString, Error>> failures;
+    QStringList joinedRooms;
+    QList<Error> errors;
+};
+
+QList<quint64> range(quint64 from, quint64 to)
+{
+    QList<quint64> r;
+    for (quint64 s = from; s <= to; ++s) {
+        r.append(s);
+    }
+    return r;
+}
+
+class ClientIntegration : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        ASSERT_TRUE(QFile::exists(ServerProcess::executable())) << "build parleyd first";
+        ASSERT_TRUE(m_server.start()) << m_server.output().toStdString();
+    }
+
+    QUrl url() const { return m_server.webSocketUrl(); }
+
+    ServerProcess m_server;
+};
+
+} // namespace
+
+TEST_F(ClientIntegration, TwoClientsChat)
+{
+    Recorder alice(url(), "alice");
+    Recorder bob(url(), "bob");
+    ASSERT_TRUE(alice.connectAndJoin("kitchen"));
+    EXPECT_EQ(alice.client.state(), ConnectionState::Connected);
+    EXPECT_FALSE(alice.client.sessionId().isEmpty());
+    ASSERT_TRUE(bob.connectAndJoin("kitchen"));
+
+    const QString hi = alice.client.send("kitchen", "hi bob");
+    ASSERT_TRUE(waitFor([&] { return bob.received.size() == 1 && alice.acks.size() == 1; }));
+    EXPECT_EQ(bob.received[0].sender, "alice");
+    EXPECT_EQ(bob.received[0].body, "hi bob");
+    EXPECT_EQ(bob.received[0].clientId, hi);
+    EXPECT_EQ(bob.received[0].room, "kitchen");
+    EXPECT_TRUE(bob.received[0].timestamp.isValid());
+    EXPECT_EQ(alice.acks[0].first, hi);
+    EXPECT_EQ(alice.acks[0].second, bob.received[0].seq);
+
+    bob.client.send("kitchen", QString::fromUtf8("hello alice — ünïcode ✓"));
+    ASSERT_TRUE(waitFor([&] { return alice.received.size() == 2; }));
+    EXPECT_EQ(alice.received[1].body, QString::fromUtf8("hello alice — ünïcode ✓"));
+    EXPECT_EQ(alice.received[1].sender, "bob");
+    EXPECT_EQ(alice.received[1].seq, alice.received[0].seq + 1);
+    EXPECT_TRUE(alice.failures.isEmpty());
+    EXPECT_TRUE(alice.errors.isEmpty());
+}
+
+TEST_F(ClientIntegration, FiveConcurrentSendersAllSeeTheSameGaplessOrder)
+{
+    constexpr int kClients = 5;
+    constexpr int kPerClient = 200;
+    constexpr int kTotal = kClients * kPerClient;
+    std::vector<std::unique_ptr<Recorder>> clients;
+    for (int i = 0; i < kClients; ++i) {
+        clients.push_back(std::make_unique<Recorder>(url(), QStringLiteral("user%1").arg(i)));
+        ASSERT_TRUE(clients.back()->connectAndJoin("busy"));
+    }
+    std::vector<QStringList> sent(kClients);
+    for (int n = 0; n < kPerClient; ++n) {
+        for (int i = 0; i < kClients; ++i) {
+            sent[i].append(clients[i]->client.send("busy", QStringLiteral("u%1 m%2").arg(i).arg(n)));
+        }
+    }
+    ASSERT_TRUE(waitFor(
+        [&] {
+            for (const auto& c : clients) {
+                if (c->received.size() < kTotal || c->acks.size() + c->failures.size() < kPerClient) {
+                    return false;
+                }
+            }
+            return true;
+        },
+        120000));
+
+    const QList<quint64> expected = range(1, kTotal);
+    QStringList reference;
+    for (const auto& m : clients[0]->received) {
+        reference.append(m.id);
+    }
+    for (int i = 0; i < kClients; ++i) {
+        const auto& c = *clients[i];
+        EXPECT_TRUE(c.failures.isEmpty()) << "client " << i;
+        EXPECT_EQ(c.received.size(), kTotal) << "client " << i;
+        EXPECT_EQ(c.receivedSeqs("busy"), expected) << "client " << i << ": not gapless 1..1000";
+        QStringList order;
+        for (const auto& m : c.received) {
+            order.append(m.id);
+        }
+        EXPECT_EQ(order, reference) << "client " << i << " saw another order";
+        EXPECT_EQ(QSet<QString>(order.begin(), order.end()).size(), kTotal) << "duplicates";
+
+        // Every send acked exactly once, with the seq the message was delivered at.
+        EXPECT_EQ(c.acks.size(), kPerClient);
+        std::map<QString, quint64> ackSeq;
+        for (const auto& [id, seq] : c.acks) {
+            EXPECT_TRUE(ackSeq.emplace(id, seq).second) << "acked twice";
+        }
+        QStringList ownInOrder;
+        for (const auto& m : c.received) {
+            if (m.sender == c.client.options().user) {
+                ownInOrder.append(m.clientId);
+                EXPECT_EQ(ackSeq[m.clientId], m.seq);
+            }
+        }
+        // One connection, sends in order: the server keeps each sender's order.
+        EXPECT_EQ(ownInOrder, sent[i]);
+        EXPECT_EQ(c.client.pendingMessageCount(), 0);
+        EXPECT_EQ(c.client.lastDeliveredSeq("busy"), std::optional<quint64>(kTotal));
+    }
+}
+
+TEST_F(ClientIntegration, HistoryPagesThroughTheSdk)
+{
+    Recorder alice(url(), "alice");
+    ASSERT_TRUE(alice.connectAndJoin("archive"));
+    for (int i = 1; i <= 25; ++i) {
+        alice.client.send("archive", QStringLiteral("message %1").arg(i));
+    }
+    ASSERT_TRUE(waitFor([&] { return alice.acks.size() == 25; }));
+
+    Recorder reader(url(), "reader");
+    ASSERT_TRUE(reader.connectAndJoin("archive"));
+    QSignalSpy pages(&reader.client, &Client::historyReceived);
+    const auto fetch = [&](const HistoryQuery& query) {
+        const QString id = reader.client.fetchHistory("archive", query);
+        const qsizetype before = pages.count();
+        EXPECT_TRUE(waitFor([&] { return pages.count() > before; }));
+        const auto args = pages.takeLast();
+        EXPECT_EQ(args.at(0).toString(), id);
+        EXPECT_EQ(args.at(1).toString(), "archive");
+        QList<quint64> seqs;
+        for (const auto& m : args.at(2).value<QList<Message>>()) {
+            seqs.append(m.seq);
+        }
+        return std::make_pair(seqs, args.at(3).toBool());
+    };
+
+    auto [newest, more1] = fetch(HistoryQuery::latest(10));
+    EXPECT_EQ(newest, range(16, 25));
+    EXPECT_TRUE(more1);
+    auto [older, more2] = fetch(HistoryQuery::before(16, 10));
+    EXPECT_EQ(older, range(6, 15));
+    EXPECT_TRUE(more2);
+    auto [oldest, more3] = fetch(HistoryQuery::before(6, 10));
+    EXPECT_EQ(oldest, range(1, 5));
+    EXPECT_FALSE(more3);
+    auto [forward, more4] = fetch(HistoryQuery::after(20, 10));
+    EXPECT_EQ(forward, range(21, 25));
+    EXPECT_FALSE(more4);
+
+    // Bodies come back as sent.
+    const QString id = reader.client.fetchHistory("archive", HistoryQuery::after(0, 1));
+    ASSERT_TRUE(waitFor([&] { return !pages.isEmpty(); }));
+    const auto args = pages.takeFirst();
+    EXPECT_EQ(args.at(0).toString(), id);
+    EXPECT_EQ(args.at(2).value<QList<Message>>().value(0).body, "message 1");
+}
+
+TEST_F(ClientIntegration, HistoryOfARoomNotJoinedFails)
+{
+    Recorder alice(url(), "alice");
+    ASSERT_TRUE(alice.connectAndJoin("mine"));
+    QSignalSpy failed(&alice.client, &Client::historyFailed);
+    alice.client.fetchHistory("other");
+    ASSERT_TRUE(failed.wait(5000));
+    EXPECT_EQ(failed.at(0).at(2).value<Error>().code, ErrorCode::NotJoined);
+}
+
+TEST_F(ClientIntegration, ServerRejectionsFailTheMessage)
+{
+    Recorder alice(url(), "alice");
+    ASSERT_TRUE(alice.connectAndJoin("limits"));
+    const QString big = alice.client.send("limits", QString(70 * 1024, 'x'));
+    ASSERT_TRUE(waitFor([&] { return alice.failures.size() == 1; }));
+    EXPECT_EQ(alice.failures[0].first, big);
+    EXPECT_EQ(alice.failures[0].second.code, ErrorCode::BodyTooLarge);
+    EXPECT_FALSE(alice.failures[0].second.retryable);
+    // The connection carries on.
+    alice.client.send("limits", "small");
+    ASSERT_TRUE(waitFor([&] { return alice.acks.size() == 1; }));
+    EXPECT_EQ(alice.client.state(), ConnectionState::Connected);
+}
+
+TEST_F(ClientIntegration, UnackedMessagesAreResentAfterTheServerComesBack)
+{
+    Recorder alice(url(), "alice");
+    ASSERT_TRUE(alice.connectAndJoin("durable"));
+    alice.client.send("durable", "before");
+    ASSERT_TRUE(waitFor([&] { return alice.acks.size() == 1; }));
+
+    m_server.kill();
+    ASSERT_TRUE(waitFor([&] { return alice.client.state() == ConnectionState::Disconnected; }));
+    ASSERT_FALSE(alice.errors.isEmpty());
+    EXPECT_EQ(alice.errors.last().code, ErrorCode::ConnectionLost);
+
+    // Accepted while offline, kept in the outbox.
+    const QString offline = alice.client.send("durable", "while away");
+    EXPECT_EQ(alice.client.pendingMessageCount(), 1);
+
+    ASSERT_TRUE(m_server.restart()) << m_server.output().toStdString();
+    alice.client.connectToServer();
+    ASSERT_TRUE(waitFor([&] { return alice.acks.size() == 2; }));
+    EXPECT_EQ(alice.acks[1].first, offline);
+    EXPECT_EQ(alice.acks[1].second, 2u);
+    EXPECT_TRUE(alice.failures.isEmpty());
+    // The room was rejoined automatically, and the message delivered once.
+    ASSERT_TRUE(waitFor([&] { return alice.receivedSeqs("durable") == range(1, 2); }));
+}
+
+TEST_F(ClientIntegration, AClientThatWasAwayCatchesUpInOrder)
+{
+    Recorder alice(url(), "alice");
+    Recorder bob(url(), "bob");
+    ASSERT_TRUE(alice.connectAndJoin("news"));
+    ASSERT_TRUE(bob.connectAndJoin("news"));
+    alice.client.send("news", "one");
+    ASSERT_TRUE(waitFor([&] { return bob.received.size() == 1; }));
+
+    bob.client.disconnectFromServer();
+    EXPECT_EQ(bob.client.state(), ConnectionState::Closed);
+    for (int i = 2; i <= 6; ++i) {
+        alice.client.send("news", QStringLiteral("n%1").arg(i));
+    }
+    ASSERT_TRUE(waitFor([&] { return alice.acks.size() == 6; }));
+
+    // Back: the rejoin shows the room moved on; the missed messages arrive before new ones,
+    // each once.
+    bob.client.connectToServer();
+    ASSERT_TRUE(waitFor([&] { return bob.joinedRooms.size() == 2; }));
+    alice.client.send("news", "seven");
+    ASSERT_TRUE(waitFor([&] { return bob.received.size() >= 7; }));
+    EXPECT_EQ(bob.receivedSeqs("news"), range(1, 7));
+    EXPECT_EQ(bob.received.last().body, "seven");
+}
