@@ -1,0 +1,48 @@
+// LaunchOptions: who signs in where, from the command line and the saved settings.
+#pragma once
+
+#include <QString>
+#include <QStringList>
+#include <QUrl>
+
+#include <optional>
+
+class QCommandLineParser;
+class QSettings;
+
+namespace parley::desktop {
+
+//! What the app needs to start a session. Read from the command line (`--server`, `--user`,
+//! `--token`, `--room`), completed from QSettings, saved back after a successful sign-in.
+struct LaunchOptions {
+    QUrl server;
+    QString user;
+    QString token;
+    //! Rooms to open, the first one shown.
+    QStringList rooms;
+
+    //! Whether the sign-in dialog can be skipped: a server and a user were given.
+    bool isComplete() const { return server.isValid() && !user.isEmpty(); }
+
+    //! Declares --server, --user, --token and --room (repeatable) on `parser`.
+    static void addOptions(QCommandLineParser& parser);
+    //! Reads the options declared by addOptions() from a parser that has parsed the command
+    //! line. On a bad value returns nothing and sets `error`.
+    static std::optional<LaunchOptions> fromParser(const QCommandLineParser& parser, QString* error);
+    //! Parses `arguments` (program name first) with the options of addOptions().
+    static std::optional<LaunchOptions> fromArguments(const QStringList& arguments, QString* error);
+    //! The last session saved in `settings` (server, user, rooms; the token is not stored).
+    static LaunchOptions fromSettings(const QSettings& settings);
+    //! Remembers this session in `settings` (not the token: QSettings is plain text).
+    void save(QSettings& settings) const;
+    //! Fills what the command line left empty from `saved`.
+    LaunchOptions completedWith(const LaunchOptions& saved) const;
+
+    //! Accepts what people type: "host:port", "http://host:port", "ws://host:port/v1/ws";
+    //! returns a ws:// or wss:// URL ending in /v1/ws, or an invalid URL.
+    static QUrl normalizeServerUrl(const QString& text);
+    //! The server the sign-in dialog proposes when nothing is saved.
+    static QUrl defaultServer();
+};
+
+} // namespace parley::desktop

@@ -1,0 +1,62 @@
+// parley-desktop: parse the command line, sign in, open the window. Everything else lives in
+// the parley_desktop_core library, which the tests link.
+#include "app/chatsession.h"
+#include "controllers/launchoptions.h"
+#include "widgets/appicon.h"
+#include "widgets/mainwindow.h"
+#include "widgets/signindialog.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QSettings>
+
+#include <cstdio>
+
+int main(int argc, char** argv)
+{
+    using namespace parley::desktop;
+
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("Parley"));
+    QApplication::setApplicationName(QStringLiteral("parley-desktop"));
+    QApplication::setApplicationDisplayName(QStringLiteral("Parley"));
+    QApplication::setApplicationVersion(QStringLiteral(PARLEY_VERSION));
+    QApplication::setDesktopFileName(QStringLiteral("parley-desktop"));
+    QApplication::setWindowIcon(AppIcon::icon());
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Parley chat. With --server and --user the sign-in dialog is skipped."));
+    LaunchOptions::addOptions(parser);
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.process(app);
+
+    QString error;
+    const auto fromCommandLine = LaunchOptions::fromParser(parser, &error);
+    if (!fromCommandLine) {
+        std::fprintf(stderr, "parley-desktop: %s\n", qPrintable(error));
+        return 2;
+    }
+
+    QSettings settings;
+    const LaunchOptions saved = LaunchOptions::fromSettings(settings);
+    LaunchOptions options;
+    if (fromCommandLine->isComplete()) {
+        // The saved rooms belong to the saved account on the saved server only.
+        const bool sameAccount = saved.server == fromCommandLine->server
+            && saved.user == fromCommandLine->user;
+        options = sameAccount ? fromCommandLine->completedWith(saved) : *fromCommandLine;
+    } else {
+        SignInDialog dialog(fromCommandLine->completedWith(saved));
+        if (dialog.exec() != QDialog::Accepted) {
+            return 0;
+        }
+        options = dialog.options();
+    }
+
+    ChatSession session(options, &settings);
+    session.start();
+    session.window().show();
+    return app.exec();
+}

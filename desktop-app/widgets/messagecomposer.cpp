@@ -1,0 +1,85 @@
+#include "widgets/messagecomposer.h"
+
+#include <QKeyEvent>
+#include <QTextBlock>
+#include <QTextLayout>
+
+#include <algorithm>
+
+namespace parley::desktop {
+
+namespace {
+constexpr int MaxVisibleLines = 6;
+} // namespace
+
+MessageComposer::MessageComposer(QWidget* parent)
+    : QPlainTextEdit(parent)
+{
+    setTabChangesFocus(true);
+    setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    setVerticalScrollBarPolicy(Qt::ScrollBarAsNeeded);
+    setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+    connect(this, &QPlainTextEdit::blockCountChanged, this, &MessageComposer::updateHeight);
+    connect(document(), &QTextDocument::contentsChanged, this, &MessageComposer::updateHeight);
+    updateHeight();
+}
+
+int MessageComposer::heightForLines(int lines) const
+{
+    const QMargins m = contentsMargins();
+    const int frame = 2 * int(document()->documentMargin()) + m.top() + m.bottom();
+    return fontMetrics().lineSpacing() * lines + frame + 4;
+}
+
+QSize MessageComposer::sizeHint() const
+{
+    return QSize(QPlainTextEdit::sizeHint().width(), height());
+}
+
+QSize MessageComposer::minimumSizeHint() const
+{
+    return QSize(100, heightForLines(1));
+}
+
+void MessageComposer::updateHeight()
+{
+    // Visual lines, so long wrapped paragraphs grow the input too.
+    int lines = 0;
+    for (QTextBlock block = document()->begin(); block.isValid(); block = block.next()) {
+        lines += std::max(1, block.layout() ? block.layout()->lineCount() : 1);
+    }
+    setFixedHeight(heightForLines(std::clamp(lines, 1, MaxVisibleLines)));
+}
+
+void MessageComposer::keyPressEvent(QKeyEvent* event)
+{
+    const bool enter = event->key() == Qt::Key_Return || event->key() == Qt::Key_Enter;
+    const auto mods = event->modifiers() & ~Qt::KeypadModifier;
+    if (enter && mods == Qt::NoModifier) {
+        const QString text = toPlainText();
+        if (!text.trimmed().isEmpty()) {
+            Q_EMIT submitted(text);
+            clear();
+        }
+        event->accept();
+        return;
+    }
+    if (enter && mods == Qt::ShiftModifier) {
+        insertPlainText(QStringLiteral("\n"));
+        event->accept();
+        return;
+    }
+    if (event->key() == Qt::Key_Escape && mods == Qt::NoModifier) {
+        clear();
+        event->accept();
+        return;
+    }
+    if ((event->key() == Qt::Key_Up || event->key() == Qt::Key_Down) && mods == Qt::ControlModifier) {
+        Q_EMIT roomSwitchRequested(event->key() == Qt::Key_Up ? -1 : 1);
+        event->accept();
+        return;
+    }
+    QPlainTextEdit::keyPressEvent(event);
+}
+
+} // namespace parley::desktop

@@ -1,0 +1,34 @@
+// MessageComposer: where the user types a message.
+#pragma once
+
+#include <QPlainTextEdit>
+
+namespace parley::desktop {
+
+//! A plain-text input that grows with its content (up to a few lines): Enter sends, Shift+Enter
+//! starts a new line, Escape clears. Ctrl+Up/Ctrl+Down are passed on as room switches so they
+//! work while typing.
+class MessageComposer : public QPlainTextEdit {
+    Q_OBJECT
+
+public:
+    explicit MessageComposer(QWidget* parent = nullptr);
+
+    QSize sizeHint() const override;
+    QSize minimumSizeHint() const override;
+
+Q_SIGNALS:
+    //! Enter was pressed on a non-blank text; the input is cleared after this signal.
+    void submitted(const QString& text);
+    //! Ctrl+Up (-1) or Ctrl+Down (+1).
+    void roomSwitchRequested(int step);
+
+protected:
+    void keyPressEvent(QKeyEvent* event) override;
+
+private:
+    int heightForLines(int lines) const;
+    void updateHeight();
+};
+
+} // namespace parley::desktop
