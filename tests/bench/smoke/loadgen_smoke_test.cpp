@@ -14,13 +14,13 @@
 
 namespace {
 
-struct Run {
+struct LoadgenRun {
     int exitCode = -1;
     QJsonObject results;
     QString output;
 };
 
-Run runLoadgen(const parley::test::ServerProcess& server, const QStringList& args)
+LoadgenRun runLoadgen(const parley::test::ServerProcess& server, const QStringList& args)
 {
     QTemporaryDir dir;
     const QString out = dir.filePath("results.json");
@@ -31,7 +31,7 @@ Run runLoadgen(const parley::test::ServerProcess& server, const QStringList& arg
             "--settle", "0", "--drain-timeout", "15", "--connect-timeout", "30",
             "--label", "parleyd" }
             + args);
-    Run run;
+    LoadgenRun run;
     if (!p.waitForFinished(90000)) {
         p.kill();
         p.waitForFinished();
@@ -61,7 +61,7 @@ protected:
 TEST_F(LoadgenSmoke, ChatDeliversEveryMessageToEveryMemberInOrder)
 {
     // 20 connections in 2 rooms of 10, split over 2 processes, 200 messages.
-    const Run run = runLoadgen(m_server,
+    const LoadgenRun run = runLoadgen(m_server,
         { "--workload", "chat", "--connections", "20", "--rooms", "2", "--messages", "200",
             "--rate", "100", "--procs", "2" });
     ASSERT_EQ(run.exitCode, 0) << run.output.toStdString() << m_server.output().toStdString();
@@ -78,7 +78,7 @@ TEST_F(LoadgenSmoke, ChatDeliversEveryMessageToEveryMemberInOrder)
 
 TEST_F(LoadgenSmoke, FanoutReachesEveryMemberOfOneRoom)
 {
-    const Run run = runLoadgen(m_server,
+    const LoadgenRun run = runLoadgen(m_server,
         { "--workload", "fanout", "--connections", "20", "--messages", "20", "--rate", "20",
             "--procs", "2" });
     ASSERT_EQ(run.exitCode, 0) << run.output.toStdString() << m_server.output().toStdString();
@@ -91,7 +91,7 @@ TEST_F(LoadgenSmoke, FanoutReachesEveryMemberOfOneRoom)
 
 TEST_F(LoadgenSmoke, IdleHoldsConnectionsAndTimesTheEcho)
 {
-    const Run run = runLoadgen(m_server,
+    const LoadgenRun run = runLoadgen(m_server,
         { "--workload", "idle", "--connections", "20", "--messages", "20", "--rate", "50" });
     ASSERT_EQ(run.exitCode, 0) << run.output.toStdString() << m_server.output().toStdString();
     const QJsonObject& r = run.results;
