@@ -39,7 +39,9 @@ RoomSwitcherDialog::RoomSwitcherDialog(RoomListModel* rooms, QWidget* parent)
     resize(380, 320);
 
     connect(m_filter, &QLineEdit::textChanged, this, &RoomSwitcherDialog::onFilterChanged);
-    connect(m_list, &QListView::clicked, this, [this] { accept(); });
+    connect(m_list, &QListView::clicked, this, &RoomSwitcherDialog::accept);
+    // QDialog only accepts on Enter through a default button; there is none here.
+    connect(m_filter, &QLineEdit::returnPressed, this, &RoomSwitcherDialog::accept);
     onFilterChanged(QString());
 }
 

@@ -23,6 +23,9 @@ public:
     QString chosenRoom() const;
     QLineEdit* filterEdit() const { return m_filter; }
 
+    //! Goes to chosenRoom() (emits roomChosen()) and closes; stays open when nothing is typed.
+    void accept() override;
+
 Q_SIGNALS:
     //! The user picked `room` (maybe a new one).
     void roomChosen(const QString& room);
@@ -32,7 +35,6 @@ protected:
 
 private:
     void onFilterChanged(const QString& text);
-    void accept() override;
 
     QLineEdit* m_filter = nullptr;
     QListView* m_list = nullptr;
