@@ -7,13 +7,11 @@
 #include <QSocketNotifier>
 #include <QThread>
 #include <QTimerEvent>
-
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <climits>
 #include <cstring>
-
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -33,7 +31,7 @@ qint64 monotonicNowNs()
 {
     // steady_clock is CLOCK_MONOTONIC on Linux, the clock QElapsedTimer and QDeadlineTimer use.
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
+        std::chrono::steady_clock::now().time_since_epoch())
         .count();
 }
 
@@ -45,8 +43,7 @@ bool onThreadOf(const QObject* object, const QObject* dispatcher)
 
 } // namespace
 
-class EpollEventDispatcher::Private
-{
+class EpollEventDispatcher::Private {
 public:
     Private()
         : epollFd(::epoll_create1(EPOLL_CLOEXEC))
@@ -55,15 +52,15 @@ public:
     {
         if (epollFd < 0 || wakeUpFd < 0) {
             qWarning("EpollEventDispatcher: cannot create epoll/eventfd descriptors: %s",
-                     std::strerror(errno));
+                std::strerror(errno));
             return;
         }
         epoll_event ev {};
         ev.events = EPOLLIN;
         ev.data.u64 = kWakeUpTag;
         if (::epoll_ctl(epollFd, EPOLL_CTL_ADD, wakeUpFd, &ev) != 0) {
-            qWarning("EpollEventDispatcher: cannot watch the wake-up eventfd: %s",
-                     std::strerror(errno));
+            qWarning(
+                "EpollEventDispatcher: cannot watch the wake-up eventfd: %s", std::strerror(errno));
             return;
         }
         valid = true;
@@ -236,8 +233,8 @@ void EpollEventDispatcher::unregisterSocketNotifier(QSocketNotifier* notifier)
     m_private->notifiers.remove(notifier);
 }
 
-void EpollEventDispatcher::registerTimer(int timerId, qint64 interval, Qt::TimerType timerType,
-                                         QObject* object)
+void EpollEventDispatcher::registerTimer(
+    int timerId, qint64 interval, Qt::TimerType timerType, QObject* object)
 {
     if (timerId < 1 || interval < 0 || !object) {
         qWarning("EpollEventDispatcher::registerTimer: invalid arguments");

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <QAbstractEventDispatcher>
-
 #include <memory>
 
 namespace parley::server {
@@ -42,8 +41,7 @@ namespace parley::server {
 //!   only from the dispatcher's thread (violations are reported with qWarning and ignored).
 //! - Cost: a wake-up costs one epoll_wait plus work proportional to the ready descriptors and
 //!   the changed notifiers, never to the number of registered ones.
-class EpollEventDispatcher final : public QAbstractEventDispatcher
-{
+class EpollEventDispatcher final : public QAbstractEventDispatcher {
     Q_OBJECT
 
 public:
@@ -60,8 +58,8 @@ public:
     void unregisterSocketNotifier(QSocketNotifier* notifier) override;
 
     using QAbstractEventDispatcher::registerTimer;
-    void registerTimer(int timerId, qint64 interval, Qt::TimerType timerType,
-                       QObject* object) override;
+    void registerTimer(
+        int timerId, qint64 interval, Qt::TimerType timerType, QObject* object) override;
     bool unregisterTimer(int timerId) override;
     bool unregisterTimers(QObject* object) override;
     QList<TimerInfo> registeredTimers(QObject* object) const override;

@@ -18,8 +18,8 @@ bool epollRequested()
         return false;
     }
     if (!choice.isEmpty() && choice != "epoll") {
-        qWarning("PARLEY_EVENT_DISPATCHER=%s is not one of epoll, qt; using epoll",
-                 choice.constData());
+        qWarning(
+            "PARLEY_EVENT_DISPATCHER=%s is not one of epoll, qt; using epoll", choice.constData());
     }
     return true;
 }

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <QAbstractEventDispatcher>
-
 #include <memory>
 
 namespace parley::server {

@@ -1,11 +1,9 @@
 #include "notifiertable_p.h"
 
 #include <QtGlobal>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-
 #include <sys/epoll.h>
 
 namespace parley::server {
@@ -70,7 +68,7 @@ void NotifierTable::add(QSocketNotifier* notifier)
     if (e.notifiers[type] && e.notifiers[type] != notifier) {
         qWarning("EpollEventDispatcher: multiple socket notifiers for socket %d and type %s; "
                  "the newest one wins",
-                 fd, typeName(notifier->type()));
+            fd, typeName(notifier->type()));
     }
     if (e.isEmpty()) {
         ++m_descriptorCount;
@@ -129,8 +127,8 @@ void NotifierTable::setAlwaysReady(int fd, Entry& e, bool on)
     if (on) {
         m_alwaysReady.push_back(fd);
     } else {
-        m_alwaysReady.erase(std::remove(m_alwaysReady.begin(), m_alwaysReady.end(), fd),
-                            m_alwaysReady.end());
+        m_alwaysReady.erase(
+            std::remove(m_alwaysReady.begin(), m_alwaysReady.end(), fd), m_alwaysReady.end());
     }
 }
 

@@ -5,7 +5,6 @@
 
 #include <QSocketNotifier>
 #include <QVarLengthArray>
-
 #include <cstdint>
 #include <vector>
 
@@ -29,11 +28,9 @@ namespace parley::server {
 //!   kept on an "always ready" list, which the dispatcher activates on every round, mirroring
 //!   poll() semantics.
 //! Not thread-safe: owned and used by the dispatcher's thread only.
-class NotifierTable
-{
+class NotifierTable {
 public:
-    struct Activation
-    {
+    struct Activation {
         int fd = -1;
         QSocketNotifier::Type type = QSocketNotifier::Read;
         quint64 stamp = 0;
@@ -61,8 +58,7 @@ public:
     std::size_t descriptorCount() const { return m_descriptorCount; }
 
 private:
-    struct Entry
-    {
+    struct Entry {
         QSocketNotifier* notifiers[3] = { nullptr, nullptr, nullptr };
         quint64 stamps[3] = { 0, 0, 0 };
         std::uint32_t kernelEvents = 0; // the mask epoll currently has for this fd

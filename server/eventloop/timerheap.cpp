@@ -1,7 +1,6 @@
 #include "timerheap_p.h"
 
 #include <QObject>
-
 #include <algorithm>
 #include <limits>
 
@@ -25,8 +24,7 @@ qint64 roundToSecond(qint64 ns)
 
 } // namespace
 
-struct TimerHeap::Timer
-{
+struct TimerHeap::Timer {
     int id = 0;
     qint64 intervalMs = 0; // as registered (reported back by registeredTimers())
     qint64 periodNs = 0; // what scheduling uses (whole seconds for very coarse timers)
@@ -92,8 +90,8 @@ void TimerHeap::scheduleNext(Timer& timer, qint64 nowNs)
     }
 }
 
-void TimerHeap::registerTimer(int id, qint64 intervalMs, Qt::TimerType type, QObject* object,
-                              qint64 nowNs)
+void TimerHeap::registerTimer(
+    int id, qint64 intervalMs, Qt::TimerType type, QObject* object, qint64 nowNs)
 {
     if (m_timers.count(id) != 0) {
         // Qt never reuses a live id; keep the heap consistent if a caller does anyway.
@@ -179,14 +177,14 @@ QList<QAbstractEventDispatcher::TimerInfo> TimerHeap::registeredTimers(QObject* 
         const auto timerIt = m_timers.find(it->second);
         if (timerIt != m_timers.end()) {
             const Timer& t = *timerIt->second;
-            result.append({ t.id, int(std::min<qint64>(t.intervalMs, std::numeric_limits<int>::max())),
-                            t.type });
+            result.append({ t.id,
+                int(std::min<qint64>(t.intervalMs, std::numeric_limits<int>::max())), t.type });
         }
     }
     // The multimap has no stable order; callers (QObject::moveToThread) re-register in list
     // order, and the ids tell them apart anyway, but a stable answer is easier to reason about.
     std::sort(result.begin(), result.end(),
-              [](const auto& a, const auto& b) { return a.timerId < b.timerId; });
+        [](const auto& a, const auto& b) { return a.timerId < b.timerId; });
     return result;
 }
 

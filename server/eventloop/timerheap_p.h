@@ -5,7 +5,6 @@
 
 #include <QAbstractEventDispatcher>
 #include <QList>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -35,12 +34,10 @@ namespace parley::server {
 //! delivered, so a nested event loop started from timerEvent() cannot fire it again, and cannot
 //! spin on it either); finishDelivery() puts it back unless it was unregistered meanwhile.
 //! A timer fires at most once per round, which stops zero-interval timers from looping forever.
-class TimerHeap
-{
+class TimerHeap {
 public:
     //! A timer handed out by takeDue(); pass it back to finishDelivery().
-    struct Due
-    {
+    struct Due {
         int id = 0;
         QObject* object = nullptr;
         quint64 serial = 0;
@@ -52,7 +49,8 @@ public:
     TimerHeap(const TimerHeap&) = delete;
     TimerHeap& operator=(const TimerHeap&) = delete;
 
-    void registerTimer(int id, qint64 intervalMs, Qt::TimerType type, QObject* object, qint64 nowNs);
+    void registerTimer(
+        int id, qint64 intervalMs, Qt::TimerType type, QObject* object, qint64 nowNs);
     //! Returns false when the id is unknown.
     bool unregisterTimer(int id);
     //! Returns false when the object had no timers.

@@ -19,24 +19,21 @@
 #include <QCoreApplication>
 #include <QSocketNotifier>
 #include <QTimer>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <memory>
 #include <string>
-#include <thread>
-#include <vector>
-
-#include <fcntl.h>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
-struct Options
-{
+struct Options {
     std::string dispatcher = "epoll";
     int idle = 1000;
     int samples = 5000;
@@ -61,7 +58,7 @@ bool parse(int argc, char** argv, Options& options)
         }
     }
     return (options.dispatcher == "epoll" || options.dispatcher == "glib"
-            || options.dispatcher == "unix")
+               || options.dispatcher == "unix")
         && options.idle >= 0 && options.samples > 0 && options.gapUs >= 0;
 }
 
@@ -78,9 +75,9 @@ int main(int argc, char** argv)
     Options options;
     if (!parse(argc, argv, options)) {
         std::fprintf(stderr,
-                     "usage: %s [--dispatcher epoll|glib|unix] [--idle N] [--samples N] "
-                     "[--gap-us N]\n",
-                     argv[0]);
+            "usage: %s [--dispatcher epoll|glib|unix] [--idle N] [--samples N] "
+            "[--gap-us N]\n",
+            argv[0]);
         return 2;
     }
 
@@ -99,7 +96,7 @@ int main(int argc, char** argv)
         int fds[2];
         if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
             std::fprintf(stderr, "socketpair failed after %zu descriptors: %s\n", idleFds.size(),
-                         std::strerror(errno));
+                std::strerror(errno));
             return 1;
         }
         for (const int fd : fds) {
@@ -163,9 +160,8 @@ int main(int argc, char** argv)
     const char* className = QAbstractEventDispatcher::instance()->metaObject()->className();
     std::printf("dispatcher=%s (%s) idle=%zu samples=%zu rtt_us median=%.1f p90=%.1f p99=%.1f "
                 "max=%.1f\n",
-                options.dispatcher.c_str(), className, idleFds.size(), rttUs.size(),
-                percentile(rttUs, 0.5), percentile(rttUs, 0.9), percentile(rttUs, 0.99),
-                rttUs.back());
+        options.dispatcher.c_str(), className, idleFds.size(), rttUs.size(), percentile(rttUs, 0.5),
+        percentile(rttUs, 0.9), percentile(rttUs, 0.99), rttUs.back());
 
     idleNotifiers.clear();
     for (const int fd : idleFds) {

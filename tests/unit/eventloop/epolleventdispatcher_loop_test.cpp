@@ -7,17 +7,14 @@
 #include <QPointer>
 #include <QSignalSpy>
 #include <QThread>
-
-#include <gtest/gtest.h>
-
 #include <atomic>
+#include <gtest/gtest.h>
 #include <thread>
 
 namespace parley::server::test {
 namespace {
 
-class EventRecorder : public QObject
-{
+class EventRecorder : public QObject {
 public:
     static constexpr QEvent::Type kType = QEvent::Type(QEvent::User + 17);
     int received = 0;
@@ -151,7 +148,8 @@ TEST(EpollEventDispatcherLoop, QueuedCallsFromOtherThreadsAreDelivered)
         for (int t = 0; t < kThreads; ++t) {
             senders.emplace_back([&] {
                 for (int i = 0; i < kCallsEach; ++i) {
-                    QMetaObject::invokeMethod(&target, [&] { ++delivered; }, Qt::QueuedConnection);
+                    QMetaObject::invokeMethod(
+                        &target, [&] { ++delivered; }, Qt::QueuedConnection);
                 }
             });
         }
@@ -168,12 +166,12 @@ TEST(EpollEventDispatcherLoop, EventLoopQuitFromAnotherThread)
     runOnEpollThread([] {
         QEventLoop loop;
         std::thread quitter;
-        const auto connection = QObject::connect(
-            dispatcher(), &QAbstractEventDispatcher::aboutToBlock, [&] {
-                if (!quitter.joinable()) {
-                    quitter = std::thread([&loop] { loop.quit(); }); // thread-safe in Qt 6
-                }
-            });
+        const auto connection
+            = QObject::connect(dispatcher(), &QAbstractEventDispatcher::aboutToBlock, [&] {
+                  if (!quitter.joinable()) {
+                      quitter = std::thread([&loop] { loop.quit(); }); // thread-safe in Qt 6
+                  }
+              });
         EXPECT_EQ(loop.exec(), 0);
         QObject::disconnect(connection);
         quitter.join();

@@ -9,9 +9,7 @@
 #include <QTcpSocket>
 #include <QWebSocket>
 #include <QWebSocketServer>
-
 #include <gtest/gtest.h>
-
 #include <memory>
 #include <vector>
 
@@ -36,8 +34,8 @@ TEST(EpollEventDispatcherNetwork, TcpEchoOverLoopback)
         QObject::connect(&server, &QTcpServer::newConnection, [&] {
             while (QTcpSocket* peer = server.nextPendingConnection()) {
                 accepted.emplace_back(peer);
-                QObject::connect(peer, &QTcpSocket::readyRead,
-                                 [peer] { peer->write(peer->readAll()); });
+                QObject::connect(
+                    peer, &QTcpSocket::readyRead, [peer] { peer->write(peer->readAll()); });
             }
         });
 
@@ -49,8 +47,9 @@ TEST(EpollEventDispatcherNetwork, TcpEchoOverLoopback)
             clients.push_back(std::make_unique<QTcpSocket>());
             QTcpSocket* client = clients.back().get();
             QObject::connect(client, &QTcpSocket::readyRead,
-                             [client, &echoed, i] { echoed[std::size_t(i)] += client->readAll(); });
-            QObject::connect(client, &QTcpSocket::connected, [client, &payload] { client->write(payload); });
+                [client, &echoed, i] { echoed[std::size_t(i)] += client->readAll(); });
+            QObject::connect(
+                client, &QTcpSocket::connected, [client, &payload] { client->write(payload); });
             client->connectToHost(QHostAddress::LocalHost, server.serverPort());
         }
         const bool done = waitFor(
@@ -85,19 +84,19 @@ TEST(EpollEventDispatcherNetwork, WebSocketEchoOverLoopback)
             while (QWebSocket* peer = server.nextPendingConnection()) {
                 peers.emplace_back(peer);
                 QObject::connect(peer, &QWebSocket::textMessageReceived,
-                                 [peer](const QString& text) { peer->sendTextMessage(text); });
+                    [peer](const QString& text) { peer->sendTextMessage(text); });
                 QObject::connect(peer, &QWebSocket::binaryMessageReceived,
-                                 [peer](const QByteArray& data) { peer->sendBinaryMessage(data); });
+                    [peer](const QByteArray& data) { peer->sendBinaryMessage(data); });
             }
         });
 
         QWebSocket client;
         QStringList texts;
         QByteArray binary;
-        QObject::connect(&client, &QWebSocket::textMessageReceived,
-                         [&](const QString& text) { texts << text; });
+        QObject::connect(
+            &client, &QWebSocket::textMessageReceived, [&](const QString& text) { texts << text; });
         QObject::connect(&client, &QWebSocket::binaryMessageReceived,
-                         [&](const QByteArray& data) { binary = data; });
+            [&](const QByteArray& data) { binary = data; });
         QSignalSpy connected(&client, &QWebSocket::connected);
         client.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(server.serverPort())));
         ASSERT_TRUE(connected.wait(5000));

@@ -4,9 +4,7 @@
 
 #include <QPointer>
 #include <QSocketNotifier>
-
 #include <gtest/gtest.h>
-
 #include <memory>
 #include <vector>
 
@@ -284,8 +282,8 @@ TEST(EpollEventDispatcherNotifiers, OneActiveSocketAmongTwoThousandIdleIsDeliver
         for (int i = 0; i < kPairs; ++i) {
             pairs.push_back(std::make_unique<SocketPair>());
             ASSERT_TRUE(pairs.back()->isValid()) << "socketpair " << i;
-            notifiers.push_back(std::make_unique<QSocketNotifier>(pairs.back()->first(),
-                                                                  QSocketNotifier::Read));
+            notifiers.push_back(
+                std::make_unique<QSocketNotifier>(pairs.back()->first(), QSocketNotifier::Read));
             QObject::connect(notifiers.back().get(), &QSocketNotifier::activated, [&, i] {
                 ++activations[std::size_t(i)];
                 pairs[std::size_t(i)]->drain();
@@ -294,10 +292,13 @@ TEST(EpollEventDispatcherNotifiers, OneActiveSocketAmongTwoThousandIdleIsDeliver
         for (const int active : { 1234, 0, kPairs - 1 }) {
             const std::vector<int> before = activations;
             ASSERT_TRUE(pairs[std::size_t(active)]->poke());
-            ASSERT_TRUE(waitFor([&] { return activations[std::size_t(active)] == before[std::size_t(active)] + 1; }));
+            ASSERT_TRUE(waitFor([&] {
+                return activations[std::size_t(active)] == before[std::size_t(active)] + 1;
+            }));
             for (int i = 0; i < kPairs; ++i) {
                 if (i != active) {
-                    ASSERT_EQ(activations[std::size_t(i)], before[std::size_t(i)]) << "idle socket " << i;
+                    ASSERT_EQ(activations[std::size_t(i)], before[std::size_t(i)])
+                        << "idle socket " << i;
                 }
             }
         }
@@ -323,8 +324,8 @@ TEST(EpollEventDispatcherNotifiers, ExcludeSocketNotifiersLeavesThemPendingWitho
         int rounds = 0;
         const QDeadlineTimer deadline(5000);
         while (!fired && !deadline.hasExpired()) {
-            dispatcher()->processEvents(QEventLoop::WaitForMoreEvents
-                                        | QEventLoop::ExcludeSocketNotifiers);
+            dispatcher()->processEvents(
+                QEventLoop::WaitForMoreEvents | QEventLoop::ExcludeSocketNotifiers);
             ++rounds;
         }
         EXPECT_TRUE(fired);

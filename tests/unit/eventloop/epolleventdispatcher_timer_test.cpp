@@ -9,17 +9,14 @@
 #include <QSocketNotifier>
 #include <QTimer>
 #include <QTimerEvent>
-
-#include <gtest/gtest.h>
-
 #include <functional>
+#include <gtest/gtest.h>
 #include <vector>
 
 namespace parley::server::test {
 namespace {
 
-class TimerRecorder : public QObject
-{
+class TimerRecorder : public QObject {
 public:
     std::function<void(int)> onTimer;
     std::vector<int> fired;

@@ -6,16 +6,13 @@
 #include <QAbstractEventDispatcher>
 #include <QThread>
 #include <QtGlobal>
-
 #include <gtest/gtest.h>
-
 #include <memory>
 
 namespace parley::server {
 namespace {
 
-class DispatcherEnv : public ::testing::Test
-{
+class DispatcherEnv : public ::testing::Test {
 protected:
     void SetUp() override
     {
@@ -61,7 +58,8 @@ TEST_F(DispatcherEnv, InstalledOnAWorkerThreadBeforeStart)
 {
     qunsetenv("PARLEY_EVENT_DISPATCHER");
     QAbstractEventDispatcher* seen = nullptr;
-    std::unique_ptr<QThread> thread(QThread::create([&] { seen = QAbstractEventDispatcher::instance(); }));
+    std::unique_ptr<QThread> thread(
+        QThread::create([&] { seen = QAbstractEventDispatcher::instance(); }));
     auto dispatcher = createEventDispatcher();
     ASSERT_NE(dispatcher, nullptr);
     QAbstractEventDispatcher* raw = dispatcher.get();

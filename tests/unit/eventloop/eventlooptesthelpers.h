@@ -15,12 +15,9 @@
 #include <QDeadlineTimer>
 #include <QThread>
 #include <QTimer>
-
-#include <gtest/gtest.h>
-
 #include <functional>
+#include <gtest/gtest.h>
 #include <memory>
-
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,7 +28,8 @@ namespace parley::server::test {
 inline void runOnEpollThread(const std::function<void()>& body)
 {
     std::unique_ptr<QThread> thread(QThread::create([&body] {
-        auto* dispatcher = qobject_cast<EpollEventDispatcher*>(QAbstractEventDispatcher::instance());
+        auto* dispatcher
+            = qobject_cast<EpollEventDispatcher*>(QAbstractEventDispatcher::instance());
         ASSERT_NE(dispatcher, nullptr) << "the test thread does not run on EpollEventDispatcher";
         body();
     }));
@@ -51,8 +49,7 @@ inline QAbstractEventDispatcher* dispatcher()
 //! Runs the current thread's event loop until pred() holds or timeoutMs passes; returns pred().
 //! A 10 ms ticker bounds each blocking wait so the deadline is checked even when nothing
 //! happens; it is not used to synchronise anything.
-template <typename Pred>
-bool waitFor(Pred pred, int timeoutMs = 5000)
+template <typename Pred> bool waitFor(Pred pred, int timeoutMs = 5000)
 {
     const QDeadlineTimer deadline(timeoutMs);
     QTimer ticker;
@@ -67,8 +64,7 @@ bool waitFor(Pred pred, int timeoutMs = 5000)
 }
 
 //! A connected, non-blocking AF_UNIX stream socket pair, closed on destruction.
-class SocketPair
-{
+class SocketPair {
 public:
     SocketPair()
     {

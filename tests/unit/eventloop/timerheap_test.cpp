@@ -4,10 +4,8 @@
 #include "timerheap_p.h"
 
 #include <QObject>
-
-#include <gtest/gtest.h>
-
 #include <algorithm>
+#include <gtest/gtest.h>
 #include <map>
 #include <random>
 #include <vector>
@@ -15,7 +13,10 @@
 namespace parley::server {
 namespace {
 
-constexpr qint64 ms(qint64 v) { return v * 1'000'000; }
+constexpr qint64 ms(qint64 v)
+{
+    return v * 1'000'000;
+}
 
 std::vector<int> fireRound(TimerHeap& heap, qint64 now, quint64 round)
 {
@@ -201,7 +202,8 @@ TEST(TimerHeap, MatchesAReferenceModelUnderRandomChurn)
             heap.finishDelivery(*due);
             reference.erase(due->id);
         }
-        ASSERT_TRUE(std::is_sorted(firedDeadlines.begin(), firedDeadlines.end())) << "step " << step;
+        ASSERT_TRUE(std::is_sorted(firedDeadlines.begin(), firedDeadlines.end()))
+            << "step " << step;
         std::vector<int> expectedIds;
         for (const auto& e : expected) {
             expectedIds.push_back(e.second);
