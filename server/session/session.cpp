@@ -470,6 +470,7 @@ void Session::finishReplay(const std::string& room, RoomState& state)
     recovered.missingTo = state.missingTo;
     send(recovered);
     state.phase = Phase::Joined;
+    qCDebug(lcSession, "event=replay_done session=%llu held=%zu", (unsigned long long)m_id, state.held.size());
     auto held = std::move(state.held);
     state.held.clear();
     for (const auto& [seq, frame] : held) {
