@@ -4,7 +4,6 @@
 
 #include <QPointer>
 #include <QThread>
-
 #include <algorithm>
 #include <chrono>
 #include <utility>
@@ -75,8 +74,8 @@ void RedisClient::stop()
     m_connection->close();
     m_backoff.reset();
     QPointer<RedisClient> guard(this);
-    failAll(std::exchange(m_pending, {}), RedisReply::ErrorKind::Closed, RedisReply::ErrorKind::Closed,
-        QStringLiteral("redis client stopped"));
+    failAll(std::exchange(m_pending, {}), RedisReply::ErrorKind::Closed,
+        RedisReply::ErrorKind::Closed, QStringLiteral("redis client stopped"));
     if (guard && wasConnected) {
         emit disconnected();
     }
@@ -90,15 +89,18 @@ void RedisClient::command(QList<QByteArray> args, Callback callback)
         return;
     }
     if (m_state != State::Connected) {
-        failLater(std::move(callback), RedisReply::ErrorKind::Unavailable, "redis unavailable (not connected)");
+        failLater(std::move(callback), RedisReply::ErrorKind::Unavailable,
+            "redis unavailable (not connected)");
         return;
     }
     if (int(m_pending.size()) >= m_options.maxInFlight) {
-        failLater(std::move(callback), RedisReply::ErrorKind::Overloaded, "too many redis commands in flight");
+        failLater(std::move(callback), RedisReply::ErrorKind::Overloaded,
+            "too many redis commands in flight");
         return;
     }
     if (!sendTracked(args, callback)) {
-        failLater(std::move(callback), RedisReply::ErrorKind::Unavailable, "redis unavailable (link closing)");
+        failLater(std::move(callback), RedisReply::ErrorKind::Unavailable,
+            "redis unavailable (link closing)");
     }
 }
 
@@ -124,19 +126,19 @@ void RedisClient::onOpened()
     if (m_endpoint.database != 0) {
         handshake = { QByteArrayLiteral("SELECT"), QByteArray::number(m_endpoint.database) };
     }
-    const bool sent = sendTracked(handshake,
-        [this, name = handshake.first()](const RedisReply& reply) {
-            if (reply.isError() && reply.errorKind() != RedisReply::ErrorKind::Server) {
-                return; // the link went down meanwhile; failLink() reports it
-            }
-            if (reply.isError()) {
-                failLink(QStringLiteral("redis handshake %1 failed: %2")
-                             .arg(QString::fromUtf8(name), QString::fromUtf8(reply.bytes())),
-                    false);
-                return;
-            }
-            becomeConnected();
-        });
+    const bool sent
+        = sendTracked(handshake, [this, name = handshake.first()](const RedisReply& reply) {
+              if (reply.isError() && reply.errorKind() != RedisReply::ErrorKind::Server) {
+                  return; // the link went down meanwhile; failLink() reports it
+              }
+              if (reply.isError()) {
+                  failLink(QStringLiteral("redis handshake %1 failed: %2")
+                               .arg(QString::fromUtf8(name), QString::fromUtf8(reply.bytes())),
+                      false);
+                  return;
+              }
+              becomeConnected();
+          });
     if (!sent) {
         failLink(QStringLiteral("cannot send the redis handshake"), false);
     }
@@ -190,7 +192,8 @@ void RedisClient::armDeadlineTimer()
     if (m_deadlineTimer.isActive() || m_pending.empty()) {
         return;
     }
-    const std::int64_t remaining = std::max<std::int64_t>(0, m_pending.front().deadlineMs - nowMs());
+    const std::int64_t remaining
+        = std::max<std::int64_t>(0, m_pending.front().deadlineMs - nowMs());
     m_deadlineTimer.start(int(remaining));
 }
 
@@ -204,7 +207,8 @@ void RedisClient::onDeadlineTimer()
         armDeadlineTimer();
         return;
     }
-    failLink(QStringLiteral("redis command timed out after %1 ms").arg(m_options.commandTimeoutMs), true);
+    failLink(QStringLiteral("redis command timed out after %1 ms").arg(m_options.commandTimeoutMs),
+        true);
 }
 
 void RedisClient::failLink(const QString& reason, bool timedOut)
@@ -219,7 +223,8 @@ void RedisClient::failLink(const QString& reason, bool timedOut)
     // or delete it; the queue is ours alone by now, so every callback still runs exactly once.
     QPointer<RedisClient> guard(this);
     std::deque<Pending> pending = std::exchange(m_pending, {});
-    failAll(std::move(pending), timedOut ? RedisReply::ErrorKind::Timeout : RedisReply::ErrorKind::ConnectionLost,
+    failAll(std::move(pending),
+        timedOut ? RedisReply::ErrorKind::Timeout : RedisReply::ErrorKind::ConnectionLost,
         RedisReply::ErrorKind::ConnectionLost, reason);
     if (!guard) {
         return;
@@ -252,9 +257,8 @@ void RedisClient::failLater(Callback callback, RedisReply::ErrorKind kind, const
     }
     QMetaObject::invokeMethod(
         this,
-        [callback = std::move(callback), failure = RedisReply::fromError(QByteArray(message), kind)] {
-            callback(failure);
-        },
+        [callback = std::move(callback),
+            failure = RedisReply::fromError(QByteArray(message), kind)] { callback(failure); },
         Qt::QueuedConnection);
 }
 

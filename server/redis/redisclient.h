@@ -32,7 +32,6 @@
 #include <QObject>
 #include <QString>
 #include <QTimer>
-
 #include <cstdint>
 #include <deque>
 #include <functional>

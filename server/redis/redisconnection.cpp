@@ -4,10 +4,8 @@
 #include <QHostInfo>
 #include <QPointer>
 #include <QSocketNotifier>
-
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-
 #include <utility>
 #include <vector>
 
@@ -118,8 +116,8 @@ bool RedisConnection::send(const QList<QByteArray>& args)
         argv.push_back(arg.constData());
         lengths.push_back(size_t(arg.size()));
     }
-    return redisAsyncCommandArgv(m_context, &RedisConnection::onHiredisReply, nullptr, int(argv.size()),
-               argv.data(), lengths.data())
+    return redisAsyncCommandArgv(m_context, &RedisConnection::onHiredisReply, nullptr,
+               int(argv.size()), argv.data(), lengths.data())
         == REDIS_OK;
 }
 
@@ -305,11 +303,17 @@ void RedisConnection::hookCleanup(void* privdata)
         return;
     }
     const redisContext& context = self->m_context->c;
-    const QString detail = context.err ? QString::fromLocal8Bit(context.errstr) : QStringLiteral("connection closed");
+    const QString detail = context.err ? QString::fromLocal8Bit(context.errstr)
+                                       : QStringLiteral("connection closed");
     const bool wasOpen = self->m_state == State::Open;
-    self->m_lostReason = wasOpen
-        ? QStringLiteral("redis link to %1:%2 lost: %3").arg(self->m_host).arg(self->m_port).arg(detail)
-        : QStringLiteral("cannot connect to %1:%2: %3").arg(self->m_host).arg(self->m_port).arg(detail);
+    self->m_lostReason = wasOpen ? QStringLiteral("redis link to %1:%2 lost: %3")
+                                       .arg(self->m_host)
+                                       .arg(self->m_port)
+                                       .arg(detail)
+                                 : QStringLiteral("cannot connect to %1:%2: %3")
+                                       .arg(self->m_host)
+                                       .arg(self->m_port)
+                                       .arg(detail);
     self->m_lostPending = true;
     self->detach();
     self->m_state = State::Idle;

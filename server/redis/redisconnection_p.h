@@ -31,7 +31,6 @@
 #include <QObject>
 #include <QString>
 #include <QTimer>
-
 #include <memory>
 
 struct redisAsyncContext;

@@ -38,7 +38,8 @@ std::optional<RedisEndpoint> RedisEndpoint::fromUrl(const QString& url)
 
 QString RedisEndpoint::toUrl() const
 {
-    const QString hostPart = host.contains(QLatin1Char(':')) ? QLatin1Char('[') + host + QLatin1Char(']') : host;
+    const QString hostPart
+        = host.contains(QLatin1Char(':')) ? QLatin1Char('[') + host + QLatin1Char(']') : host;
     QString url = QStringLiteral("redis://%1:%2").arg(hostPart).arg(port);
     if (database != 0) {
         url += QLatin1Char('/') + QString::number(database);

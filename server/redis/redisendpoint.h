@@ -3,7 +3,6 @@
 
 #include <QString>
 #include <QtGlobal>
-
 #include <optional>
 
 namespace parley::server {

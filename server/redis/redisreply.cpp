@@ -1,7 +1,6 @@
 #include "redisreply.h"
 
 #include <QStringList>
-
 #include <utility>
 
 namespace parley::server {
@@ -123,11 +122,13 @@ QString RedisReply::toString() const
     case Type::Status:
         return QString::fromUtf8(m_bytes);
     case Type::Error:
-        return QStringLiteral("(error %1) %2").arg(errorKindName(m_errorKind), QString::fromUtf8(m_bytes));
+        return QStringLiteral("(error %1) %2")
+            .arg(errorKindName(m_errorKind), QString::fromUtf8(m_bytes));
     case Type::Integer:
         return QStringLiteral("(integer) %1").arg(m_integer);
     case Type::String:
-        return QLatin1Char('"') + QString::fromUtf8(m_bytes.toPercentEncoding(" !#$&'()*+,/:;=?@[]{}<>|^~`\\"))
+        return QLatin1Char('"')
+            + QString::fromUtf8(m_bytes.toPercentEncoding(" !#$&'()*+,/:;=?@[]{}<>|^~`\\"))
             + QLatin1Char('"');
     case Type::Array: {
         QStringList parts;

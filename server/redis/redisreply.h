@@ -11,7 +11,6 @@
 #include <QByteArray>
 #include <QString>
 #include <QtGlobal>
-
 #include <vector>
 
 namespace parley::server {

@@ -2,7 +2,6 @@
 
 #include <QCryptographicHash>
 #include <QPointer>
-
 #include <memory>
 #include <utility>
 
@@ -22,8 +21,8 @@ void RedisScript::load(RedisClient& client, RedisClient::Callback callback) cons
                 return;
             }
             if (reply.isString() && reply.bytes() != sha1) {
-                callback(RedisReply::fromError(
-                    QByteArrayLiteral("ERR SCRIPT LOAD returned ") + reply.bytes() + " instead of " + sha1));
+                callback(RedisReply::fromError(QByteArrayLiteral("ERR SCRIPT LOAD returned ")
+                    + reply.bytes() + " instead of " + sha1));
                 return;
             }
             callback(reply);
@@ -36,7 +35,8 @@ void RedisScript::call(RedisClient& client, QList<QByteArray> keys, QList<QByteA
     QList<QByteArray> evalSha = evalShaArgs(keys, args);
     QPointer<RedisClient> clientGuard(&client);
     client.command(evalSha,
-        [clientGuard, evalSha, source = m_source, callback = std::move(callback)](const RedisReply& reply) {
+        [clientGuard, evalSha, source = m_source, callback = std::move(callback)](
+            const RedisReply& reply) {
             if (!(reply.isError() && reply.errorCode() == "NOSCRIPT") || !clientGuard) {
                 if (callback) {
                     callback(reply);
@@ -56,7 +56,8 @@ void RedisScript::call(RedisClient& client, QList<QByteArray> keys, QList<QByteA
                 if (!callback) {
                     return;
                 }
-                if (loadError->isError() && loadError->errorKind() == RedisReply::ErrorKind::Server) {
+                if (loadError->isError()
+                    && loadError->errorKind() == RedisReply::ErrorKind::Server) {
                     callback(*loadError);
                     return;
                 }
@@ -65,7 +66,8 @@ void RedisScript::call(RedisClient& client, QList<QByteArray> keys, QList<QByteA
         });
 }
 
-QList<QByteArray> RedisScript::evalShaArgs(const QList<QByteArray>& keys, const QList<QByteArray>& args) const
+QList<QByteArray> RedisScript::evalShaArgs(
+    const QList<QByteArray>& keys, const QList<QByteArray>& args) const
 {
     QList<QByteArray> command;
     command.reserve(3 + keys.size() + args.size());

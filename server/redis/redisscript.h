@@ -39,7 +39,8 @@ public:
         RedisClient::Callback callback) const;
 
 private:
-    QList<QByteArray> evalShaArgs(const QList<QByteArray>& keys, const QList<QByteArray>& args) const;
+    QList<QByteArray> evalShaArgs(
+        const QList<QByteArray>& keys, const QList<QByteArray>& args) const;
 
     QByteArray m_source;
     QByteArray m_sha1;

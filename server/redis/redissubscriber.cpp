@@ -5,7 +5,6 @@
 #include <QPointer>
 #include <QThread>
 #include <QUuid>
-
 #include <algorithm>
 #include <chrono>
 #include <utility>
@@ -37,7 +36,8 @@ RedisSubscriber::RedisSubscriber(RedisEndpoint endpoint, Options options, QObjec
     , m_options(options)
     , m_connection(new RedisConnection(this))
     , m_backoff(options.reconnectInitialMs, options.reconnectMaxMs)
-    , m_healthChannel(QByteArrayLiteral("__parley:redis-health:") + QUuid::createUuid().toByteArray(QUuid::WithoutBraces))
+    , m_healthChannel(QByteArrayLiteral("__parley:redis-health:")
+          + QUuid::createUuid().toByteArray(QUuid::WithoutBraces))
 {
     m_options.confirmTimeoutMs = std::max(1, m_options.confirmTimeoutMs);
     m_reconnectTimer.setSingleShot(true);
@@ -101,7 +101,8 @@ void RedisSubscriber::unsubscribe(const QByteArray& channel)
         return;
     }
     m_confirmedChannels.remove(channel);
-    if (m_state == State::Connected && !sendBatched(QByteArrayLiteral("UNSUBSCRIBE"), { channel })) {
+    if (m_state == State::Connected
+        && !sendBatched(QByteArrayLiteral("UNSUBSCRIBE"), { channel })) {
         failLink(QStringLiteral("cannot send UNSUBSCRIBE"));
     }
 }
@@ -125,7 +126,8 @@ void RedisSubscriber::unsubscribePattern(const QByteArray& pattern)
         return;
     }
     m_confirmedPatterns.remove(pattern);
-    if (m_state == State::Connected && !sendBatched(QByteArrayLiteral("PUNSUBSCRIBE"), { pattern })) {
+    if (m_state == State::Connected
+        && !sendBatched(QByteArrayLiteral("PUNSUBSCRIBE"), { pattern })) {
         failLink(QStringLiteral("cannot send PUNSUBSCRIBE"));
     }
 }
@@ -200,7 +202,8 @@ void RedisSubscriber::onReply(const RedisReply& reply)
     }
     if (kind == "subscribe") {
         confirmOne();
-        if (name != m_healthChannel && m_channels.contains(name) && !m_confirmedChannels.contains(name)) {
+        if (name != m_healthChannel && m_channels.contains(name)
+            && !m_confirmedChannels.contains(name)) {
             m_confirmedChannels.insert(name);
             emit subscribed(name);
         }
@@ -230,10 +233,12 @@ bool RedisSubscriber::sendBatched(const QByteArray& command, const QList<QByteAr
         if (!m_connection->send(args)) {
             return false;
         }
-        m_expectations.push_back(Expectation { int(batch.size()), nowMs() + m_options.confirmTimeoutMs });
+        m_expectations.push_back(
+            Expectation { int(batch.size()), nowMs() + m_options.confirmTimeoutMs });
     }
     if (!m_deadlineTimer.isActive() && !m_expectations.empty()) {
-        m_deadlineTimer.start(int(std::max<std::int64_t>(0, m_expectations.front().deadlineMs - nowMs())));
+        m_deadlineTimer.start(
+            int(std::max<std::int64_t>(0, m_expectations.front().deadlineMs - nowMs())));
     }
     return true;
 }
@@ -259,7 +264,8 @@ void RedisSubscriber::onDeadlineTimer()
         m_deadlineTimer.start(int(remaining));
         return;
     }
-    failLink(QStringLiteral("redis subscription not confirmed within %1 ms").arg(m_options.confirmTimeoutMs));
+    failLink(QStringLiteral("redis subscription not confirmed within %1 ms")
+                 .arg(m_options.confirmTimeoutMs));
 }
 
 void RedisSubscriber::onHealthTimer()

@@ -32,7 +32,6 @@
 #include <QSet>
 #include <QString>
 #include <QTimer>
-
 #include <cstdint>
 #include <deque>
 
@@ -71,7 +70,10 @@ public:
     //! In the set (whether or not confirmed yet).
     bool hasChannel(const QByteArray& channel) const { return m_channels.contains(channel); }
     //! Confirmed by Redis on the current link.
-    bool isSubscribed(const QByteArray& channel) const { return m_confirmedChannels.contains(channel); }
+    bool isSubscribed(const QByteArray& channel) const
+    {
+        return m_confirmedChannels.contains(channel);
+    }
     QList<QByteArray> channels() const { return m_channels.values(); }
     QList<QByteArray> patterns() const { return m_patterns.values(); }
 
@@ -82,7 +84,8 @@ signals:
     void subscribed(const QByteArray& channel);
     void patternSubscribed(const QByteArray& pattern);
     void messageReceived(const QByteArray& channel, const QByteArray& payload);
-    void patternMessageReceived(const QByteArray& pattern, const QByteArray& channel, const QByteArray& payload);
+    void patternMessageReceived(
+        const QByteArray& pattern, const QByteArray& channel, const QByteArray& payload);
 
 private:
     enum class State { Stopped, Connecting, Connected, WaitingToReconnect };

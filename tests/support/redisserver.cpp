@@ -69,16 +69,17 @@ bool RedisServer::launch(quint16 port, int timeoutMs)
     m_process->setProcessChannelMode(QProcess::MergedChannels);
     m_process->setWorkingDirectory(m_dataDir.path());
     QStringList args { QStringLiteral("--port"), QString::number(port), QStringLiteral("--bind"),
-        QStringLiteral("127.0.0.1"), QStringLiteral("--dir"), m_dataDir.path(), QStringLiteral("--save"),
-        QString(), QStringLiteral("--appendonly"), QStringLiteral("no"), QStringLiteral("--daemonize"),
-        QStringLiteral("no"), QStringLiteral("--logfile"), QString(), QStringLiteral("--protected-mode"),
-        QStringLiteral("no"),
+        QStringLiteral("127.0.0.1"), QStringLiteral("--dir"), m_dataDir.path(),
+        QStringLiteral("--save"), QString(), QStringLiteral("--appendonly"), QStringLiteral("no"),
+        QStringLiteral("--daemonize"), QStringLiteral("no"), QStringLiteral("--logfile"), QString(),
+        QStringLiteral("--protected-mode"), QStringLiteral("no"),
         // DEBUG SLEEP lets tests make the server unresponsive without killing it.
         QStringLiteral("--enable-debug-command"), QStringLiteral("yes") };
     args += m_extraArgs;
     m_process->start(executable(), args);
     if (!m_process->waitForStarted(timeoutMs)) {
-        m_output += QStringLiteral("[could not start %1: %2]\n").arg(executable(), m_process->errorString());
+        m_output += QStringLiteral("[could not start %1: %2]\n")
+                        .arg(executable(), m_process->errorString());
         return false;
     }
     QDeadlineTimer deadline(timeoutMs);
@@ -96,11 +97,14 @@ bool RedisServer::launch(quint16 port, int timeoutMs)
             }
             m_port = port;
             // Keep draining its log (a full pipe would block redis-server) without blocking anyone.
-            QObject::connect(m_process.get(), &QProcess::readyRead, m_process.get(), [this] { collectOutput(); });
+            QObject::connect(m_process.get(), &QProcess::readyRead, m_process.get(),
+                [this] { collectOutput(); });
             return true;
         }
     }
-    m_output += QStringLiteral("[redis-server did not become ready on port %1 within %2 ms]\n").arg(port).arg(timeoutMs);
+    m_output += QStringLiteral("[redis-server did not become ready on port %1 within %2 ms]\n")
+                    .arg(port)
+                    .arg(timeoutMs);
     m_process->kill();
     m_process->waitForFinished(5000);
     collectOutput();

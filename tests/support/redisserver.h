@@ -12,7 +12,6 @@
 #include <QProcess>
 #include <QStringList>
 #include <QTemporaryDir>
-
 #include <memory>
 
 namespace parley::test {

@@ -1,9 +1,8 @@
 // ReconnectBackoff: the delay schedule, with an injected random source.
 #include "reconnectbackoff.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
+#include <gtest/gtest.h>
 #include <vector>
 
 namespace parley::server {

@@ -24,7 +24,8 @@ TEST(RedisEndpointTest, ParsesValidUrls)
     };
     for (const GoodUrl& c : cases) {
         SCOPED_TRACE(c.url);
-        const std::optional<RedisEndpoint> endpoint = RedisEndpoint::fromUrl(QString::fromLatin1(c.url));
+        const std::optional<RedisEndpoint> endpoint
+            = RedisEndpoint::fromUrl(QString::fromLatin1(c.url));
         ASSERT_TRUE(endpoint.has_value());
         EXPECT_EQ(endpoint->host.toStdString(), c.host);
         EXPECT_EQ(endpoint->port, c.port);
@@ -57,9 +58,11 @@ TEST(RedisEndpointTest, RejectsInvalidUrls)
 
 TEST(RedisEndpointTest, ToUrlRoundTrips)
 {
-    for (const char* url : { "redis://127.0.0.1:6379", "redis://example.org:7001/2", "redis://[::1]:6379/1" }) {
+    for (const char* url :
+        { "redis://127.0.0.1:6379", "redis://example.org:7001/2", "redis://[::1]:6379/1" }) {
         SCOPED_TRACE(url);
-        const std::optional<RedisEndpoint> endpoint = RedisEndpoint::fromUrl(QString::fromLatin1(url));
+        const std::optional<RedisEndpoint> endpoint
+            = RedisEndpoint::fromUrl(QString::fromLatin1(url));
         ASSERT_TRUE(endpoint.has_value());
         EXPECT_EQ(endpoint->toUrl().toStdString(), url);
         EXPECT_EQ(RedisEndpoint::fromUrl(endpoint->toUrl()), endpoint);

@@ -4,9 +4,7 @@
 #include "redistesthelpers.h"
 
 #include <QSignalSpy>
-
 #include <gtest/gtest.h>
-
 #include <memory>
 
 namespace parley::server::test {
@@ -14,9 +12,8 @@ namespace {
 
 // Increments a counter key by ARGV[1] and returns {new value, ARGV[2]}: keys, args, an integer
 // and a binary string all travel through.
-const QByteArray kScript = QByteArrayLiteral(
-    "local n = redis.call('INCRBY', KEYS[1], ARGV[1])\n"
-    "return {n, ARGV[2]}\n");
+const QByteArray kScript = QByteArrayLiteral("local n = redis.call('INCRBY', KEYS[1], ARGV[1])\n"
+                                             "return {n, ARGV[2]}\n");
 
 class RedisScriptTest : public ::testing::Test {
 protected:
@@ -29,17 +26,20 @@ protected:
         ASSERT_TRUE(connected.wait(5000));
     }
 
-    std::optional<RedisReply> call(const RedisScript& script, QList<QByteArray> keys, QList<QByteArray> args)
+    std::optional<RedisReply> call(
+        const RedisScript& script, QList<QByteArray> keys, QList<QByteArray> args)
     {
         std::optional<RedisReply> result;
-        script.call(*m_client, std::move(keys), std::move(args), [&](const RedisReply& reply) { result = reply; });
+        script.call(*m_client, std::move(keys), std::move(args),
+            [&](const RedisReply& reply) { result = reply; });
         waitUntil([&] { return result.has_value(); });
         return result;
     }
 
     static RedisReply expected(qint64 value, const QByteArray& echo)
     {
-        return RedisReply::fromArray({ RedisReply::fromInteger(value), RedisReply::fromString(echo) });
+        return RedisReply::fromArray(
+            { RedisReply::fromInteger(value), RedisReply::fromString(echo) });
     }
 
     parley::test::RedisServer m_server;
@@ -60,7 +60,8 @@ TEST_F(RedisScriptTest, RunsWithEvalShaAndLoadsOnFirstUse)
 {
     const RedisScript script(kScript);
     // Never loaded: the first call meets NOSCRIPT and loads transparently.
-    EXPECT_EQ(call(script, { "{room}:seq" }, { "5", QByteArray("bin\0ary", 7) }), expected(5, QByteArray("bin\0ary", 7)));
+    EXPECT_EQ(call(script, { "{room}:seq" }, { "5", QByteArray("bin\0ary", 7) }),
+        expected(5, QByteArray("bin\0ary", 7)));
     EXPECT_EQ(call(script, { "{room}:seq" }, { "2", "x" }), expected(7, "x"));
     EXPECT_EQ(run(*m_client, { "SCRIPT", "EXISTS", script.sha1() }),
         RedisReply::fromArray({ RedisReply::fromInteger(1) }));
@@ -71,19 +72,22 @@ TEST_F(RedisScriptTest, ReloadsAfterScriptFlush)
     const RedisScript script(kScript);
     EXPECT_EQ(call(script, { "counter" }, { "1", "a" }), expected(1, "a"));
     EXPECT_EQ(run(*m_client, { "SCRIPT", "FLUSH" }), RedisReply::fromStatus("OK"));
-    ASSERT_EQ(run(*m_client, { "SCRIPT", "EXISTS", script.sha1() }), RedisReply::fromArray({ RedisReply::fromInteger(0) }));
+    ASSERT_EQ(run(*m_client, { "SCRIPT", "EXISTS", script.sha1() }),
+        RedisReply::fromArray({ RedisReply::fromInteger(0) }));
 
     // Several calls in flight at once all meet NOSCRIPT and all succeed, each exactly once.
     std::vector<RedisReply> replies;
     for (int i = 0; i < 5; ++i) {
-        script.call(*m_client, { "counter" }, { "1", "b" }, [&](const RedisReply& reply) { replies.push_back(reply); });
+        script.call(*m_client, { "counter" }, { "1", "b" },
+            [&](const RedisReply& reply) { replies.push_back(reply); });
     }
     ASSERT_TRUE(waitUntil([&] { return replies.size() == 5; }));
     for (const RedisReply& reply : replies) {
         ASSERT_TRUE(reply.isArray()) << reply.toString().toStdString();
     }
     EXPECT_EQ(run(*m_client, { "GET", "counter" }), RedisReply::fromString("6"));
-    EXPECT_EQ(run(*m_client, { "SCRIPT", "EXISTS", script.sha1() }), RedisReply::fromArray({ RedisReply::fromInteger(1) }));
+    EXPECT_EQ(run(*m_client, { "SCRIPT", "EXISTS", script.sha1() }),
+        RedisReply::fromArray({ RedisReply::fromInteger(1) }));
 }
 
 TEST_F(RedisScriptTest, ReloadsAfterRedisRestart)

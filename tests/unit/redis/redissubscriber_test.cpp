@@ -4,9 +4,7 @@
 #include "redistesthelpers.h"
 
 #include <QSignalSpy>
-
 #include <gtest/gtest.h>
-
 #include <memory>
 #include <utility>
 #include <vector>
@@ -33,9 +31,12 @@ protected:
         QSignalSpy connected(m_publisher.get(), &RedisClient::connected);
         m_publisher->start();
         ASSERT_TRUE(connected.wait(5000));
-        m_subscriber = std::make_unique<RedisSubscriber>(endpointOf(m_server), fastSubscriberOptions());
+        m_subscriber
+            = std::make_unique<RedisSubscriber>(endpointOf(m_server), fastSubscriberOptions());
         QObject::connect(m_subscriber.get(), &RedisSubscriber::messageReceived,
-            [this](const QByteArray& channel, const QByteArray& payload) { m_messages.emplace_back(channel, payload); });
+            [this](const QByteArray& channel, const QByteArray& payload) {
+                m_messages.emplace_back(channel, payload);
+            });
     }
 
     //! Subscribes and waits for Redis's confirmation.
@@ -59,7 +60,10 @@ protected:
         return reply && reply->isInteger() ? reply->integer() : -1;
     }
 
-    bool waitForMessages(size_t count) { return waitUntil([&] { return m_messages.size() >= count; }); }
+    bool waitForMessages(size_t count)
+    {
+        return waitUntil([&] { return m_messages.size() >= count; });
+    }
 
     parley::test::RedisServer m_server;
     std::unique_ptr<RedisClient> m_publisher;
@@ -131,7 +135,8 @@ TEST_F(RedisSubscriberTest, SubscribeAndUnsubscribeAreIdempotentSetOperations)
     EXPECT_FALSE(m_subscriber->hasChannel("a"));
     publish("a", "2"); // Redis may or may not still route it: the subscriber must drop it
     EXPECT_EQ(publish("b", "marker"), 1);
-    // Messages on one connection arrive in order, so once "marker" is here, "2" would have been too.
+    // Messages on one connection arrive in order, so once "marker" is here, "2" would have been
+    // too.
     ASSERT_TRUE(waitForMessages(2));
     ASSERT_EQ(m_messages.size(), 2u);
     EXPECT_EQ(m_messages[0], std::make_pair(QByteArray("a"), QByteArray("1")));
@@ -155,7 +160,11 @@ TEST_F(RedisSubscriberTest, ResubscribesAfterRedisRestartAndReceivesAgain)
     m_subscriber->subscribe("room:8");
 
     ASSERT_TRUE(m_server.restart()) << m_server.output().toStdString();
-    ASSERT_TRUE(waitUntil([&] { return m_subscriber->isSubscribed("room:7") && m_subscriber->isSubscribed("room:8"); }, 10000));
+    ASSERT_TRUE(waitUntil(
+        [&] {
+            return m_subscriber->isSubscribed("room:7") && m_subscriber->isSubscribed("room:8");
+        },
+        10000));
     EXPECT_EQ(subscribed.count(), 2);
     ASSERT_TRUE(waitUntil([&] { return m_publisher->isConnected(); }, 10000));
 
@@ -181,10 +190,12 @@ TEST_F(RedisSubscriberTest, HealthProbeDetectsAnUnresponsiveServer)
     ASSERT_TRUE(subscribeAndWait("watched"));
 
     std::optional<RedisReply> slept;
-    m_publisher->command({ "DEBUG", "SLEEP", "1.5" }, [&](const RedisReply& reply) { slept = reply; });
+    m_publisher->command(
+        { "DEBUG", "SLEEP", "1.5" }, [&](const RedisReply& reply) { slept = reply; });
     ASSERT_TRUE(disconnected.wait(3000));
     EXPECT_TRUE(errors.count() > 0);
-    EXPECT_TRUE(errors.first().first().toString().contains(QLatin1String("confirmed"))) << errors.first().first().toString().toStdString();
+    EXPECT_TRUE(errors.first().first().toString().contains(QLatin1String("confirmed")))
+        << errors.first().first().toString().toStdString();
     ASSERT_TRUE(waitUntil([&] { return m_subscriber->isSubscribed("watched"); }, 10000));
     EXPECT_GE(subscribed.count(), 2);
 }

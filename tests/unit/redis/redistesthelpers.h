@@ -7,16 +7,13 @@
 
 #include <QCoreApplication>
 #include <QDeadlineTimer>
-
 #include <gtest/gtest.h>
-
 #include <optional>
 
 namespace parley::server::test {
 
 //! Runs the event loop until `done()` holds or the timeout expires; returns done().
-template <typename Predicate>
-bool waitUntil(Predicate done, int timeoutMs = 5000)
+template <typename Predicate> bool waitUntil(Predicate done, int timeoutMs = 5000)
 {
     QDeadlineTimer deadline(timeoutMs);
     while (!done() && !deadline.hasExpired()) {
@@ -26,7 +23,8 @@ bool waitUntil(Predicate done, int timeoutMs = 5000)
 }
 
 //! Sends one command and waits for its callback; nothing when no callback came in time.
-inline std::optional<RedisReply> run(RedisClient& client, QList<QByteArray> args, int timeoutMs = 5000)
+inline std::optional<RedisReply> run(
+    RedisClient& client, QList<QByteArray> args, int timeoutMs = 5000)
 {
     std::optional<RedisReply> result;
     client.command(std::move(args), [&result](const RedisReply& reply) { result = reply; });
