@@ -266,13 +266,15 @@ int Coordinator::run()
         { "rate_per_s", std::round(ready / std::max(1e-9, connectEnd - connectStart)) } };
     const double t0s = static_cast<double>(t0) / 1e9;
     if (m_o.serverPid > 0) {
-        const int conns = m_o.totalConnections();
+        // Per connection actually held (joined), not per connection planned.
+        const double conns = static_cast<double>(std::max<std::uint64_t>(ready, 1));
         results["server"] = {
             { "pid", m_o.serverPid },
             { "rss_kib_before", before.rssKib },
             { "rss_kib_connected", settled.rssKib },
             { "rss_kib_after_run", afterRun.rssKib },
-            { "kib_per_connection", round3(static_cast<double>(settled.rssKib - before.rssKib) / conns) },
+            { "kib_per_connection",
+                round3(static_cast<double>(settled.rssKib - before.rssKib) / conns) },
             { "cpu_s_connect", round3(afterConnect.cpuSeconds - before.cpuSeconds) },
             { "cpu_s_run", round3(afterRun.cpuSeconds - settled.cpuSeconds) },
             { "cpu_util_run", round3((afterRun.cpuSeconds - settled.cpuSeconds) / std::max(1e-9, runEnd - t0s)) },
