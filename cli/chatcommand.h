@@ -18,6 +18,7 @@ public:
     void interrupt() override;
 
 protected:
+    bool followsAcrossReconnects() const override { return true; }
     void onStarted() override;
     void onJoined(const QStringList& members) override;
 

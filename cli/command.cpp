@@ -24,6 +24,14 @@ Command::Command(const Invocation& invocation, QObject* parent)
     });
 
     connect(&m_client, &Client::errorOccurred, this, &Command::onError);
+    connect(&m_client, &Client::stateChanged, this, [this](ConnectionState state) {
+        if (state == ConnectionState::Connected) {
+            if (m_wasConnected) {
+                warn(QStringLiteral("reconnected"));
+            }
+            m_wasConnected = true;
+        }
+    });
     connect(&m_client, &Client::joined, this,
         [this](const QString& room, quint64, const QStringList& members) {
             if (room == m_invocation.room && !m_joined) {
@@ -54,6 +62,15 @@ void Command::interrupt()
 void Command::onError(const parley::Error& error)
 {
     if (m_finished) {
+        return;
+    }
+    const bool transient = error.code == ErrorCode::ConnectionLost
+        || error.code == ErrorCode::ConnectionFailed || error.code == ErrorCode::Timeout;
+    if (transient && m_wasConnected && followsAcrossReconnects()) {
+        // The client reconnects on its own (and rejoins, and catches up on what was missed).
+        if (error.code == ErrorCode::ConnectionLost) {
+            warn(QStringLiteral("connection lost (%1); reconnecting").arg(error.message));
+        }
         return;
     }
     switch (error.code) {

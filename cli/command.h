@@ -31,6 +31,9 @@ protected:
     virtual void onJoined(const QStringList& members) = 0;
     //! Called when start() runs, after join() and before connecting (sends may be queued).
     virtual void onStarted() { }
+    //! Whether a dropped connection is waited out (the client reconnects and rejoins) rather
+    //! than ending the command: true for the long-running tail and chat.
+    virtual bool followsAcrossReconnects() const { return false; }
 
     //! Ends the command: closes the connection and emits finished(exitCode) from the event loop.
     void finish(int exitCode);
@@ -54,6 +57,7 @@ private:
 
     QTimer m_timeout;
     bool m_joined = false;
+    bool m_wasConnected = false;
     bool m_finished = false;
 };
 

@@ -14,6 +14,7 @@ public:
     void interrupt() override;
 
 protected:
+    bool followsAcrossReconnects() const override { return true; }
     void onJoined(const QStringList& members) override;
 };
 

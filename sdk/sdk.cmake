@@ -1,9 +1,9 @@
 # parley_sdk (Parley::Sdk): the client SDK, a shared library with a small public Qt API.
 #
-# Layout: include/parley/ is the public API (installed); transport/, outbox/, replay/ and client/
-# are private. Everything is compiled once into parley_sdk_objects, which the shared library is
-# made of and which unit tests link to reach the private classes. Symbols are hidden unless marked
-# PARLEY_SDK_EXPORT, so the ABI is exactly the public headers.
+# Layout: include/parley/ is the public API (installed); transport/, outbox/, replay/,
+# reconnect/ and client/ are private. Everything is compiled once into parley_sdk_objects, which
+# the shared library is made of and which unit tests link to reach the private classes. Symbols
+# are hidden unless marked PARLEY_SDK_EXPORT, so the ABI is exactly the public headers.
 
 set(PARLEY_SDK_PUBLIC_HEADERS
     include/parley/client.h
@@ -13,6 +13,7 @@ set(PARLEY_SDK_PUBLIC_HEADERS
     include/parley/export.h
     include/parley/historyquery.h
     include/parley/message.h
+    include/parley/reconnectoptions.h
 )
 # For the "every public header compiles alone" test.
 set(PARLEY_SDK_PUBLIC_HEADERS ${PARLEY_SDK_PUBLIC_HEADERS} PARENT_SCOPE)
@@ -29,6 +30,8 @@ add_library(parley_sdk_objects OBJECT
     client/wireconversion.h
     outbox/outbox.cpp
     outbox/outbox.h
+    reconnect/reconnectpolicy.cpp
+    reconnect/reconnectpolicy.h
     replay/deliverytracker.cpp
     replay/deliverytracker.h
     transport/transport.h

@@ -91,6 +91,11 @@ void Client::disconnectFromServer()
     d->disconnectFromServer();
 }
 
+void Client::reconnectNow()
+{
+    d->reconnectNow();
+}
+
 void Client::join(const QString& room)
 {
     d->join(room);
@@ -120,10 +125,16 @@ Client::Private::Private(Client* q)
     , tracker(options.maxHeldMessages)
     , m_requestTimer(new QTimer(q))
     , m_outboxTimer(new QTimer(q))
+    , m_reconnectTimer(new QTimer(q))
+    , m_healthyTimer(new QTimer(q))
 {
     m_clock.start();
     m_requestTimer->setSingleShot(true);
     m_outboxTimer->setSingleShot(true);
+    m_reconnectTimer->setSingleShot(true);
+    m_healthyTimer->setSingleShot(true);
+    QObject::connect(m_reconnectTimer, &QTimer::timeout, q, [this] { openTransport(); });
+    QObject::connect(m_healthyTimer, &QTimer::timeout, q, [this] { m_policy.reset(); });
     QObject::connect(m_requestTimer, &QTimer::timeout, q, [this] { onRequestTimer(); });
     QObject::connect(m_outboxTimer, &QTimer::timeout, q, [this] { onOutboxTimer(); });
 }
@@ -160,16 +171,46 @@ void Client::Private::connectToServer()
     if (state == ConnectionState::Connecting || state == ConnectionState::Connected) {
         return;
     }
+    if (state == ConnectionState::Reconnecting) {
+        reconnectNow();
+        return;
+    }
     if (const auto invalid = options.validate()) {
         post([this, error = *invalid] { Q_EMIT q->errorOccurred(error); });
         return;
     }
     outbox.setLimits(options.maxOutboxMessages, options.maxOutboxBytes);
     tracker.setMaxHeld(options.maxHeldMessages);
+    m_policy.setOptions(options.reconnect);
+    m_policy.reset();
+    openTransport();
+}
+
+void Client::Private::reconnectNow()
+{
+    if (state == ConnectionState::Reconnecting) {
+        m_reconnectTimer->stop();
+        openTransport();
+    }
+}
+
+void Client::Private::scheduleReconnect()
+{
+    // Whatever ended this connection, the next attempt goes to the next endpoint: a node that
+    // died or refuses is not retried first.
+    m_policy.rotate();
+    const auto delay = m_policy.nextDelay();
+    m_reconnectTimer->start(delay);
+    setState(ConnectionState::Reconnecting);
+    Q_EMIT q->reconnectScheduled(m_policy.attempt(), int(delay.count()));
+}
+
+void Client::Private::openTransport()
+{
     m_userClosing = false;
     welcomed = false;
 
-    const QUrl url = options.endpoints.constFirst();
+    const QUrl url = options.endpoints.at(m_policy.endpoint(int(options.endpoints.size())));
     m_transport = createTransport(url, q);
     QObject::connect(m_transport, &Transport::opened, q, [this] { onTransportOpened(); });
     QObject::connect(m_transport, &Transport::frameReceived, q,
@@ -192,6 +233,7 @@ void Client::Private::connectToServer()
 void Client::Private::disconnectFromServer()
 {
     m_userClosing = true;
+    m_reconnectTimer->stop();
     dropConnection(makeError(ErrorCode::Cancelled, QStringLiteral("disconnected by the client")),
         ConnectionState::Closed);
 }
@@ -227,6 +269,9 @@ void Client::Private::onTransportClosed(int code, const QString& reason)
                                             : QStringLiteral("%1 (close code %2)").arg(reason).arg(code);
     if (code == 4001) {
         connectionEnded(makeError(ErrorCode::Unauthorized, detail), ConnectionState::Closed);
+    } else if (!ReconnectPolicy::isRetryableClose(code)) {
+        // Terminal for this client (e.g. replaced by a newer session of the same user).
+        connectionEnded(makeError(ErrorCode::ConnectionLost, detail), ConnectionState::Closed);
     } else if (welcomed) {
         connectionEnded(makeError(ErrorCode::ConnectionLost, detail), ConnectionState::Disconnected);
     } else {
@@ -251,6 +296,7 @@ void Client::Private::connectionEnded(const Error& error, ConnectionState next)
 {
     const bool userClosed = error.code == ErrorCode::Cancelled;
     welcomed = false;
+    m_healthyTimer->stop();
     sessionId.clear();
     serverNode.clear();
     m_catchUps.clear();
@@ -302,6 +348,13 @@ void Client::Private::connectionEnded(const Error& error, ConnectionState next)
     }
     if (!userClosed) {
         Q_EMIT q->errorOccurred(error);
+        if (m_userClosing) {
+            return; // a slot called disconnectFromServer(): Closed, and no retry
+        }
+    }
+    if (next == ConnectionState::Disconnected && options.reconnect.enabled && !m_userClosing) {
+        scheduleReconnect();
+        return;
     }
     setState(next);
 }

@@ -7,13 +7,14 @@
 // Connection lifecycle: connectToServer() → Connecting (transport open, then hello → welcome)
 // → Connected (joins sent; outbox flushed per room once the room is joined) → on a drop: sent
 // messages go back to the queue (resent with the same client id, the server dedupes), rooms stay
-// wanted and are rejoined, the resume cursors go into the next hello. Automatic reconnect
-// (issue 4) plugs in at onTransportClosed().
+// wanted and are rejoined, the resume cursors go into the next hello, and, unless the cause is
+// terminal or the user closed, the ReconnectPolicy schedules the next attempt (Reconnecting).
 #pragma once
 
 #include <parley/client.h>
 
 #include "outbox/outbox.h"
+#include "reconnect/reconnectpolicy.h"
 #include "protocol/frames.h"
 #include "replay/deliverytracker.h"
 
@@ -32,6 +33,7 @@ public:
 
     void connectToServer();
     void disconnectFromServer();
+    void reconnectNow();
     void join(const QString& room);
     void leave(const QString& room);
     QString send(const QString& room, const QString& text);
@@ -72,6 +74,8 @@ private:
     void post(std::function<void()> emitter);
 
     // Transport events.
+    void openTransport();
+    void scheduleReconnect();
     void onTransportOpened();
     void onTransportClosed(int code, const QString& reason);
     void onFrame(const QByteArray& frame);
@@ -118,6 +122,9 @@ private:
     // Children of q, so they follow the Client to another thread.
     QTimer* m_requestTimer;
     QTimer* m_outboxTimer;
+    QTimer* m_reconnectTimer;
+    QTimer* m_healthyTimer; // a connection up this long resets the backoff
+    ReconnectPolicy m_policy;
     bool m_flushScheduled = false;
 };
 

@@ -62,6 +62,7 @@ void Client::Private::handle(const protocol::Welcome& welcome)
     sessionId = fromWire(welcome.session);
     serverNode = fromWire(welcome.node);
     limits = welcome.limits;
+    m_healthyTimer->start(options.reconnect.healthyAfter);
     setState(ConnectionState::Connected);
     if (!welcomed) {
         return; // a slot of stateChanged() closed the connection

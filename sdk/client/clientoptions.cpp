@@ -36,6 +36,11 @@ std::optional<Error> ClientOptions::validate() const
     if (maxHeldMessages <= 0) {
         return invalid(QStringLiteral("maxHeldMessages must be positive"));
     }
+    if (reconnect.initialDelay.count() <= 0 || reconnect.factor < 1.0
+        || reconnect.maxDelay < reconnect.initialDelay || reconnect.healthyAfter.count() < 0) {
+        return invalid(QStringLiteral(
+            "reconnect needs initialDelay > 0, factor >= 1, maxDelay >= initialDelay, healthyAfter >= 0"));
+    }
     return std::nullopt;
 }
 

@@ -60,13 +60,18 @@ public:
     //! Messages sent but not yet acknowledged or failed.
     int pendingMessageCount() const;
 
-    //! Opens the connection to the first endpoint and performs the handshake. Progress is
-    //! reported by stateChanged(); failure by errorOccurred() (ConnectionFailed, Timeout,
-    //! Unauthorized, InvalidOptions). Does nothing when already Connecting or Connected.
+    //! Opens the connection and performs the handshake. Progress is reported by stateChanged();
+    //! failures by errorOccurred() (ConnectionFailed, Timeout, Unauthorized, InvalidOptions).
+    //! With ClientOptions::reconnect enabled, a failed or lost connection is retried on its own
+    //! (state Reconnecting) until disconnectFromServer() or a terminal rejection. Does nothing
+    //! when already Connecting or Connected; skips the wait when Reconnecting.
     void connectToServer();
     //! Closes the connection (state Closed). Requests in flight fail with Cancelled; unacked
     //! messages stay in the outbox and are resent after the next connectToServer().
     void disconnectFromServer();
+
+    //! While Reconnecting: tries now instead of waiting for the backoff delay.
+    void reconnectNow();
 
     //! Joins `room` now, or as soon as the client is connected; rooms stay joined across
     //! reconnects until leave(). Reported by joined() or joinFailed().
@@ -88,6 +93,9 @@ public:
 Q_SIGNALS:
     //! The connection state changed to `state`.
     void stateChanged(parley::ConnectionState state);
+    //! The connection was lost (or an attempt failed); attempt number `attempt` starts in
+    //! `delayMs` milliseconds (state Reconnecting). UIs show "reconnecting in N s".
+    void reconnectScheduled(int attempt, int delayMs);
     //! A new message in a joined room (including this user's own messages), in seq order.
     void messageReceived(const parley::Message& message);
     //! The server stored the message sent with id `clientId` as `seq` in `room`.

@@ -3,6 +3,7 @@
 
 #include <parley/error.h>
 #include <parley/export.h>
+#include <parley/reconnectoptions.h>
 
 #include <QList>
 #include <QString>
@@ -37,10 +38,12 @@ struct PARLEY_SDK_EXPORT ClientOptions {
     //! Out-of-order messages held per room while waiting for a missing seq. Past the bound the
     //! client gives up waiting, reports the gap (Client::historyGap()) and moves on.
     int maxHeldMessages = 1000;
+    //! Automatic reconnect (on by default).
+    ReconnectOptions reconnect;
 
     //! Why these options cannot work, or nothing when they can. Checks: at least one endpoint,
     //! every endpoint a valid ws:// or wss:// URL, a valid user name, positive timeouts and
-    //! bounds.
+    //! bounds, a sane reconnect backoff.
     std::optional<Error> validate() const;
 
     //! Options for one endpoint and a user, everything else at its default.

@@ -19,10 +19,32 @@ using parley::test::waitFor;
 
 namespace {
 
+//! Options without automatic reconnect: the tests of the basic flow decide when to reconnect.
+ClientOptions manualOptions(const QUrl& url, const QString& user)
+{
+    auto options = ClientOptions::forServer(url, user);
+    options.reconnect.enabled = false;
+    return options;
+}
+
+//! Options with a fast automatic reconnect, so a test does not wait for production backoff.
+ClientOptions reconnectingOptions(const QUrl& url, const QString& user)
+{
+    auto options = ClientOptions::forServer(url, user);
+    options.reconnect.initialDelay = std::chrono::milliseconds(20);
+    options.reconnect.maxDelay = std::chrono::milliseconds(200);
+    return options;
+}
+
 //! A Client plus everything it reported, for assertions.
 struct Recorder {
     explicit Recorder(const QUrl& url, const QString& user)
-        : client(ClientOptions::forServer(url, user))
+        : Recorder(manualOptions(url, user))
+    {
+    }
+
+    explicit Recorder(const ClientOptions& options)
+        : client(options)
     {
         QObject::connect(&client, &Client::messageReceived, &client,
             [this](const Message& m) { received.append(m); });
@@ -301,4 +323,42 @@ TEST_F(ClientIntegration, AClientThatWasAwayCatchesUpInOrder)
     ASSERT_TRUE(waitFor([&] { return bob.received.size() >= 7; }));
     EXPECT_EQ(bob.receivedSeqs("news"), range(1, 7));
     EXPECT_EQ(bob.received.last().body, "seven");
+}
+
+TEST_F(ClientIntegration, ReconnectsByItselfAfterAServerRestartAndLosesNothing)
+{
+    Recorder alice(reconnectingOptions(url(), "alice"));
+    Recorder bob(reconnectingOptions(url(), "bob"));
+    ASSERT_TRUE(alice.connectAndJoin("resilient"));
+    ASSERT_TRUE(bob.connectAndJoin("resilient"));
+    alice.client.send("resilient", "one");
+    ASSERT_TRUE(waitFor([&] { return bob.received.size() == 1 && alice.acks.size() == 1; }));
+
+    m_server.kill();
+    ASSERT_TRUE(waitFor([&] {
+        return alice.client.state() == ConnectionState::Reconnecting
+            && bob.client.state() == ConnectionState::Reconnecting;
+    }));
+    QSignalSpy aliceScheduled(&alice.client, &Client::reconnectScheduled);
+    // Sent while the server is down: kept in the outbox, not failed.
+    const QString two = alice.client.send("resilient", "two");
+    const QString three = alice.client.send("resilient", "three");
+
+    ASSERT_TRUE(m_server.restart()) << m_server.output().toStdString();
+    ASSERT_TRUE(waitFor([&] {
+        return alice.client.state() == ConnectionState::Connected
+            && bob.client.state() == ConnectionState::Connected && alice.acks.size() == 3
+            && bob.received.size() == 3;
+    })) << m_server.output().toStdString();
+    EXPECT_EQ(alice.acks[1].first, two);
+    EXPECT_EQ(alice.acks[2].first, three);
+    EXPECT_TRUE(alice.failures.isEmpty());
+    // Both rejoined on their own and see the same gapless order, once.
+    EXPECT_EQ(alice.receivedSeqs("resilient"), range(1, 3));
+    EXPECT_EQ(bob.receivedSeqs("resilient"), range(1, 3));
+    EXPECT_EQ(bob.received[1].body, "two");
+    EXPECT_EQ(bob.received[2].body, "three");
+    for (const auto& scheduled : aliceScheduled) {
+        EXPECT_LE(scheduled.at(1).toInt(), 200);
+    }
 }

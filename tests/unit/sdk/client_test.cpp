@@ -58,6 +58,9 @@ TEST(ClientOptions, InvalidOptionsAreRejectedWithAReason)
         { "zero outbox count", [](ClientOptions& o) { o.maxOutboxMessages = 0; } },
         { "zero outbox bytes", [](ClientOptions& o) { o.maxOutboxBytes = 0; } },
         { "zero held", [](ClientOptions& o) { o.maxHeldMessages = 0; } },
+        { "zero reconnect delay", [](ClientOptions& o) { o.reconnect.initialDelay = std::chrono::milliseconds(0); } },
+        { "shrinking backoff", [](ClientOptions& o) { o.reconnect.factor = 0.5; } },
+        { "cap below initial", [](ClientOptions& o) { o.reconnect.maxDelay = std::chrono::milliseconds(10); } },
     };
     for (const auto& c : cases) {
         ClientOptions options = base;
@@ -176,7 +179,9 @@ TEST(Client, LeavingWhileOfflineFailsItsQueuedMessages)
 
 TEST(Client, NothingListeningIsAConnectionFailure)
 {
-    Client client(ClientOptions::forServer(unusedPort(), "alice"));
+    auto options = ClientOptions::forServer(unusedPort(), "alice");
+    options.reconnect.enabled = false;
+    Client client(options);
     client.join("lobby");
     client.send("lobby", "kept for later");
     QSignalSpy states(&client, &Client::stateChanged);
@@ -202,6 +207,7 @@ TEST(Client, AServerThatNeverAnswersTimesOutTheHandshake)
     auto options = ClientOptions::forServer(
         QUrl(QStringLiteral("ws://127.0.0.1:%1/v1/ws").arg(silent.serverPort())), "alice");
     options.requestTimeout = std::chrono::milliseconds(300);
+    options.reconnect.enabled = false;
     Client client(options);
     QSignalSpy errors(&client, &Client::errorOccurred);
     client.connectToServer();
@@ -226,5 +232,37 @@ TEST(Client, DisconnectClosesWithoutAnError)
         QCoreApplication::processEvents();
     }
     EXPECT_EQ(errors.count(), 0);
+    EXPECT_EQ(client.state(), ConnectionState::Closed);
+}
+
+TEST(Client, RetriesWithGrowingJitteredDelaysUntilClosed)
+{
+    auto options = ClientOptions::forServer(unusedPort(), "alice");
+    options.endpoints.append(unusedPort());
+    options.reconnect.initialDelay = std::chrono::milliseconds(10);
+    options.reconnect.maxDelay = std::chrono::milliseconds(40);
+    Client client(options);
+    QSignalSpy scheduled(&client, &Client::reconnectScheduled);
+    QSignalSpy errors(&client, &Client::errorOccurred);
+    client.connectToServer();
+    while (scheduled.count() < 4) {
+        ASSERT_TRUE(scheduled.wait(10000));
+    }
+    EXPECT_EQ(client.state(), ConnectionState::Reconnecting);
+    const int ceilings[] = { 10, 20, 40, 40 };
+    for (int i = 0; i < 4; ++i) {
+        EXPECT_EQ(scheduled.at(i).at(0).toInt(), i + 1);
+        EXPECT_GE(scheduled.at(i).at(1).toInt(), 0);
+        EXPECT_LE(scheduled.at(i).at(1).toInt(), ceilings[i]) << "attempt " << i + 1;
+        EXPECT_EQ(errorArg(errors, i, 0).code, ErrorCode::ConnectionFailed);
+    }
+    client.disconnectFromServer();
+    EXPECT_EQ(client.state(), ConnectionState::Closed);
+    const qsizetype after = scheduled.count();
+    for (int i = 0; i < 3; ++i) {
+        QCoreApplication::sendPostedEvents();
+        QCoreApplication::processEvents();
+    }
+    EXPECT_EQ(scheduled.count(), after);
     EXPECT_EQ(client.state(), ConnectionState::Closed);
 }

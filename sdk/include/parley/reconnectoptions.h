@@ -1,0 +1,25 @@
+// How a parley::Client reconnects after losing its connection.
+#pragma once
+
+#include <chrono>
+
+namespace parley {
+
+//! Automatic reconnect: exponential backoff with full jitter, rotating through the endpoints.
+//! The delay before attempt n is random in [0, min(maxDelay, initialDelay * factor^(n-1))].
+struct ReconnectOptions {
+    //! Reconnect after a connection failed or dropped. Off: the client goes Disconnected and
+    //! waits for connectToServer(). Never for terminal causes (credentials rejected, replaced).
+    bool enabled = true;
+    //! The bound of the first delay.
+    std::chrono::milliseconds initialDelay { 250 };
+    //! Growth of the bound per attempt (at least 1).
+    double factor = 2.0;
+    //! The largest bound.
+    std::chrono::milliseconds maxDelay { 30000 };
+    //! A connection that stays up this long counts as healthy: the next loss starts over at the
+    //! first, short delay.
+    std::chrono::milliseconds healthyAfter { 10000 };
+};
+
+} // namespace parley

@@ -1,0 +1,56 @@
+// ReconnectPolicy: when and where a Client tries again after losing its connection.
+//
+// One policy per Client (not per request), decided by how the connection ended. Pure: no timers,
+// no clock; randomness comes from an injectable source, so tests check the bounds of the jitter
+// and the rotation without waiting.
+//
+// Contract:
+// - Delay of attempt n (1-based): uniform in [0, min(maxDelay, initialDelay * factor^(n-1))]
+//   ("full jitter": a crowd of clients that lost the same server spreads out instead of coming
+//   back in lock-step).
+// - Each failed attempt moves to the next endpoint (round robin), so a client whose node died
+//   lands on another one.
+// - reset() after a connection proved healthy: the next loss starts again at attempt 1.
+// - Close codes the server marks terminal (4001 unauthorized, 4004 replaced) never retry.
+#pragma once
+
+#include <parley/clientoptions.h>
+
+#include <chrono>
+#include <functional>
+
+namespace parley {
+
+class ReconnectPolicy {
+public:
+    //! `random` returns a uniform double in [0, 1); the default uses QRandomGenerator.
+    explicit ReconnectPolicy(ReconnectOptions options = {}, std::function<double()> random = {});
+
+    void setOptions(const ReconnectOptions& options) { m_options = options; }
+
+    //! Whether a connection that ended with WebSocket close `code` may be retried.
+    static bool isRetryableClose(int code);
+
+    //! Counts one more attempt and returns how long to wait before it.
+    std::chrono::milliseconds nextDelay();
+    //! The attempt number nextDelay() last counted (0 before any).
+    int attempt() const { return m_attempt; }
+    //! The upper bound of the delay for attempt `n` (1-based), before jitter.
+    std::chrono::milliseconds ceiling(int n) const;
+
+    //! Index of the endpoint to use now, among `count`.
+    int endpoint(int count) const { return count > 0 ? m_endpoint % count : 0; }
+    //! Moves to the next endpoint (after a failed attempt or a lost connection).
+    void rotate() { ++m_endpoint; }
+
+    //! The connection is healthy: the next loss starts from attempt 1 (the endpoint stays).
+    void reset() { m_attempt = 0; }
+
+private:
+    ReconnectOptions m_options;
+    std::function<double()> m_random;
+    int m_attempt = 0;
+    int m_endpoint = 0;
+};
+
+} // namespace parley
