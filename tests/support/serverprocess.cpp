@@ -104,6 +104,11 @@ bool ServerProcess::isRunning() const
     return m_process && m_process->state() != QProcess::NotRunning;
 }
 
+qint64 ServerProcess::pid() const
+{
+    return isRunning() ? m_process->processId() : 0;
+}
+
 QUrl ServerProcess::webSocketUrl() const
 {
     return QUrl(QStringLiteral("ws://127.0.0.1:%1/v1/ws").arg(m_port));

@@ -32,6 +32,8 @@ public:
     bool restart(int timeoutMs = 10000);
 
     bool isRunning() const;
+    //! The server's process id while it runs, 0 otherwise (for /proc sampling in benchmarks).
+    qint64 pid() const;
     quint16 port() const { return m_port; }
     QString dataDir() const { return m_dataDir.path(); }
     //! ws://127.0.0.1:PORT/v1/ws
