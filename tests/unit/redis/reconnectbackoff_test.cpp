@@ -1,5 +1,5 @@
 // ReconnectBackoff: the delay schedule, with an injected random source.
-#include "reconnectbackoff.h"
+#include "redis/reconnectbackoff.h"
 
 #include <algorithm>
 #include <gtest/gtest.h>

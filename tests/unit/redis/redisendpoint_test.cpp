@@ -1,5 +1,5 @@
 // RedisEndpoint::fromUrl: the --redis option's parser, table-driven.
-#include "redisendpoint.h"
+#include "redis/redisendpoint.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // RedisScript against a real redis-server: EVALSHA, and transparent re-loading when Redis's
 // script cache was emptied (SCRIPT FLUSH, restart).
-#include "redisscript.h"
+#include "redis/redisscript.h"
 #include "redistesthelpers.h"
 
 #include <QSignalSpy>

@@ -1,6 +1,6 @@
 // RedisSubscriber against a real redis-server: delivery, patterns, the set semantics of
 // subscribe/unsubscribe, resubscription after an outage, and dead-link detection.
-#include "redissubscriber.h"
+#include "redis/redissubscriber.h"
 #include "redistesthelpers.h"
 
 #include <QSignalSpy>

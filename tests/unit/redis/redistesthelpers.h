@@ -1,8 +1,8 @@
 // Helpers shared by the Redis tests: wait on the event loop (never sleep) and run one command.
 #pragma once
 
-#include "redisclient.h"
-#include "redisendpoint.h"
+#include "redis/redisclient.h"
+#include "redis/redisendpoint.h"
 #include "redisserver.h"
 
 #include <QCoreApplication>
