@@ -180,6 +180,13 @@ void Server::stopThreads()
         return;
     }
     m_threadsStopped = true;
+    // The hub first: it posts to I/O threads, so it must be stopped before they are deleted (a
+    // join still queued on the hub would otherwise answer a dead thread). Events still queued for
+    // a stopped thread's objects are dropped with them.
+    if (m_hubThread) {
+        m_hubThread->quit();
+        m_hubThread->wait();
+    }
     for (QThread* thread : m_ioThreadHandles) {
         thread->quit();
     }
@@ -189,11 +196,9 @@ void Server::stopThreads()
     }
     m_ioThreadHandles.clear();
     m_ioThreads.clear();
-    for (QThread* thread : { m_hubThread, m_storageThread }) {
-        if (thread) {
-            thread->quit();
-            thread->wait();
-        }
+    if (m_storageThread) {
+        m_storageThread->quit();
+        m_storageThread->wait();
     }
     // Their threads have finished: deleting them from here is safe (no timers, no notifiers).
     delete m_hub;

@@ -103,7 +103,9 @@ namespace {
 
     TEST(LifecycleTest, SilentSessionIsClosedWith4002AndHeartbeatsKeepItOpen)
     {
-        ServerProcess server({ "--heartbeat-ms", "200" });
+        // 500 ms: the silent client is cut after ~1 s; the chatty one beats every 100 ms, which
+        // leaves a wide margin for a loaded machine (a beat may be late by up to ~900 ms).
+        ServerProcess server({ "--heartbeat-ms", "500" });
         ASSERT_TRUE(server.start()) << server.output().toStdString();
         RawClient silent(server.webSocketUrl());
         RawClient chatty(server.webSocketUrl());
@@ -111,8 +113,8 @@ namespace {
         ASSERT_TRUE(chatty.open());
         ASSERT_TRUE(silent.hello("silent"));
         ASSERT_TRUE(chatty.hello("chatty"));
-        // The chatty client heartbeats every ~100 ms (driven by acks, not sleeps) until the
-        // silent one is closed, which must happen after ~2 intervals.
+        // The chatty client heartbeats every ~100 ms (paced by a deadline on the event loop, not
+        // sleeps) until the silent one is closed, which must happen after ~2 intervals.
         QDeadlineTimer deadline(10000);
         QDeadlineTimer nextBeat(0);
         bool closed = false;
