@@ -7,6 +7,10 @@
 // this thread's QWebSocketServer via handleConnection(), which re-emits readyRead for bytes
 // already buffered (checked in Qt 6.4's qwebsocketserver_p.cpp, and exercised by every
 // integration test) so the handshake does not stall; anything else gets a JSON 4xx and is closed.
+// Known Qt 6.4 limit: bytes a client sends after its request head but before our 101 response
+// are consumed by Qt's handshake parsing and lost (measured: bytesAvailable() is 0 once the
+// QWebSocket exists). RFC 6455 4.1 forbids sending before the 101, and browsers and QWebSocket
+// wait, so only a broken client is affected; it would see its first frames ignored.
 //
 // Timers: ONE sweep timer per thread serves every connection on it — header deadlines, heartbeat
 // timeouts (silent for 2 intervals -> 4002) and sessions stuck closing. A coarse sweep over all
