@@ -6,7 +6,6 @@
 
 #include <QCoreApplication>
 #include <QLoggingCategory>
-
 #include <cstdio>
 
 int main(int argc, char** argv)
@@ -41,6 +40,7 @@ int main(int argc, char** argv)
             qInfo("event=signal signal=%d", signalNumber);
             server.shutdown();
         });
-    QObject::connect(&server, &parley::server::Server::stopped, &app, [] { QCoreApplication::exit(0); });
+    QObject::connect(
+        &server, &parley::server::Server::stopped, &app, [] { QCoreApplication::exit(0); });
     return QCoreApplication::exec();
 }

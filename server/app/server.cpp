@@ -42,12 +42,14 @@ bool Server::start(QString* error)
             return false;
         }
         if (config.devAuth) {
-            qCWarning(lcServer) << "event=config_warning message=\"--auth-file given: --dev-auth ignored\"";
+            qCWarning(lcServer)
+                << "event=config_warning message=\"--auth-file given: --dev-auth ignored\"";
         }
         m_auth = std::make_unique<Authenticator>(std::move(*auth));
     } else {
         m_auth = std::make_unique<Authenticator>(Authenticator::devMode());
-        qCWarning(lcServer) << "event=config_warning message=\"--dev-auth: any user name is accepted\"";
+        qCWarning(lcServer)
+            << "event=config_warning message=\"--dev-auth: any user name is accepted\"";
     }
     m_context.auth = m_auth.get();
 
@@ -61,7 +63,8 @@ bool Server::start(QString* error)
 
     // Storage thread: the store is opened there, so only that thread ever touches the database.
     const QString dbPath = QDir(config.dataDir).filePath(QStringLiteral("parley.db"));
-    m_storage = new StorageWorker(std::make_unique<SqliteMessageStore>(dbPath), config.storageQueue);
+    m_storage
+        = new StorageWorker(std::make_unique<SqliteMessageStore>(dbPath), config.storageQueue);
     m_hub = new RoomHub(m_storage);
     m_context.storage = m_storage;
     m_context.hub = m_hub;

@@ -14,7 +14,6 @@
 #include "servercontext.h"
 
 #include <QObject>
-
 #include <memory>
 #include <optional>
 #include <vector>

@@ -4,56 +4,55 @@
 #include <QHostAddress>
 #include <QRegularExpression>
 #include <QThread>
-
 #include <limits>
 
 namespace parley::server {
 
 namespace {
 
-    // Parses "HOST:PORT" or "[V6]:PORT". Returns false on anything else.
-    bool parseListen(const QString& text, QString* host, quint16* port)
-    {
-        QString h;
-        QString p;
-        if (text.startsWith(u'[')) {
-            const auto close = text.indexOf(u']');
-            if (close < 0 || close + 1 >= text.size() || text[close + 1] != u':') {
-                return false;
-            }
-            h = text.mid(1, close - 1);
-            p = text.mid(close + 2);
-        } else {
-            const auto colon = text.lastIndexOf(u':');
-            if (colon <= 0) {
-                return false;
-            }
-            h = text.left(colon);
-            p = text.mid(colon + 1);
-        }
-        bool ok = false;
-        const uint value = p.toUInt(&ok);
-        if (!ok || value > 65535 || h.isEmpty()) {
+// Parses "HOST:PORT" or "[V6]:PORT". Returns false on anything else.
+bool parseListen(const QString& text, QString* host, quint16* port)
+{
+    QString h;
+    QString p;
+    if (text.startsWith(u'[')) {
+        const auto close = text.indexOf(u']');
+        if (close < 0 || close + 1 >= text.size() || text[close + 1] != u':') {
             return false;
         }
-        if (h != QLatin1String("localhost") && QHostAddress(h).isNull()) {
+        h = text.mid(1, close - 1);
+        p = text.mid(close + 2);
+    } else {
+        const auto colon = text.lastIndexOf(u':');
+        if (colon <= 0) {
             return false;
         }
-        *host = h;
-        *port = quint16(value);
-        return true;
+        h = text.left(colon);
+        p = text.mid(colon + 1);
     }
+    bool ok = false;
+    const uint value = p.toUInt(&ok);
+    if (!ok || value > 65535 || h.isEmpty()) {
+        return false;
+    }
+    if (h != QLatin1String("localhost") && QHostAddress(h).isNull()) {
+        return false;
+    }
+    *host = h;
+    *port = quint16(value);
+    return true;
+}
 
-    bool parseUInt(const QString& text, std::uint32_t min, std::uint32_t max, std::uint32_t* out)
-    {
-        bool ok = false;
-        const qulonglong value = text.toULongLong(&ok);
-        if (!ok || value < min || value > max) {
-            return false;
-        }
-        *out = std::uint32_t(value);
-        return true;
+bool parseUInt(const QString& text, std::uint32_t min, std::uint32_t max, std::uint32_t* out)
+{
+    bool ok = false;
+    const qulonglong value = text.toULongLong(&ok);
+    if (!ok || value < min || value > max) {
+        return false;
     }
+    *out = std::uint32_t(value);
+    return true;
+}
 
 } // namespace
 
@@ -71,8 +70,8 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
     const QCommandLineOption dataDir(QStringLiteral("data-dir"),
         QStringLiteral("Directory of the SQLite history (default ./parley-data)."),
         QStringLiteral("DIR"));
-    const QCommandLineOption nodeId(
-        QStringLiteral("node-id"), QStringLiteral("Node id (default: generated)."), QStringLiteral("ID"));
+    const QCommandLineOption nodeId(QStringLiteral("node-id"),
+        QStringLiteral("Node id (default: generated)."), QStringLiteral("ID"));
     const QCommandLineOption devAuth(QStringLiteral("dev-auth"),
         QStringLiteral("Development only: accept any user name, ignore tokens."));
     const QCommandLineOption authFile(QStringLiteral("auth-file"),
@@ -140,7 +139,8 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         config.nodeId = parser.value(nodeId);
         static const QRegularExpression valid(QStringLiteral("^[A-Za-z0-9._-]{1,64}$"));
         if (!valid.match(config.nodeId).hasMatch()) {
-            return usageError(QStringLiteral("--node-id must be 1-64 characters of [A-Za-z0-9._-]"));
+            return usageError(
+                QStringLiteral("--node-id must be 1-64 characters of [A-Za-z0-9._-]"));
         }
     }
     config.devAuth = parser.isSet(devAuth);
@@ -178,7 +178,8 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
     }
     config.ioThreads = int(threads);
     if (config.maxBodyBytes >= config.maxFrameBytes) {
-        return usageError(QStringLiteral("--max-body-bytes must be smaller than --max-frame-bytes"));
+        return usageError(
+            QStringLiteral("--max-body-bytes must be smaller than --max-frame-bytes"));
     }
     if (!config.devAuth && config.authFile.isEmpty()) {
         return Exit { 2,

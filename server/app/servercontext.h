@@ -2,9 +2,8 @@
 // atomic counters).
 #pragma once
 
-#include "serverconfig.h"
-
 #include "protocol/codec.h"
+#include "serverconfig.h"
 
 #include <atomic>
 #include <cstdint>

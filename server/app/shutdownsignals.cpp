@@ -1,7 +1,6 @@
 #include "shutdownsignals.h"
 
 #include <QSocketNotifier>
-
 #include <csignal>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,15 +9,15 @@ namespace parley::server {
 
 namespace {
 
-    int g_fds[2] = { -1, -1 };
+int g_fds[2] = { -1, -1 };
 
-    extern "C" void onSignal(int signalNumber)
-    {
-        const int saved = errno;
-        const auto byte = static_cast<unsigned char>(signalNumber);
-        [[maybe_unused]] const auto written = ::write(g_fds[0], &byte, 1);
-        errno = saved;
-    }
+extern "C" void onSignal(int signalNumber)
+{
+    const int saved = errno;
+    const auto byte = static_cast<unsigned char>(signalNumber);
+    [[maybe_unused]] const auto written = ::write(g_fds[0], &byte, 1);
+    errno = saved;
+}
 
 } // namespace
 
@@ -28,7 +27,7 @@ ShutdownSignals::ShutdownSignals(QObject* parent)
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, g_fds) != 0) {
         return;
     }
-    struct sigaction action {};
+    struct sigaction action { };
     action.sa_handler = onSignal;
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;

@@ -8,7 +8,6 @@
 
 #include <QMetaObject>
 #include <QObject>
-
 #include <utility>
 
 namespace parley::server {
@@ -16,8 +15,7 @@ namespace parley::server {
 //! Runs `f` on `context`'s thread, later, in its event loop. Thread-safe as long as `context`
 //! outlives the call (all contexts used here live for the whole server lifetime). If the context
 //! is deleted before the event is delivered, the functor is dropped.
-template <typename F>
-void post(QObject* context, F&& f)
+template <typename F> void post(QObject* context, F&& f)
 {
     QMetaObject::invokeMethod(context, std::forward<F>(f), Qt::QueuedConnection);
 }

@@ -6,61 +6,74 @@ namespace parley::server {
 
 namespace {
 
-    using Decision = RequestSniffer::Decision;
-    using Verdict = RequestSniffer::Verdict;
+using Decision = RequestSniffer::Decision;
+using Verdict = RequestSniffer::Verdict;
 
-    Decision reject(int status, const char* code, const char* message)
-    {
-        Decision d;
-        d.verdict = Verdict::Reject;
-        d.status = status;
-        d.code = code;
-        d.message = message;
-        return d;
+Decision reject(int status, const char* code, const char* message)
+{
+    Decision d;
+    d.verdict = Verdict::Reject;
+    d.status = status;
+    d.code = code;
+    d.message = message;
+    return d;
+}
+
+// RFC 9110 token characters (method and header names).
+bool isTokenChar(char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+        return true;
     }
-
-    // RFC 9110 token characters (method and header names).
-    bool isTokenChar(char c)
-    {
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-            return true;
-        }
-        switch (c) {
-        case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-        case '.': case '^': case '_': case '`': case '|': case '~':
-            return true;
-        default:
-            return false;
-        }
-    }
-
-    // Whether the bytes seen so far can still be the start of a request line "METHOD SP /...".
-    // Lets garbage (a TLS hello, a stray protocol) be refused at once instead of at the timeout.
-    bool plausibleStart(QByteArrayView data)
-    {
-        qsizetype i = 0;
-        while (i < data.size() && isTokenChar(data[i])) {
-            ++i;
-        }
-        if (i == data.size()) {
-            return i <= 16; // still reading the method; no real method is longer
-        }
-        if (i == 0 || i > 16 || data[i] != ' ') {
-            return false;
-        }
-        return i + 1 == data.size() || data[i + 1] == '/';
-    }
-
-    // Comma-separated header value contains `token`, case-insensitively.
-    bool listContains(QByteArrayView value, QByteArrayView token)
-    {
-        for (QByteArrayView item : QByteArray(value.toByteArray()).split(',')) {
-            if (item.trimmed().compare(token, Qt::CaseInsensitive) == 0) {
-                return true;
-            }
-        }
+    switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+        return true;
+    default:
         return false;
     }
+}
+
+// Whether the bytes seen so far can still be the start of a request line "METHOD SP /...".
+// Lets garbage (a TLS hello, a stray protocol) be refused at once instead of at the timeout.
+bool plausibleStart(QByteArrayView data)
+{
+    qsizetype i = 0;
+    while (i < data.size() && isTokenChar(data[i])) {
+        ++i;
+    }
+    if (i == data.size()) {
+        return i <= 16; // still reading the method; no real method is longer
+    }
+    if (i == 0 || i > 16 || data[i] != ' ') {
+        return false;
+    }
+    return i + 1 == data.size() || data[i + 1] == '/';
+}
+
+// Comma-separated header value contains `token`, case-insensitively.
+bool listContains(QByteArrayView value, QByteArrayView token)
+{
+    for (QByteArrayView item : QByteArray(value.toByteArray()).split(',')) {
+        if (item.trimmed().compare(token, Qt::CaseInsensitive) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
 
 } // namespace
 
@@ -95,8 +108,8 @@ RequestSniffer::Decision RequestSniffer::inspect(QByteArrayView data, int maxHea
         return reject(400, "bad_request", "malformed request line");
     }
     const QByteArray& method = parts[0];
-    const QByteArray& target = parts[2] == "HTTP/1.1" || parts[2] == "HTTP/1.0" ? parts[1]
-                                                                                : QByteArray();
+    const QByteArray& target
+        = parts[2] == "HTTP/1.1" || parts[2] == "HTTP/1.0" ? parts[1] : QByteArray();
     if (target.isEmpty()) {
         return reject(400, "bad_request", "unsupported HTTP version");
     }

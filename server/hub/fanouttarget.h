@@ -5,7 +5,6 @@
 #include "protocol/frames.h"
 
 #include <QString>
-
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -34,7 +33,8 @@ public:
 
     //! Deliver an already serialised frame to every local session that joined `room`.
     //! `seq` is the message's seq, 0 for frames outside the stream (presence).
-    virtual void deliverToRoom(const std::string& room, std::uint64_t seq, const QString& frame) = 0;
+    virtual void deliverToRoom(const std::string& room, std::uint64_t seq, const QString& frame)
+        = 0;
     //! Complete a join request of one local session.
     virtual void completeJoin(std::uint64_t sessionId, JoinResult result) = 0;
 };

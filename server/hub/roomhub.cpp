@@ -12,10 +12,10 @@ Q_LOGGING_CATEGORY(lcHub, "parley.hub", QtInfoMsg)
 
 namespace {
 
-    QString serialise(const protocol::ServerFrame& frame)
-    {
-        return QString::fromStdString(protocol::encode(frame));
-    }
+QString serialise(const protocol::ServerFrame& frame)
+{
+    return QString::fromStdString(protocol::encode(frame));
+}
 
 } // namespace
 
@@ -52,8 +52,8 @@ void RoomHub::leave(
     });
 }
 
-void RoomHub::disconnect(FanoutTarget* target, std::uint64_t sessionId, std::string user,
-    std::vector<std::string> rooms)
+void RoomHub::disconnect(
+    FanoutTarget* target, std::uint64_t sessionId, std::string user, std::vector<std::string> rooms)
 {
     post(this, [this, target, sessionId, user = std::move(user), rooms = std::move(rooms)] {
         for (const std::string& room : rooms) {
@@ -101,7 +101,8 @@ void RoomHub::doJoin(FanoutTarget* target, std::uint64_t sessionId, std::string 
     }
     m_storage->ensureRoom(name, [this, name](const StorageWorker::RoomReply& reply) {
         // Storage thread: hop back to the hub thread.
-        post(this, [this, name, reply] { roomCreated(name, reply.ok, reply.error, reply.position); });
+        post(this,
+            [this, name, reply] { roomCreated(name, reply.ok, reply.error, reply.position); });
     });
 }
 
@@ -116,7 +117,8 @@ void RoomHub::roomCreated(
     std::vector<PendingJoin> pending;
     pending.swap(room.pending);
     if (!ok) {
-        qCWarning(lcHub, "event=room_create_failed room=%s error=\"%s\"", name.c_str(), error.c_str());
+        qCWarning(
+            lcHub, "event=room_create_failed room=%s error=\"%s\"", name.c_str(), error.c_str());
         const bool overloaded = error == "storage queue full";
         for (const PendingJoin& join : pending) {
             JoinResult result;
@@ -167,8 +169,8 @@ void RoomHub::admit(const std::string& name, Room& room, const PendingJoin& join
     }
 }
 
-void RoomHub::removeMember(FanoutTarget* target, std::uint64_t sessionId, const std::string& user,
-    const std::string& name)
+void RoomHub::removeMember(
+    FanoutTarget* target, std::uint64_t sessionId, const std::string& user, const std::string& name)
 {
     const auto it = m_rooms.find(name);
     if (it == m_rooms.end()) {
@@ -176,7 +178,8 @@ void RoomHub::removeMember(FanoutTarget* target, std::uint64_t sessionId, const 
     }
     Room& room = it->second;
     // A join still waiting for the room's creation is simply dropped.
-    std::erase_if(room.pending, [&](const PendingJoin& join) { return join.sessionId == sessionId; });
+    std::erase_if(
+        room.pending, [&](const PendingJoin& join) { return join.sessionId == sessionId; });
     if (room.sessions.erase(sessionId) == 0) {
         return;
     }
@@ -189,7 +192,8 @@ void RoomHub::removeMember(FanoutTarget* target, std::uint64_t sessionId, const 
     }
 }
 
-void RoomHub::broadcast(const std::string& name, Room& room, std::uint64_t seq, const QString& frame)
+void RoomHub::broadcast(
+    const std::string& name, Room& room, std::uint64_t seq, const QString& frame)
 {
     for (const auto& [target, count] : room.threads) {
         target->deliverToRoom(name, seq, frame);

@@ -20,7 +20,6 @@
 #include "storage/messagestore.h"
 
 #include <QObject>
-
 #include <unordered_map>
 #include <unordered_set>
 
@@ -67,15 +66,16 @@ private:
         std::vector<PendingJoin> pending; // waiting for the room's creation in storage
     };
 
-    void doJoin(FanoutTarget* target, std::uint64_t sessionId, std::string user,
-        std::string room, std::string requestId);
+    void doJoin(FanoutTarget* target, std::uint64_t sessionId, std::string user, std::string room,
+        std::string requestId);
     void admit(const std::string& name, Room& room, const PendingJoin& join);
     void removeMember(FanoutTarget* target, std::uint64_t sessionId, const std::string& user,
         const std::string& name);
-    void roomCreated(const std::string& name, bool ok, const std::string& error,
-        const RoomPosition& position);
+    void roomCreated(
+        const std::string& name, bool ok, const std::string& error, const RoomPosition& position);
     void broadcast(const std::string& name, Room& room, std::uint64_t seq, const QString& frame);
-    void announcePresence(const std::string& name, Room& room, const std::string& user, bool online);
+    void announcePresence(
+        const std::string& name, Room& room, const std::string& user, bool online);
 
     StorageWorker* m_storage;
     std::unordered_map<std::string, Room> m_rooms;

@@ -13,7 +13,6 @@
 #include <QTimer>
 #include <QWebSocket>
 #include <QWebSocketServer>
-
 #include <unistd.h>
 
 namespace parley::server {
@@ -22,29 +21,37 @@ Q_LOGGING_CATEGORY(lcIo, "parley.io", QtInfoMsg)
 
 namespace {
 
-    const char* reasonPhrase(int status)
-    {
-        switch (status) {
-        case 200: return "OK";
-        case 400: return "Bad Request";
-        case 404: return "Not Found";
-        case 405: return "Method Not Allowed";
-        case 408: return "Request Timeout";
-        case 431: return "Request Header Fields Too Large";
-        case 503: return "Service Unavailable";
-        default: return "Error";
-        }
+const char* reasonPhrase(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Error";
     }
+}
 
-    QByteArray errorJson(const QByteArray& code, const QByteArray& message)
-    {
-        return QJsonDocument(QJsonObject { { QStringLiteral("error"), QString::fromLatin1(code) },
-                                 { QStringLiteral("message"), QString::fromLatin1(message) } })
-            .toJson(QJsonDocument::Compact);
-    }
+QByteArray errorJson(const QByteArray& code, const QByteArray& message)
+{
+    return QJsonDocument(QJsonObject { { QStringLiteral("error"), QString::fromLatin1(code) },
+                             { QStringLiteral("message"), QString::fromLatin1(message) } })
+        .toJson(QJsonDocument::Compact);
+}
 
-    // How long closing sessions may take to finish the close handshake at shutdown.
-    constexpr int kShutdownGraceMs = 3000;
+// How long closing sessions may take to finish the close handshake at shutdown.
+constexpr int kShutdownGraceMs = 3000;
 
 } // namespace
 
@@ -53,8 +60,8 @@ IoThread::IoThread(int index, ServerContext& context)
     , m_context(context)
 {
     // Created here as children so moveToThread() takes them along; started on the thread.
-    m_webSockets = new QWebSocketServer(
-        QStringLiteral("parleyd"), QWebSocketServer::NonSecureMode, this);
+    m_webSockets
+        = new QWebSocketServer(QStringLiteral("parleyd"), QWebSocketServer::NonSecureMode, this);
     // handleConnection() sockets arrive already sniffed; nothing waits in Qt's pending queue for
     // long, but a burst of upgrades in one loop iteration must not be refused.
     m_webSockets->setMaxPendingConnections(1024);
@@ -127,12 +134,13 @@ void IoThread::sniff(QTcpSocket* socket)
             { QStringLiteral("sessions"), m_context.sessions.load(std::memory_order_relaxed) },
             { QStringLiteral("version"), QStringLiteral(PARLEY_VERSION) },
         };
-        answerHttp(socket, m_shuttingDown ? 503 : 200,
-            QJsonDocument(body).toJson(QJsonDocument::Compact));
+        answerHttp(
+            socket, m_shuttingDown ? 503 : 200, QJsonDocument(body).toJson(QJsonDocument::Compact));
         return;
     }
     case RequestSniffer::Verdict::Reject:
-        qCInfo(lcIo, "event=http_reject status=%d code=%s", decision.status, decision.code.constData());
+        qCInfo(lcIo, "event=http_reject status=%d code=%s", decision.status,
+            decision.code.constData());
         answerHttp(socket, decision.status, errorJson(decision.code, decision.message));
         return;
     case RequestSniffer::Verdict::WebSocket:
@@ -149,8 +157,8 @@ void IoThread::answerHttp(QTcpSocket* socket, int status, const QByteArray& json
     m_pending.erase(socket);
     QObject::disconnect(socket, nullptr, this, nullptr);
     QByteArray response = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status)
-        + "\r\nContent-Type: application/json\r\nContent-Length: "
-        + QByteArray::number(json.size()) + "\r\nCache-Control: no-store\r\nConnection: close\r\n";
+        + "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(json.size())
+        + "\r\nCache-Control: no-store\r\nConnection: close\r\n";
     if (status == 405) {
         response += "Allow: GET\r\n";
     }
@@ -171,7 +179,8 @@ void IoThread::acceptWebSockets()
         }
         socket->setParent(nullptr); // owned by its Session from here on
         if (m_shuttingDown) {
-            socket->close(QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("server shutting down"));
+            socket->close(
+                QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("server shutting down"));
             socket->deleteLater();
             continue;
         }
@@ -276,7 +285,8 @@ void IoThread::shutdown(std::function<void()> drained)
             socket->deleteLater();
         }
         for (const auto& [id, session] : m_sessions) {
-            session->close(QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("server shutting down"));
+            session->close(
+                QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("server shutting down"));
         }
         QTimer::singleShot(kShutdownGraceMs, this, [this] {
             // Peers that did not finish the close handshake in time are dropped.

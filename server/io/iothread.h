@@ -25,7 +25,6 @@
 #include "hub/fanouttarget.h"
 
 #include <QObject>
-
 #include <cstdint>
 #include <functional>
 #include <memory>

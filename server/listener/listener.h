@@ -15,7 +15,6 @@
 #pragma once
 
 #include <QTcpServer>
-
 #include <vector>
 
 namespace parley::server {

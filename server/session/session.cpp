@@ -17,8 +17,8 @@ Q_LOGGING_CATEGORY(lcSession, "parley.session", QtInfoMsg)
 
 namespace {
 
-    // A session that started closing and did not finish within this time is aborted.
-    constexpr std::int64_t kCloseTimeoutMs = 5000;
+// A session that started closing and did not finish within this time is aborted.
+constexpr std::int64_t kCloseTimeoutMs = 5000;
 
 } // namespace
 
@@ -154,7 +154,8 @@ void Session::onText(const QString& text)
 void Session::handle(const protocol::Hello& hello)
 {
     if (m_state != State::AwaitingHello) {
-        sendError(hello.id, protocol::ErrorCode::AlreadyWelcomed, "this session already said hello");
+        sendError(
+            hello.id, protocol::ErrorCode::AlreadyWelcomed, "this session already said hello");
         return;
     }
     const ServerContext& context = m_io.context();
@@ -206,8 +207,8 @@ void Session::handle(const protocol::Join& join)
     startJoin(join.room, join.id, std::nullopt);
 }
 
-void Session::startJoin(const std::string& room, const std::string& requestId,
-    std::optional<protocol::Cursor> resume)
+void Session::startJoin(
+    const std::string& room, const std::string& requestId, std::optional<protocol::Cursor> resume)
 {
     RoomState& state = m_rooms[room];
     state.phase = Phase::Joining;
@@ -259,8 +260,7 @@ void Session::handle(const protocol::Send& request)
     }
     IoThread* io = &m_io;
     const std::uint64_t id = m_id;
-    context.storage->append(
-        AppendRequest { request.room, m_user, request.clientId, request.body },
+    context.storage->append(AppendRequest { request.room, m_user, request.clientId, request.body },
         [io, id, requestId = request.id, clientId = request.clientId](
             const StorageWorker::AppendReply& reply) {
             io->runOnSession(id, [requestId, clientId, reply](Session& session) {
@@ -276,8 +276,8 @@ void Session::onAppended(const std::string& requestId, const std::string& client
         return;
     }
     if (!reply.ok) {
-        sendError(requestId, protocol::ErrorCode::Unavailable, "send: storage failed, retry",
-            clientId);
+        sendError(
+            requestId, protocol::ErrorCode::Unavailable, "send: storage failed, retry", clientId);
         return;
     }
     const protocol::Message& message = reply.outcome.message;
@@ -302,12 +302,14 @@ void Session::handle(const protocol::HistoryRequest& request)
 {
     const auto it = m_rooms.find(request.room);
     if (it == m_rooms.end() || it->second.phase == Phase::Joining) {
-        sendError(request.id, protocol::ErrorCode::NotJoined, "history: not in room " + request.room);
+        sendError(
+            request.id, protocol::ErrorCode::NotJoined, "history: not in room " + request.room);
         return;
     }
     const ServerContext& context = m_io.context();
     if (!context.storage->tryReserve()) {
-        sendError(request.id, protocol::ErrorCode::Overloaded, "history: storage queue full, retry");
+        sendError(
+            request.id, protocol::ErrorCode::Overloaded, "history: storage queue full, retry");
         return;
     }
     HistoryQuery query;
@@ -470,7 +472,8 @@ void Session::finishReplay(const std::string& room, RoomState& state)
     recovered.missingTo = state.missingTo;
     send(recovered);
     state.phase = Phase::Joined;
-    qCDebug(lcSession, "event=replay_done session=%llu held=%zu", (unsigned long long)m_id, state.held.size());
+    qCDebug(lcSession, "event=replay_done session=%llu held=%zu", (unsigned long long)m_id,
+        state.held.size());
     auto held = std::move(state.held);
     state.held.clear();
     for (const auto& [seq, frame] : held) {

@@ -20,16 +20,14 @@
 // I/O thread owns it. Kept small: memory per connection matters (issue 3).
 #pragma once
 
-#include "ratelimiter.h"
-
 #include "hub/fanouttarget.h"
 #include "protocol/frames.h"
+#include "ratelimiter.h"
 #include "storage/messagestore.h"
 #include "storage/storageworker.h"
 
 #include <QString>
 #include <QWebSocketProtocol>
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -98,8 +96,8 @@ private:
     void finishReplay(const std::string& room, RoomState& state);
     void onAppended(const std::string& requestId, const std::string& clientId,
         const StorageWorker::AppendReply& reply);
-    void onHistory(const std::string& requestId, const std::string& room,
-        const HistoryResult& result);
+    void onHistory(
+        const std::string& requestId, const std::string& room, const HistoryResult& result);
 
     void send(const protocol::ServerFrame& frame);
     void sendText(const QString& text);

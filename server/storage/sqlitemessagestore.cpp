@@ -2,18 +2,16 @@
 
 #include "common/ids.h"
 
-#include <sqlite3.h>
-
 #include <QDir>
 #include <QFileInfo>
-
 #include <algorithm>
+#include <sqlite3.h>
 
 namespace parley::server {
 
 namespace {
 
-    constexpr const char* kSchema = R"sql(
+constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS rooms (
     name       TEXT PRIMARY KEY,
     epoch      TEXT NOT NULL,
@@ -34,27 +32,27 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE UNIQUE INDEX IF NOT EXISTS messages_dedupe ON messages (room, sender, client_id);
 )sql";
 
-    void bindText(sqlite3_stmt* stmt, int index, const std::string& text)
-    {
-        sqlite3_bind_text(stmt, index, text.data(), int(text.size()), SQLITE_STATIC);
-    }
+void bindText(sqlite3_stmt* stmt, int index, const std::string& text)
+{
+    sqlite3_bind_text(stmt, index, text.data(), int(text.size()), SQLITE_STATIC);
+}
 
-    std::string columnText(sqlite3_stmt* stmt, int column)
-    {
-        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
-        return text ? std::string(text, std::size_t(sqlite3_column_bytes(stmt, column)))
-                    : std::string();
-    }
+std::string columnText(sqlite3_stmt* stmt, int column)
+{
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+    return text ? std::string(text, std::size_t(sqlite3_column_bytes(stmt, column)))
+                : std::string();
+}
 
-    // Resets a statement on scope exit so no statement holds a read snapshot or locks.
-    struct ResetGuard {
-        sqlite3_stmt* stmt;
-        ~ResetGuard()
-        {
-            sqlite3_reset(stmt);
-            sqlite3_clear_bindings(stmt);
-        }
-    };
+// Resets a statement on scope exit so no statement holds a read snapshot or locks.
+struct ResetGuard {
+    sqlite3_stmt* stmt;
+    ~ResetGuard()
+    {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+    }
+};
 
 } // namespace
 
@@ -105,16 +103,15 @@ std::string SqliteMessageStore::open()
     std::string error;
     // busy_timeout only matters if someone else (an operator's sqlite3 shell) holds the file.
     sqlite3_busy_timeout(m_db, 5000);
-    if (!exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;",
-            &error)
+    if (!exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;", &error)
         || !exec(kSchema, &error) || !prepareAll(&error)) {
         close();
         return error;
     }
     m_rooms.clear();
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(m_db, "SELECT name, epoch, last_seq, first_seq FROM rooms", -1, &stmt,
-            nullptr)
+    if (sqlite3_prepare_v2(
+            m_db, "SELECT name, epoch, last_seq, first_seq FROM rooms", -1, &stmt, nullptr)
         != SQLITE_OK) {
         error = lastError();
         close();
@@ -171,9 +168,8 @@ bool SqliteMessageStore::prepareAll(std::string* error)
 
 void SqliteMessageStore::finalizeAll()
 {
-    for (sqlite3_stmt** stmt : { &m_begin, &m_commit, &m_rollback, &m_insertRoom,
-             &m_updateRoomSeq, &m_insertMessage, &m_findDuplicate, &m_selectAfter,
-             &m_selectBefore }) {
+    for (sqlite3_stmt** stmt : { &m_begin, &m_commit, &m_rollback, &m_insertRoom, &m_updateRoomSeq,
+             &m_insertMessage, &m_findDuplicate, &m_selectAfter, &m_selectBefore }) {
         sqlite3_finalize(*stmt);
         *stmt = nullptr;
     }
@@ -336,8 +332,8 @@ CommitResult SqliteMessageStore::commit(const CommitBatch& batch)
     return result;
 }
 
-bool SqliteMessageStore::readMessage(sqlite3_stmt* stmt, const std::string& room,
-    const std::string& epoch, protocol::Message* out)
+bool SqliteMessageStore::readMessage(
+    sqlite3_stmt* stmt, const std::string& room, const std::string& epoch, protocol::Message* out)
 {
     out->room = room;
     out->epoch = epoch;
@@ -374,8 +370,8 @@ HistoryResult SqliteMessageStore::history(const HistoryQuery& query)
     if (query.afterSeq) {
         ResetGuard guard { m_selectAfter };
         bindText(m_selectAfter, 1, query.room);
-        sqlite3_bind_int64(m_selectAfter, 2,
-            sqlite3_int64(std::min<std::uint64_t>(*query.afterSeq, INT64_MAX)));
+        sqlite3_bind_int64(
+            m_selectAfter, 2, sqlite3_int64(std::min<std::uint64_t>(*query.afterSeq, INT64_MAX)));
         sqlite3_bind_int64(
             m_selectAfter, 3, sqlite3_int64(std::min<std::uint64_t>(query.maxSeq, INT64_MAX)));
         sqlite3_bind_int64(m_selectAfter, 4, fetch);

@@ -12,7 +12,6 @@
 #include "messagestore.h"
 
 #include <QString>
-
 #include <unordered_map>
 
 struct sqlite3;
@@ -42,7 +41,8 @@ private:
     void finalizeAll();
     // Inside a transaction: the room's position, created when absent. nullptr on failure.
     RoomPosition* stageRoom(const std::string& room,
-        std::unordered_map<std::string, RoomPosition>& staged, std::int64_t nowMs, std::string* error);
+        std::unordered_map<std::string, RoomPosition>& staged, std::int64_t nowMs,
+        std::string* error);
     bool readMessage(sqlite3_stmt* stmt, const std::string& room, const std::string& epoch,
         protocol::Message* out);
 

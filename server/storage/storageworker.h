@@ -28,7 +28,6 @@
 #include "messagestore.h"
 
 #include <QObject>
-
 #include <atomic>
 #include <functional>
 #include <memory>

@@ -10,8 +10,8 @@ RawClient::RawClient(QUrl url)
 {
     // Server frames can legitimately be large (history pages).
     m_socket.setMaxAllowedIncomingMessageSize(64 * 1024 * 1024);
-    QObject::connect(&m_socket, &QWebSocket::textMessageReceived, &m_socket,
-        [this](const QString& text) {
+    QObject::connect(
+        &m_socket, &QWebSocket::textMessageReceived, &m_socket, [this](const QString& text) {
             const QByteArray utf8 = text.toUtf8();
             protocol::DecodeLimits limits;
             limits.maxFrameBytes = 64 * 1024 * 1024;
@@ -129,8 +129,9 @@ bool RawClient::sync()
 {
     const std::string id = nextId();
     send(protocol::Heartbeat { id });
-    return take<protocol::HeartbeatAck>([&](const protocol::HeartbeatAck& a) { return a.id == id; })
-        .has_value();
+    return take<protocol::HeartbeatAck>([&](const protocol::HeartbeatAck& a) {
+        return a.id == id;
+    }).has_value();
 }
 
 } // namespace parley::test

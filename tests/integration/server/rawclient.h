@@ -10,7 +10,6 @@
 
 #include <QUrl>
 #include <QWebSocket>
-
 #include <functional>
 #include <optional>
 #include <vector>
@@ -38,7 +37,8 @@ public:
     static bool waitUntil(const std::function<bool()>& done, int timeoutMs = kTimeoutMs);
 
     template <typename T>
-    std::optional<T> take(const std::function<bool(const T&)>& match = {}, int timeoutMs = kTimeoutMs)
+    std::optional<T> take(
+        const std::function<bool(const T&)>& match = {}, int timeoutMs = kTimeoutMs)
     {
         std::optional<T> found;
         waitUntil(

@@ -6,98 +6,96 @@
 namespace parley::server {
 namespace {
 
-    using Verdict = RequestSniffer::Verdict;
+using Verdict = RequestSniffer::Verdict;
 
-    constexpr const char* kUpgrade = "GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-                                     "Connection: Upgrade\r\nSec-WebSocket-Key: "
-                                     "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+constexpr const char* kUpgrade = "GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                                 "Connection: Upgrade\r\nSec-WebSocket-Key: "
+                                 "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
-    struct Case {
-        const char* name;
-        QByteArray input;
-        Verdict verdict;
-        int status = 0;
-        const char* code = "";
-    };
+struct Case {
+    const char* name;
+    QByteArray input;
+    Verdict verdict;
+    int status = 0;
+    const char* code = "";
+};
 
-    class RequestSnifferTable : public ::testing::TestWithParam<Case> { };
+class RequestSnifferTable : public ::testing::TestWithParam<Case> { };
 
-    TEST_P(RequestSnifferTable, Decides)
-    {
-        const Case& c = GetParam();
-        const RequestSniffer::Decision d = RequestSniffer::inspect(c.input, 8192);
-        EXPECT_EQ(int(d.verdict), int(c.verdict));
-        EXPECT_EQ(d.status, c.status);
-        EXPECT_EQ(d.code, QByteArray(c.code));
-        if (c.verdict == Verdict::Reject) {
-            EXPECT_FALSE(d.message.isEmpty());
-        }
+TEST_P(RequestSnifferTable, Decides)
+{
+    const Case& c = GetParam();
+    const RequestSniffer::Decision d = RequestSniffer::inspect(c.input, 8192);
+    EXPECT_EQ(int(d.verdict), int(c.verdict));
+    EXPECT_EQ(d.status, c.status);
+    EXPECT_EQ(d.code, QByteArray(c.code));
+    if (c.verdict == Verdict::Reject) {
+        EXPECT_FALSE(d.message.isEmpty());
     }
+}
 
-    INSTANTIATE_TEST_SUITE_P(Table, RequestSnifferTable,
-        ::testing::Values(
-            // Good.
-            Case { "Health", "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", Verdict::Health },
-            Case { "HealthHttp10NoHeaders", "GET /healthz HTTP/1.0\r\n\r\n", Verdict::Health },
-            Case { "HealthWithQuery", "GET /healthz?verbose=1 HTTP/1.1\r\n\r\n", Verdict::Health },
-            Case { "Upgrade", kUpgrade, Verdict::WebSocket },
-            Case { "UpgradeCaseInsensitive",
-                "GET /v1/ws HTTP/1.1\r\nupgrade: WebSocket\r\nconnection: keep-alive, Upgrade\r\n\r\n",
-                Verdict::WebSocket },
-            Case { "UpgradeWithFrameBytesAfterHead",
-                QByteArray(kUpgrade) + QByteArray("\x81\x85garbage", 9), Verdict::WebSocket },
-            // Incomplete: wait.
-            Case { "Empty", "", Verdict::NeedMore },
-            Case { "PartialMethod", "GE", Verdict::NeedMore },
-            Case { "PartialHead", "GET /healthz HTTP/1.1\r\nHost: x\r\n", Verdict::NeedMore },
-            // Bad.
-            Case { "Garbage", "\x16\x03\x01\x02\x00", Verdict::Reject, 400, "bad_request" },
-            Case { "GarbageEarlyWithoutEnd", "hello there", Verdict::Reject, 400, "bad_request" },
-            Case { "LongMethod", "GETGETGETGETGETGETGET", Verdict::Reject, 400, "bad_request" },
-            Case { "NotFound", "GET /nope HTTP/1.1\r\n\r\n", Verdict::Reject, 404, "not_found" },
-            Case { "RootNotFound", "GET / HTTP/1.1\r\n\r\n", Verdict::Reject, 404, "not_found" },
-            Case { "PostHealth", "POST /healthz HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
-                Verdict::Reject, 405, "method_not_allowed" },
-            Case { "PostWs", "POST /v1/ws HTTP/1.1\r\n\r\n", Verdict::Reject, 405,
-                "method_not_allowed" },
-            Case { "WsWithoutUpgrade", "GET /v1/ws HTTP/1.1\r\nHost: x\r\n\r\n", Verdict::Reject,
-                400, "upgrade_required" },
-            Case { "WsUpgradeToOther",
-                "GET /v1/ws HTTP/1.1\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n",
-                Verdict::Reject, 400, "upgrade_required" },
-            Case { "BadVersion", "GET /healthz HTTP/2.0\r\n\r\n", Verdict::Reject, 400, "bad_request" },
-            Case { "NoVersion", "GET /healthz\r\n\r\n", Verdict::Reject, 400, "bad_request" },
-            Case { "TooManyParts", "GET /healthz x HTTP/1.1\r\n\r\n", Verdict::Reject, 400,
-                "bad_request" },
-            Case { "AbsoluteUri", "GET http://x/healthz HTTP/1.1\r\n\r\n", Verdict::Reject, 400,
-                "bad_request" },
-            Case { "OptionsStar", "OPTIONS * HTTP/1.1\r\n\r\n", Verdict::Reject, 400, "bad_request" },
-            Case { "BareLf", "GET /healthz HTTP/1.1\nHost: x\r\n\r\n", Verdict::Reject, 400,
-                "bad_request" },
-            Case { "HeaderWithoutColon", "GET /healthz HTTP/1.1\r\nHost x\r\n\r\n",
-                Verdict::Reject, 400, "bad_request" },
-            Case { "HeaderBadName", "GET /healthz HTTP/1.1\r\nHo st: x\r\n\r\n", Verdict::Reject,
-                400, "bad_request" },
-            Case { "HeaderTooLarge",
-                "GET /healthz HTTP/1.1\r\nX-Big: " + QByteArray(9000, 'a'), Verdict::Reject, 431,
-                "header_too_large" }),
-        [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Table, RequestSnifferTable,
+    ::testing::Values(
+        // Good.
+        Case { "Health", "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", Verdict::Health },
+        Case { "HealthHttp10NoHeaders", "GET /healthz HTTP/1.0\r\n\r\n", Verdict::Health },
+        Case { "HealthWithQuery", "GET /healthz?verbose=1 HTTP/1.1\r\n\r\n", Verdict::Health },
+        Case { "Upgrade", kUpgrade, Verdict::WebSocket },
+        Case { "UpgradeCaseInsensitive",
+            "GET /v1/ws HTTP/1.1\r\nupgrade: WebSocket\r\nconnection: keep-alive, Upgrade\r\n\r\n",
+            Verdict::WebSocket },
+        Case { "UpgradeWithFrameBytesAfterHead",
+            QByteArray(kUpgrade) + QByteArray("\x81\x85garbage", 9), Verdict::WebSocket },
+        // Incomplete: wait.
+        Case { "Empty", "", Verdict::NeedMore }, Case { "PartialMethod", "GE", Verdict::NeedMore },
+        Case { "PartialHead", "GET /healthz HTTP/1.1\r\nHost: x\r\n", Verdict::NeedMore },
+        // Bad.
+        Case { "Garbage", "\x16\x03\x01\x02\x00", Verdict::Reject, 400, "bad_request" },
+        Case { "GarbageEarlyWithoutEnd", "hello there", Verdict::Reject, 400, "bad_request" },
+        Case { "LongMethod", "GETGETGETGETGETGETGET", Verdict::Reject, 400, "bad_request" },
+        Case { "NotFound", "GET /nope HTTP/1.1\r\n\r\n", Verdict::Reject, 404, "not_found" },
+        Case { "RootNotFound", "GET / HTTP/1.1\r\n\r\n", Verdict::Reject, 404, "not_found" },
+        Case { "PostHealth", "POST /healthz HTTP/1.1\r\nContent-Length: 0\r\n\r\n", Verdict::Reject,
+            405, "method_not_allowed" },
+        Case {
+            "PostWs", "POST /v1/ws HTTP/1.1\r\n\r\n", Verdict::Reject, 405, "method_not_allowed" },
+        Case { "WsWithoutUpgrade", "GET /v1/ws HTTP/1.1\r\nHost: x\r\n\r\n", Verdict::Reject, 400,
+            "upgrade_required" },
+        Case { "WsUpgradeToOther",
+            "GET /v1/ws HTTP/1.1\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n", Verdict::Reject,
+            400, "upgrade_required" },
+        Case { "BadVersion", "GET /healthz HTTP/2.0\r\n\r\n", Verdict::Reject, 400, "bad_request" },
+        Case { "NoVersion", "GET /healthz\r\n\r\n", Verdict::Reject, 400, "bad_request" },
+        Case { "TooManyParts", "GET /healthz x HTTP/1.1\r\n\r\n", Verdict::Reject, 400,
+            "bad_request" },
+        Case { "AbsoluteUri", "GET http://x/healthz HTTP/1.1\r\n\r\n", Verdict::Reject, 400,
+            "bad_request" },
+        Case { "OptionsStar", "OPTIONS * HTTP/1.1\r\n\r\n", Verdict::Reject, 400, "bad_request" },
+        Case { "BareLf", "GET /healthz HTTP/1.1\nHost: x\r\n\r\n", Verdict::Reject, 400,
+            "bad_request" },
+        Case { "HeaderWithoutColon", "GET /healthz HTTP/1.1\r\nHost x\r\n\r\n", Verdict::Reject,
+            400, "bad_request" },
+        Case { "HeaderBadName", "GET /healthz HTTP/1.1\r\nHo st: x\r\n\r\n", Verdict::Reject, 400,
+            "bad_request" },
+        Case { "HeaderTooLarge", "GET /healthz HTTP/1.1\r\nX-Big: " + QByteArray(9000, 'a'),
+            Verdict::Reject, 431, "header_too_large" }),
+    [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
-    TEST(RequestSnifferTest, ReportsTheHeadLength)
-    {
-        const QByteArray head = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
-        EXPECT_EQ(RequestSniffer::inspect(head + "trailing").headBytes, head.size());
-    }
+TEST(RequestSnifferTest, ReportsTheHeadLength)
+{
+    const QByteArray head = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    EXPECT_EQ(RequestSniffer::inspect(head + "trailing").headBytes, head.size());
+}
 
-    TEST(RequestSnifferTest, HeadLimitIsExact)
-    {
-        QByteArray head = "GET /healthz HTTP/1.1\r\nX: ";
-        head += QByteArray(100 - head.size() - 4, 'a');
-        head += "\r\n\r\n";
-        ASSERT_EQ(head.size(), 100);
-        EXPECT_EQ(int(RequestSniffer::inspect(head, 100).verdict), int(Verdict::Health));
-        EXPECT_EQ(RequestSniffer::inspect(head, 99).status, 431);
-    }
+TEST(RequestSnifferTest, HeadLimitIsExact)
+{
+    QByteArray head = "GET /healthz HTTP/1.1\r\nX: ";
+    head += QByteArray(100 - head.size() - 4, 'a');
+    head += "\r\n\r\n";
+    ASSERT_EQ(head.size(), 100);
+    EXPECT_EQ(int(RequestSniffer::inspect(head, 100).verdict), int(Verdict::Health));
+    EXPECT_EQ(RequestSniffer::inspect(head, 99).status, 431);
+}
 
 } // namespace
 } // namespace parley::server

@@ -6,131 +6,131 @@
 namespace parley::server {
 namespace {
 
-    ServerConfig::ParseResult parse(QStringList args)
-    {
-        args.prepend(QStringLiteral("parleyd"));
-        return ServerConfig::parse(args);
-    }
+ServerConfig::ParseResult parse(QStringList args)
+{
+    args.prepend(QStringLiteral("parleyd"));
+    return ServerConfig::parse(args);
+}
 
-    ServerConfig parseOk(QStringList args)
-    {
-        const auto result = parse(std::move(args));
-        if (const auto* exit = std::get_if<ServerConfig::Exit>(&result)) {
-            ADD_FAILURE() << "unexpected exit " << exit->code << ": " << exit->text.toStdString();
-            return {};
-        }
-        return std::get<ServerConfig>(result);
-    }
-
-    ServerConfig::Exit parseExit(QStringList args)
-    {
-        const auto result = parse(args);
-        if (const auto* exit = std::get_if<ServerConfig::Exit>(&result)) {
-            return *exit;
-        }
-        ADD_FAILURE() << "expected the parser to exit for " << args.join(' ').toStdString();
+ServerConfig parseOk(QStringList args)
+{
+    const auto result = parse(std::move(args));
+    if (const auto* exit = std::get_if<ServerConfig::Exit>(&result)) {
+        ADD_FAILURE() << "unexpected exit " << exit->code << ": " << exit->text.toStdString();
         return {};
     }
+    return std::get<ServerConfig>(result);
+}
 
-    TEST(ServerConfigTest, Defaults)
-    {
-        const ServerConfig config = parseOk({ "--dev-auth" });
-        EXPECT_EQ(config.host, "127.0.0.1");
-        EXPECT_EQ(config.port, 8080);
-        EXPECT_EQ(config.dataDir, "./parley-data");
-        EXPECT_TRUE(config.nodeId.isEmpty());
-        EXPECT_TRUE(config.devAuth);
-        EXPECT_EQ(config.maxFrameBytes, 65536u);
-        EXPECT_EQ(config.maxBodyBytes, 16384u);
-        EXPECT_EQ(config.maxRooms, 100u);
-        EXPECT_EQ(config.heartbeatMs, 30000u);
-        EXPECT_GE(config.effectiveIoThreads(), 1);
+ServerConfig::Exit parseExit(QStringList args)
+{
+    const auto result = parse(args);
+    if (const auto* exit = std::get_if<ServerConfig::Exit>(&result)) {
+        return *exit;
     }
+    ADD_FAILURE() << "expected the parser to exit for " << args.join(' ').toStdString();
+    return {};
+}
 
-    TEST(ServerConfigTest, EveryFlag)
-    {
-        const ServerConfig config = parseOk({ "--listen", "0.0.0.0:0", "--data-dir", "/tmp/x",
-            "--node-id", "node-a", "--auth-file", "/etc/parley/tokens", "--io-threads", "3",
-            "--max-frame-bytes", "4096", "--max-body-bytes", "1000", "--max-rooms", "7",
-            "--heartbeat-ms", "500", "--rate-limit", "20", "--storage-queue", "64",
-            "--max-outbound-bytes", "65536", "--header-timeout-ms", "250" });
-        EXPECT_EQ(config.host, "0.0.0.0");
-        EXPECT_EQ(config.port, 0);
-        EXPECT_EQ(config.dataDir, "/tmp/x");
-        EXPECT_EQ(config.nodeId, "node-a");
-        EXPECT_FALSE(config.devAuth);
-        EXPECT_EQ(config.authFile, "/etc/parley/tokens");
-        EXPECT_EQ(config.ioThreads, 3);
-        EXPECT_EQ(config.effectiveIoThreads(), 3);
-        EXPECT_EQ(config.maxFrameBytes, 4096u);
-        EXPECT_EQ(config.maxBodyBytes, 1000u);
-        EXPECT_EQ(config.maxRooms, 7u);
-        EXPECT_EQ(config.heartbeatMs, 500u);
-        EXPECT_EQ(config.rateLimit, 20u);
-        EXPECT_EQ(config.storageQueue, 64u);
-        EXPECT_EQ(config.maxOutboundBytes, 65536u);
-        EXPECT_EQ(config.headerTimeoutMs, 250u);
-    }
+TEST(ServerConfigTest, Defaults)
+{
+    const ServerConfig config = parseOk({ "--dev-auth" });
+    EXPECT_EQ(config.host, "127.0.0.1");
+    EXPECT_EQ(config.port, 8080);
+    EXPECT_EQ(config.dataDir, "./parley-data");
+    EXPECT_TRUE(config.nodeId.isEmpty());
+    EXPECT_TRUE(config.devAuth);
+    EXPECT_EQ(config.maxFrameBytes, 65536u);
+    EXPECT_EQ(config.maxBodyBytes, 16384u);
+    EXPECT_EQ(config.maxRooms, 100u);
+    EXPECT_EQ(config.heartbeatMs, 30000u);
+    EXPECT_GE(config.effectiveIoThreads(), 1);
+}
 
-    TEST(ServerConfigTest, ListenForms)
-    {
-        EXPECT_EQ(parseOk({ "--dev-auth", "--listen", "localhost:9000" }).host, "localhost");
-        const ServerConfig v6 = parseOk({ "--dev-auth", "--listen", "[::1]:9001" });
-        EXPECT_EQ(v6.host, "::1");
-        EXPECT_EQ(v6.port, 9001);
-    }
+TEST(ServerConfigTest, EveryFlag)
+{
+    const ServerConfig config = parseOk({ "--listen", "0.0.0.0:0", "--data-dir", "/tmp/x",
+        "--node-id", "node-a", "--auth-file", "/etc/parley/tokens", "--io-threads", "3",
+        "--max-frame-bytes", "4096", "--max-body-bytes", "1000", "--max-rooms", "7",
+        "--heartbeat-ms", "500", "--rate-limit", "20", "--storage-queue", "64",
+        "--max-outbound-bytes", "65536", "--header-timeout-ms", "250" });
+    EXPECT_EQ(config.host, "0.0.0.0");
+    EXPECT_EQ(config.port, 0);
+    EXPECT_EQ(config.dataDir, "/tmp/x");
+    EXPECT_EQ(config.nodeId, "node-a");
+    EXPECT_FALSE(config.devAuth);
+    EXPECT_EQ(config.authFile, "/etc/parley/tokens");
+    EXPECT_EQ(config.ioThreads, 3);
+    EXPECT_EQ(config.effectiveIoThreads(), 3);
+    EXPECT_EQ(config.maxFrameBytes, 4096u);
+    EXPECT_EQ(config.maxBodyBytes, 1000u);
+    EXPECT_EQ(config.maxRooms, 7u);
+    EXPECT_EQ(config.heartbeatMs, 500u);
+    EXPECT_EQ(config.rateLimit, 20u);
+    EXPECT_EQ(config.storageQueue, 64u);
+    EXPECT_EQ(config.maxOutboundBytes, 65536u);
+    EXPECT_EQ(config.headerTimeoutMs, 250u);
+}
 
-    TEST(ServerConfigTest, RefusesToStartWithoutAuth)
-    {
-        const ServerConfig::Exit exit = parseExit({});
-        EXPECT_NE(exit.code, 0);
-        EXPECT_TRUE(exit.text.contains("--dev-auth"));
-        EXPECT_TRUE(exit.text.contains("--auth-file"));
-    }
+TEST(ServerConfigTest, ListenForms)
+{
+    EXPECT_EQ(parseOk({ "--dev-auth", "--listen", "localhost:9000" }).host, "localhost");
+    const ServerConfig v6 = parseOk({ "--dev-auth", "--listen", "[::1]:9001" });
+    EXPECT_EQ(v6.host, "::1");
+    EXPECT_EQ(v6.port, 9001);
+}
 
-    TEST(ServerConfigTest, HelpAndVersionExitZero)
-    {
-        const ServerConfig::Exit help = parseExit({ "--help" });
-        EXPECT_EQ(help.code, 0);
-        EXPECT_TRUE(help.text.contains("--listen"));
-        EXPECT_TRUE(help.text.contains("--heartbeat-ms"));
-        const ServerConfig::Exit version = parseExit({ "--version" });
-        EXPECT_EQ(version.code, 0);
-        EXPECT_TRUE(version.text.contains(PARLEY_VERSION));
-    }
+TEST(ServerConfigTest, RefusesToStartWithoutAuth)
+{
+    const ServerConfig::Exit exit = parseExit({});
+    EXPECT_NE(exit.code, 0);
+    EXPECT_TRUE(exit.text.contains("--dev-auth"));
+    EXPECT_TRUE(exit.text.contains("--auth-file"));
+}
 
-    struct BadArgs {
-        const char* name;
-        QStringList args;
-    };
+TEST(ServerConfigTest, HelpAndVersionExitZero)
+{
+    const ServerConfig::Exit help = parseExit({ "--help" });
+    EXPECT_EQ(help.code, 0);
+    EXPECT_TRUE(help.text.contains("--listen"));
+    EXPECT_TRUE(help.text.contains("--heartbeat-ms"));
+    const ServerConfig::Exit version = parseExit({ "--version" });
+    EXPECT_EQ(version.code, 0);
+    EXPECT_TRUE(version.text.contains(PARLEY_VERSION));
+}
 
-    class ServerConfigBadArgs : public ::testing::TestWithParam<BadArgs> { };
+struct BadArgs {
+    const char* name;
+    QStringList args;
+};
 
-    TEST_P(ServerConfigBadArgs, IsAUsageError)
-    {
-        QStringList args = GetParam().args;
-        args.prepend("--dev-auth");
-        const ServerConfig::Exit exit = parseExit(args);
-        EXPECT_EQ(exit.code, 2);
-        EXPECT_FALSE(exit.text.isEmpty());
-    }
+class ServerConfigBadArgs : public ::testing::TestWithParam<BadArgs> { };
 
-    INSTANTIATE_TEST_SUITE_P(Table, ServerConfigBadArgs,
-        ::testing::Values(BadArgs { "ListenNoPort", { "--listen", "127.0.0.1" } },
-            BadArgs { "ListenBadPort", { "--listen", "127.0.0.1:70000" } },
-            BadArgs { "ListenPortNotNumber", { "--listen", "127.0.0.1:http" } },
-            BadArgs { "ListenBadHost", { "--listen", "not a host:80" } },
-            BadArgs { "ListenUnclosedV6", { "--listen", "[::1:80" } },
-            BadArgs { "UnknownFlag", { "--frobnicate" } },
-            BadArgs { "Positional", { "extra" } },
-            BadArgs { "ZeroThreads", { "--io-threads", "0" } },
-            BadArgs { "NegativeRooms", { "--max-rooms", "-1" } },
-            BadArgs { "HeartbeatTooSmall", { "--heartbeat-ms", "1" } },
-            BadArgs { "BodyNotBelowFrame", { "--max-frame-bytes", "1024", "--max-body-bytes", "1024" } },
-            BadArgs { "BadNodeId", { "--node-id", "no spaces" } },
-            BadArgs { "EmptyDataDir", { "--data-dir", "" } },
-            BadArgs { "MissingValue", { "--max-rooms" } }),
-        [](const ::testing::TestParamInfo<BadArgs>& info) { return std::string(info.param.name); });
+TEST_P(ServerConfigBadArgs, IsAUsageError)
+{
+    QStringList args = GetParam().args;
+    args.prepend("--dev-auth");
+    const ServerConfig::Exit exit = parseExit(args);
+    EXPECT_EQ(exit.code, 2);
+    EXPECT_FALSE(exit.text.isEmpty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, ServerConfigBadArgs,
+    ::testing::Values(BadArgs { "ListenNoPort", { "--listen", "127.0.0.1" } },
+        BadArgs { "ListenBadPort", { "--listen", "127.0.0.1:70000" } },
+        BadArgs { "ListenPortNotNumber", { "--listen", "127.0.0.1:http" } },
+        BadArgs { "ListenBadHost", { "--listen", "not a host:80" } },
+        BadArgs { "ListenUnclosedV6", { "--listen", "[::1:80" } },
+        BadArgs { "UnknownFlag", { "--frobnicate" } }, BadArgs { "Positional", { "extra" } },
+        BadArgs { "ZeroThreads", { "--io-threads", "0" } },
+        BadArgs { "NegativeRooms", { "--max-rooms", "-1" } },
+        BadArgs { "HeartbeatTooSmall", { "--heartbeat-ms", "1" } },
+        BadArgs {
+            "BodyNotBelowFrame", { "--max-frame-bytes", "1024", "--max-body-bytes", "1024" } },
+        BadArgs { "BadNodeId", { "--node-id", "no spaces" } },
+        BadArgs { "EmptyDataDir", { "--data-dir", "" } },
+        BadArgs { "MissingValue", { "--max-rooms" } }),
+    [](const ::testing::TestParamInfo<BadArgs>& info) { return std::string(info.param.name); });
 
 } // namespace
 } // namespace parley::server
