@@ -43,6 +43,7 @@ ConnectionStatusWidget::ConnectionStatusWidget(
     connect(m_reconnect, &QPushButton::clicked, &m_connection, &ConnectionController::reconnectNow);
     connect(&m_connection, &ConnectionController::statusChanged, this, &ConnectionStatusWidget::refresh);
     connect(&m_connection, &ConnectionController::countdownChanged, this, &ConnectionStatusWidget::refresh);
+    connect(&m_connection, &ConnectionController::lastErrorChanged, this, &ConnectionStatusWidget::refresh);
     refresh();
 }
 
@@ -67,7 +68,7 @@ void ConnectionStatusWidget::refresh()
     case ConnectionController::Status::Reconnecting: {
         color = QColor(0xf5, 0xa6, 0x23);
         const int seconds = m_connection.secondsUntilRetry();
-        text = seconds >= 0 ? tr("Connection lost. Reconnecting in %n s", nullptr, seconds)
+        text = seconds >= 0 ? tr("Connection lost. Reconnecting in %1 s").arg(seconds)
                             : tr("Connection lost. Reconnecting…");
         break;
     }

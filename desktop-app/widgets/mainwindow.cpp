@@ -333,8 +333,11 @@ void MainWindow::updateRoomHeader()
         m_roomSubtitle->setText(tr("could not join this room (open it again to retry)"));
         break;
     case RoomListModel::JoinState::Joined:
-        m_roomSubtitle->setText(members ? tr("%n member(s) online", nullptr, members->onlineCount())
-                                        : QString());
+        if (members) {
+            const int online = members->onlineCount();
+            m_roomSubtitle->setText(
+                online == 1 ? tr("1 member online") : tr("%1 members online").arg(online));
+        }
         break;
     }
 }

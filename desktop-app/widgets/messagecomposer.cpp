@@ -51,6 +51,22 @@ void MessageComposer::updateHeight()
     setFixedHeight(heightForLines(std::clamp(lines, 1, MaxVisibleLines)));
 }
 
+bool MessageComposer::event(QEvent* event)
+{
+    if (event->type() == QEvent::ShortcutOverride) {
+        const auto* key = static_cast<QKeyEvent*>(event);
+        const auto mods = key->modifiers() & ~Qt::KeypadModifier;
+        const bool windowKey = mods == Qt::ControlModifier
+            && (key->key() == Qt::Key_K || key->key() == Qt::Key_Up || key->key() == Qt::Key_Down);
+        if (windowKey) {
+            // Not overridden: the window's shortcuts get these keys.
+            event->ignore();
+            return false;
+        }
+    }
+    return QPlainTextEdit::event(event);
+}
+
 void MessageComposer::keyPressEvent(QKeyEvent* event)
 {
     const bool enter = event->key() == Qt::Key_Return || event->key() == Qt::Key_Enter;

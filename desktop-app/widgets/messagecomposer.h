@@ -7,7 +7,8 @@ namespace parley::desktop {
 
 //! A plain-text input that grows with its content (up to a few lines): Enter sends, Shift+Enter
 //! starts a new line, Escape clears. Ctrl+Up/Ctrl+Down are passed on as room switches so they
-//! work while typing.
+//! work while typing, and Ctrl+K is left to the window's room switcher (the platform's text
+//! editing keys would otherwise claim it as "delete to end of line").
 class MessageComposer : public QPlainTextEdit {
     Q_OBJECT
 
@@ -24,6 +25,7 @@ Q_SIGNALS:
     void roomSwitchRequested(int step);
 
 protected:
+    bool event(QEvent* event) override;
     void keyPressEvent(QKeyEvent* event) override;
 
 private:

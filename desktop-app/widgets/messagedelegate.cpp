@@ -67,7 +67,13 @@ QString dayLabel(const QDate& day)
 
 QString timeLabel(const QDateTime& time)
 {
-    return QLocale().toString(time.toLocalTime().time(), QLocale::ShortFormat);
+    // The locale's short time, without seconds (some locales put them in the short format).
+    static const QString format = [] {
+        QString f = QLocale().timeFormat(QLocale::ShortFormat);
+        f.remove(QRegularExpression(QStringLiteral("[:.]ss")));
+        return f;
+    }();
+    return QLocale().toString(time.toLocalTime().time(), format);
 }
 
 TimelineEntry::Kind kindOf(const QModelIndex& index)

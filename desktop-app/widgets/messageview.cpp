@@ -9,6 +9,8 @@
 #include <QMenu>
 #include <QScrollBar>
 
+#include <algorithm>
+
 namespace parley::desktop {
 
 namespace {
@@ -24,11 +26,17 @@ MessageView::MessageView(QWidget* parent)
     setSelectionMode(QAbstractItemView::NoSelection);
     setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
     setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    // Row heights depend on the width: a scroll bar that comes and goes would change the width
+    // and re-measure every row of a long timeline.
+    setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOn);
     setResizeMode(QListView::Adjust);
     setUniformItemSizes(false);
     setMouseTracking(true);
     setFocusPolicy(Qt::NoFocus);
     setFrameShape(QFrame::NoFrame);
+    // The space above a short timeline (see updateGeometries()) has the timeline's colour.
+    setBackgroundRole(QPalette::Base);
+    setAutoFillBackground(true);
     setEditTriggers(QAbstractItemView::NoEditTriggers);
     viewport()->setAttribute(Qt::WA_Hover);
     verticalScrollBar()->setSingleStep(24);
@@ -126,6 +134,20 @@ void MessageView::dataChanged(
     // A row that changes state (failed: a Retry line appears) or grouping changes height. The
     // relayout reads cached sizes for all other rows.
     scheduleDelayedItemsLayout();
+}
+
+void MessageView::updateGeometries()
+{
+    QListView::updateGeometries();
+    // Like every chat: a short timeline sits at the bottom, next to the input, not at the top.
+    // The free space above it becomes a viewport margin (the width, and so every cached row
+    // height, stays the same).
+    const QMargins current = viewportMargins();
+    const int available = contentsRect().height();
+    const int free = std::max(0, available - contentsSize().height());
+    if (free != current.top()) {
+        setViewportMargins(0, free, 0, 0);
+    }
 }
 
 void MessageView::changeEvent(QEvent* event)

@@ -44,6 +44,7 @@ protected:
     void dataChanged(const QModelIndex& topLeft, const QModelIndex& bottomRight,
         const QList<int>& roles = QList<int>()) override;
     void changeEvent(QEvent* event) override;
+    void updateGeometries() override;
 
 private:
     void onRowsAboutToBeInserted(const QModelIndex& parent, int first, int last);

@@ -1,0 +1,157 @@
+// MainWindow keyboard behaviour and the composer, with the real widgets and controllers on a
+// Client that is not connected (joins and sends wait in the SDK until it is; nothing here needs a
+// server).
+#include "controllers/chatcontroller.h"
+#include "controllers/connectioncontroller.h"
+#include "models/messagemodel.h"
+#include "models/roomlistmodel.h"
+#include "waitfor.h"
+#include "widgets/mainwindow.h"
+#include "widgets/messagecomposer.h"
+#include "widgets/messageview.h"
+#include "widgets/roomswitcherdialog.h"
+
+#include <parley/client.h>
+#include <parley/clientoptions.h>
+
+#include <QApplication>
+#include <QLineEdit>
+#include <QListView>
+#include <QSignalSpy>
+#include <QTest>
+
+#include <gtest/gtest.h>
+
+using namespace parley::desktop;
+using parley::desktop::test::waitFor;
+
+namespace {
+
+struct WindowFixture {
+    WindowFixture()
+        : client(parley::ClientOptions::forServer(
+            QUrl(QStringLiteral("ws://127.0.0.1:9/v1/ws")), QStringLiteral("alice")))
+        , chat(client)
+        , connection(client)
+        , window(chat, connection)
+    {
+        chat.openRoom(QStringLiteral("lobby"));
+        chat.openRoom(QStringLiteral("dev"));
+        chat.openRoom(QStringLiteral("ops"));
+        chat.setCurrentRoom(QStringLiteral("lobby"));
+        window.show();
+    }
+
+    //! Activates the window (as a window manager would) and waits until it is active for widgets
+    //! and for the platform: QShortcut needs both.
+    bool active()
+    {
+        QApplication::setActiveWindow(&window);
+        window.activateWindow();
+        return waitFor([this] {
+            return QApplication::activeWindow() == &window
+                && QGuiApplication::focusWindow() == window.windowHandle();
+        });
+    }
+
+    parley::Client client;
+    ChatController chat;
+    ConnectionController connection;
+    MainWindow window;
+};
+
+} // namespace
+
+TEST(MessageComposerTest, EnterSendsShiftEnterBreaksEscapeClears)
+{
+    MessageComposer composer;
+    composer.show();
+    QSignalSpy submitted(&composer, &MessageComposer::submitted);
+
+    QTest::keyClick(&composer, Qt::Key_Return);
+    EXPECT_EQ(submitted.count(), 0) << "nothing to send";
+
+    QTest::keyClicks(&composer, QStringLiteral("line one"));
+    QTest::keyClick(&composer, Qt::Key_Return, Qt::ShiftModifier);
+    QTest::keyClicks(&composer, QStringLiteral("line two"));
+    EXPECT_EQ(submitted.count(), 0);
+    QTest::keyClick(&composer, Qt::Key_Return);
+    ASSERT_EQ(submitted.count(), 1);
+    EXPECT_EQ(submitted.at(0).at(0).toString(), QStringLiteral("line one\nline two"));
+    EXPECT_TRUE(composer.toPlainText().isEmpty());
+
+    QTest::keyClicks(&composer, QStringLiteral("draft"));
+    QTest::keyClick(&composer, Qt::Key_Escape);
+    EXPECT_TRUE(composer.toPlainText().isEmpty());
+    EXPECT_EQ(submitted.count(), 1);
+}
+
+TEST(MainWindowTest, EnterShowsTheMessageAsPendingAtOnce)
+{
+    WindowFixture f;
+    QTest::keyClicks(f.window.composer(), QStringLiteral("hello"));
+    QTest::keyClick(f.window.composer(), Qt::Key_Return);
+    MessageModel* lobby = f.chat.messages(QStringLiteral("lobby"));
+    ASSERT_EQ(lobby->rowCount(), 1);
+    EXPECT_EQ(lobby->index(0).data(MessageModel::BodyRole).toString(), QStringLiteral("hello"));
+    EXPECT_EQ(lobby->index(0).data(MessageModel::DeliveryRole).toInt(),
+        int(TimelineEntry::Delivery::Pending));
+    EXPECT_EQ(f.window.messageView()->model(), lobby);
+}
+
+TEST(MainWindowTest, CtrlUpAndDownSwitchRoomsAndWrapAround)
+{
+    WindowFixture f;
+    ASSERT_TRUE(f.active());
+    f.window.composer()->setFocus();
+    QTest::keyClick(f.window.composer(), Qt::Key_Down, Qt::ControlModifier);
+    EXPECT_EQ(f.chat.currentRoom(), QStringLiteral("dev"));
+    EXPECT_EQ(f.window.messageView()->model(), f.chat.messages(QStringLiteral("dev")));
+    QTest::keyClick(f.window.composer(), Qt::Key_Down, Qt::ControlModifier);
+    EXPECT_EQ(f.chat.currentRoom(), QStringLiteral("ops"));
+    QTest::keyClick(f.window.composer(), Qt::Key_Down, Qt::ControlModifier);
+    EXPECT_EQ(f.chat.currentRoom(), QStringLiteral("lobby"));
+    QTest::keyClick(f.window.composer(), Qt::Key_Up, Qt::ControlModifier);
+    EXPECT_EQ(f.chat.currentRoom(), QStringLiteral("ops"));
+    EXPECT_EQ(f.window.roomView()->currentIndex().row(), 2);
+}
+
+TEST(MainWindowTest, CtrlKJumpsToARoomOrOpensANewOne)
+{
+    WindowFixture f;
+    ASSERT_TRUE(f.active());
+    QTest::keyClick(f.window.composer(), Qt::Key_K, Qt::ControlModifier);
+    ASSERT_TRUE(waitFor([&] { return f.window.roomSwitcher() != nullptr; }));
+    QTest::keyClicks(f.window.roomSwitcher()->filterEdit(), QStringLiteral("de"));
+    EXPECT_EQ(f.window.roomSwitcher()->chosenRoom(), QStringLiteral("dev"));
+    QTest::keyClick(f.window.roomSwitcher()->filterEdit(), Qt::Key_Return);
+    EXPECT_EQ(f.chat.currentRoom(), QStringLiteral("dev"));
+    ASSERT_TRUE(waitFor([&] { return f.window.roomSwitcher() == nullptr; }));
+
+    // A name that matches nothing opens (joins or creates) that room. (The offscreen platform has
+    // no window manager to hand activation back once the dialog is gone: do it as one would.)
+    ASSERT_TRUE(f.active());
+    QTest::keyClick(f.window.composer(), Qt::Key_K, Qt::ControlModifier);
+    ASSERT_TRUE(waitFor([&] { return f.window.roomSwitcher() != nullptr; }));
+    QTest::keyClicks(f.window.roomSwitcher()->filterEdit(), QStringLiteral("random"));
+    QTest::keyClick(f.window.roomSwitcher()->filterEdit(), Qt::Key_Return);
+    EXPECT_EQ(f.chat.currentRoom(), QStringLiteral("random"));
+    EXPECT_EQ(f.chat.roomList()->rowOf(QStringLiteral("random")), 3);
+    EXPECT_EQ(f.chat.roomList()->joinState(QStringLiteral("random")),
+        RoomListModel::JoinState::Joining);
+}
+
+TEST(MainWindowTest, JoinFieldOpensRoomsAndRejectsBadNames)
+{
+    WindowFixture f;
+    QTest::keyClicks(f.window.joinEdit(), QStringLiteral("#support"));
+    QTest::keyClick(f.window.joinEdit(), Qt::Key_Return);
+    EXPECT_EQ(f.chat.currentRoom(), QStringLiteral("support"));
+    EXPECT_TRUE(f.window.joinEdit()->text().isEmpty());
+
+    QTest::keyClicks(f.window.joinEdit(), QStringLiteral("no spaces please"));
+    QTest::keyClick(f.window.joinEdit(), Qt::Key_Return);
+    EXPECT_EQ(f.chat.currentRoom(), QStringLiteral("support"));
+    EXPECT_EQ(f.window.joinEdit()->text(), QStringLiteral("no spaces please"));
+}
+
