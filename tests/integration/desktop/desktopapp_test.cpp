@@ -95,6 +95,11 @@ bool isConfirmed(const MessageModel* model, int row)
 
 class DesktopAppTest : public ::testing::Test {
 protected:
+    explicit DesktopAppTest(QStringList serverArgs = {})
+        : server(std::move(serverArgs))
+    {
+    }
+
     void SetUp() override
     {
         ASSERT_TRUE(QFile::exists(ServerProcess::executable())) << "build parleyd first";
@@ -151,6 +156,15 @@ protected:
     ServerProcess server;
     QString url;
     std::unique_ptr<ChatSession> session;
+};
+
+//! A server that accepts message bodies of at most 64 bytes.
+class DesktopAppSmallBodyTest : public DesktopAppTest {
+protected:
+    DesktopAppSmallBodyTest()
+        : DesktopAppTest({ QStringLiteral("--max-body-bytes"), QStringLiteral("64") })
+    {
+    }
 };
 
 } // namespace
@@ -347,6 +361,8 @@ TEST_F(DesktopAppTest, ScreenshotOfAConversation)
         0);
     startApp({ QStringLiteral("lobby"), QStringLiteral("dev"), QStringLiteral("random") });
     chat().setCurrentRoom(QStringLiteral("lobby"));
+    chat().setWindowActive(true);
+    QSignalSpy notified(&chat(), &ChatController::notificationRequested);
 
     QProcess carolTail;
     carolTail.start(cliPath(), { QStringLiteral("tail"), QStringLiteral("lobby"),
@@ -384,6 +400,15 @@ TEST_F(DesktopAppTest, ScreenshotOfAConversation)
         return lobby->rowCount() == 5 && isConfirmed(lobby, 4)
             && chat().roomList()->unreadCount(QStringLiteral("dev")) == 2;
     }));
+    // Messages in a room not in view are notified and counted as unread; those in view are not.
+    QStringList notifiedRooms;
+    for (const auto& args : notified) {
+        notifiedRooms.append(args.at(0).toString());
+    }
+    EXPECT_EQ(notifiedRooms, (QStringList { QStringLiteral("dev"), QStringLiteral("dev") }));
+    EXPECT_EQ(chat().roomList()->unreadCount(QStringLiteral("lobby")), 0);
+    EXPECT_TRUE(window().windowTitle().startsWith(QStringLiteral("(2) "))) << window().windowTitle().toStdString();
+
     ASSERT_TRUE(waitFor([&] {
         return window().messageView()->isAtBottom()
             && window().messageView()->visualRect(lobby->index(4)).isValid();
@@ -402,4 +427,46 @@ TEST_F(DesktopAppTest, ScreenshotOfAConversation)
     if (carolTail.state() != QProcess::NotRunning && !finished.wait(10000)) {
         carolTail.kill();
     }
+}
+
+TEST_F(DesktopAppSmallBodyTest, FailedMessageOffersRetryAndDiscard)
+{
+    startApp({ QStringLiteral("lobby") });
+    const QString tooLong = QStringLiteral("this message is longer than the sixty-four bytes the "
+                                           "server accepts, so it cannot be stored");
+    window().composer()->setPlainText(tooLong);
+    QTest::keyClick(window().composer(), Qt::Key_Return);
+
+    MessageModel* lobby = chat().messages(QStringLiteral("lobby"));
+    auto failedRow = [&] {
+        const int row = rowWithBody(lobby, tooLong);
+        return row >= 0
+                && lobby->index(row).data(MessageModel::DeliveryRole).toInt()
+                == int(TimelineEntry::Delivery::Failed)
+            ? row
+            : -1;
+    };
+    ASSERT_TRUE(waitFor([&] { return failedRow() >= 0; }));
+    EXPECT_FALSE(lobby->index(failedRow()).data(MessageModel::FailureRole).toString().isEmpty());
+
+    // Retry (as clicked under the message): sent again, pending, and here it fails again.
+    const QString firstId = lobby->index(failedRow()).data(MessageModel::ClientIdRole).toString();
+    Q_EMIT window().messageView()->retryRequested(firstId);
+    const int retried = rowWithBody(lobby, tooLong);
+    ASSERT_GE(retried, 0);
+    EXPECT_NE(lobby->index(retried).data(MessageModel::ClientIdRole).toString(), firstId);
+    EXPECT_EQ(lobby->index(retried).data(MessageModel::DeliveryRole).toInt(),
+        int(TimelineEntry::Delivery::Pending));
+    ASSERT_TRUE(waitFor([&] { return failedRow() >= 0; }));
+
+    // Discard: gone from the timeline.
+    const QString secondId = lobby->index(failedRow()).data(MessageModel::ClientIdRole).toString();
+    Q_EMIT window().messageView()->discardRequested(secondId);
+    EXPECT_EQ(rowWithBody(lobby, tooLong), -1);
+
+    // The room works on: a short message goes through.
+    QTest::keyClicks(window().composer(), QStringLiteral("short one"));
+    QTest::keyClick(window().composer(), Qt::Key_Return);
+    ASSERT_TRUE(waitFor([&] { return isConfirmed(lobby, rowWithBody(lobby, QStringLiteral("short one"))); }));
+    EXPECT_EQ(lobby->rowCount(), 1);
 }
