@@ -11,18 +11,35 @@
 #include <QSettings>
 
 #include <cstdio>
+#include <cstring>
+#include <memory>
+
+namespace {
+//! --help and --version print and exit: they must work without a display, so they get a
+//! QCoreApplication; everything else needs the GUI.
+std::unique_ptr<QCoreApplication> createApplication(int& argc, char** argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        for (const char* flag : { "-h", "--help", "-?", "--help-all", "-v", "--version" }) {
+            if (std::strcmp(argv[i], flag) == 0) {
+                return std::make_unique<QCoreApplication>(argc, argv);
+            }
+        }
+    }
+    return std::make_unique<QApplication>(argc, argv);
+}
+} // namespace
 
 int main(int argc, char** argv)
 {
     using namespace parley::desktop;
 
-    QApplication app(argc, argv);
+    const auto app = createApplication(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("Parley"));
     QApplication::setApplicationName(QStringLiteral("parley-desktop"));
     QApplication::setApplicationDisplayName(QStringLiteral("Parley"));
     QApplication::setApplicationVersion(QStringLiteral(PARLEY_VERSION));
     QApplication::setDesktopFileName(QStringLiteral("parley-desktop"));
-    QApplication::setWindowIcon(AppIcon::icon());
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
@@ -30,7 +47,8 @@ int main(int argc, char** argv)
     LaunchOptions::addOptions(parser);
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.process(app);
+    parser.process(*app);
+    QApplication::setWindowIcon(AppIcon::icon());
 
     QString error;
     const auto fromCommandLine = LaunchOptions::fromParser(parser, &error);
@@ -58,5 +76,5 @@ int main(int argc, char** argv)
     ChatSession session(options, &settings);
     session.start();
     session.window().show();
-    return app.exec();
+    return app->exec();
 }
