@@ -21,8 +21,15 @@ struct Message {
     QString body; //!< The text, as sent.
     QDateTime timestamp; //!< When the server stored the message (UTC, millisecond precision).
 
-    //! Field-wise equality.
-    bool operator==(const Message&) const = default;
+    //! Field-wise equality. (Spelled out: public headers stay C++17 for embedders.)
+    friend bool operator==(const Message& a, const Message& b)
+    {
+        return a.room == b.room && a.epoch == b.epoch && a.seq == b.seq && a.id == b.id
+            && a.sender == b.sender && a.clientId == b.clientId && a.body == b.body
+            && a.timestamp == b.timestamp;
+    }
+    //! Field-wise inequality.
+    friend bool operator!=(const Message& a, const Message& b) { return !(a == b); }
 };
 
 } // namespace parley
