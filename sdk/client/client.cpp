@@ -127,6 +127,7 @@ Client::Private::Private(Client* q)
     , m_outboxTimer(new QTimer(q))
     , m_reconnectTimer(new QTimer(q))
     , m_healthyTimer(new QTimer(q))
+    , m_heartbeatTimer(new QTimer(q))
 {
     m_clock.start();
     m_requestTimer->setSingleShot(true);
@@ -135,6 +136,7 @@ Client::Private::Private(Client* q)
     m_healthyTimer->setSingleShot(true);
     QObject::connect(m_reconnectTimer, &QTimer::timeout, q, [this] { openTransport(); });
     QObject::connect(m_healthyTimer, &QTimer::timeout, q, [this] { m_policy.reset(); });
+    QObject::connect(m_heartbeatTimer, &QTimer::timeout, q, [this] { onHeartbeatTimer(); });
     QObject::connect(m_requestTimer, &QTimer::timeout, q, [this] { onRequestTimer(); });
     QObject::connect(m_outboxTimer, &QTimer::timeout, q, [this] { onOutboxTimer(); });
 }
@@ -297,6 +299,7 @@ void Client::Private::connectionEnded(const Error& error, ConnectionState next)
     const bool userClosed = error.code == ErrorCode::Cancelled;
     welcomed = false;
     m_healthyTimer->stop();
+    m_heartbeatTimer->stop();
     sessionId.clear();
     serverNode.clear();
     m_catchUps.clear();

@@ -45,6 +45,7 @@ public:
     QString sessionId;
     QString serverNode;
     protocol::ServerLimits limits;
+    std::uint32_t heartbeatMs = 30000; // announced in welcome
     bool welcomed = false;
 
     struct Room {
@@ -77,6 +78,7 @@ private:
     void openTransport();
     void scheduleReconnect();
     void onTransportOpened();
+    void onHeartbeatTimer();
     void onTransportClosed(int code, const QString& reason);
     void onFrame(const QByteArray& frame);
 
@@ -124,6 +126,11 @@ private:
     QTimer* m_outboxTimer;
     QTimer* m_reconnectTimer;
     QTimer* m_healthyTimer; // a connection up this long resets the backoff
+    // Liveness: a heartbeat every interval the server announced; a server silent for two
+    // intervals is dead (half-open TCP) and the connection is replaced.
+    QTimer* m_heartbeatTimer;
+    qint64 m_lastReceivedMs = 0;
+    qint64 m_lastHeartbeatMs = 0;
     ReconnectPolicy m_policy;
     bool m_flushScheduled = false;
 };

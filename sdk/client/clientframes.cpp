@@ -41,6 +41,7 @@ bool Client::Private::sendFrame(const protocol::ClientFrame& frame)
 
 void Client::Private::onFrame(const QByteArray& frame)
 {
+    m_lastReceivedMs = now();
     static const protocol::DecodeLimits limits = serverFrameLimits();
     auto decoded = protocol::decodeServerFrame(std::string_view(frame.constData(), std::size_t(frame.size())), limits);
     if (!decoded) {
@@ -62,7 +63,11 @@ void Client::Private::handle(const protocol::Welcome& welcome)
     sessionId = fromWire(welcome.session);
     serverNode = fromWire(welcome.node);
     limits = welcome.limits;
+    heartbeatMs = welcome.heartbeatMs;
     m_healthyTimer->start(options.reconnect.healthyAfter);
+    // Check at half the interval so a dead server is noticed within two intervals, not three.
+    m_lastHeartbeatMs = now();
+    m_heartbeatTimer->start(std::max<int>(10, int(welcome.heartbeatMs / 2)));
     setState(ConnectionState::Connected);
     if (!welcomed) {
         return; // a slot of stateChanged() closed the connection
@@ -274,7 +279,26 @@ void Client::Private::handle(const protocol::HistoryPage& page)
 
 void Client::Private::handle(const protocol::HeartbeatAck&)
 {
-    // Liveness tracking arrives with the heartbeat work (issue 4).
+    // Its arrival already counted as traffic in onFrame().
+}
+
+void Client::Private::onHeartbeatTimer()
+{
+    if (!welcomed) {
+        return;
+    }
+    const qint64 t = now();
+    const qint64 interval = std::max<qint64>(20, heartbeatMs);
+    if (t - m_lastReceivedMs > 2 * interval) {
+        dropConnection(makeError(ErrorCode::ConnectionLost,
+                           QStringLiteral("nothing from the server for %1 ms").arg(t - m_lastReceivedMs)),
+            ConnectionState::Disconnected);
+        return;
+    }
+    if (t - m_lastHeartbeatMs >= interval) {
+        m_lastHeartbeatMs = t;
+        sendFrame(protocol::Heartbeat { std::string() });
+    }
 }
 
 void Client::Private::handle(const protocol::Presence& presence)

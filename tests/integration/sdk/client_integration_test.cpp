@@ -7,6 +7,7 @@
 
 #include <QSet>
 #include <QSignalSpy>
+#include <QTimer>
 
 #include <gtest/gtest.h>
 
@@ -361,4 +362,24 @@ TEST_F(ClientIntegration, ReconnectsByItselfAfterAServerRestartAndLosesNothing)
     for (const auto& scheduled : aliceScheduled) {
         EXPECT_LE(scheduled.at(1).toInt(), 200);
     }
+}
+
+TEST(ClientHeartbeat, AnIdleClientStaysConnectedPastTheServersSilenceLimit)
+{
+    // The server closes sessions silent for two heartbeat intervals (100 ms here); the client's
+    // heartbeats keep an idle session alive. The idle stretch is what is under test: the second
+    // client speaks only after eight intervals.
+    ServerProcess server({ "--heartbeat-ms", "100" });
+    ASSERT_TRUE(server.start()) << server.output().toStdString();
+    Recorder idle(reconnectingOptions(server.webSocketUrl(), "idle"));
+    Recorder talker(reconnectingOptions(server.webSocketUrl(), "talker"));
+    ASSERT_TRUE(idle.connectAndJoin("quiet"));
+    ASSERT_TRUE(talker.connectAndJoin("quiet"));
+    QSignalSpy idleStates(&idle.client, &Client::stateChanged);
+    QTimer::singleShot(800, &talker.client, [&] { talker.client.send("quiet", "still there?"); });
+    ASSERT_TRUE(waitFor([&] { return idle.received.size() == 1; })) << server.output().toStdString();
+    EXPECT_EQ(idle.received[0].body, "still there?");
+    EXPECT_EQ(idleStates.count(), 0) << "the idle client lost its connection";
+    EXPECT_TRUE(idle.errors.isEmpty());
+    EXPECT_EQ(idle.client.state(), ConnectionState::Connected);
 }
