@@ -9,7 +9,6 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QSettings>
-
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -42,8 +41,8 @@ int main(int argc, char** argv)
     QApplication::setDesktopFileName(QStringLiteral("parley-desktop"));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Parley chat. With --server and --user the sign-in dialog is skipped."));
+    parser.setApplicationDescription(
+        QStringLiteral("Parley chat. With --server and --user the sign-in dialog is skipped."));
     LaunchOptions::addOptions(parser);
     parser.addHelpOption();
     parser.addVersionOption();
@@ -62,8 +61,8 @@ int main(int argc, char** argv)
     LaunchOptions options;
     if (fromCommandLine->isComplete()) {
         // The saved rooms belong to the saved account on the saved server only.
-        const bool sameAccount = saved.server == fromCommandLine->server
-            && saved.user == fromCommandLine->user;
+        const bool sameAccount
+            = saved.server == fromCommandLine->server && saved.user == fromCommandLine->user;
         options = sameAccount ? fromCommandLine->completedWith(saved) : *fromCommandLine;
     } else {
         SignInDialog dialog(fromCommandLine->completedWith(saved));

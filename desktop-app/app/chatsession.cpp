@@ -5,10 +5,9 @@
 #include "models/roomlistmodel.h"
 #include "widgets/mainwindow.h"
 
+#include <QSettings>
 #include <parley/client.h>
 #include <parley/clientoptions.h>
-
-#include <QSettings>
 
 namespace parley::desktop {
 

@@ -4,7 +4,6 @@
 #include "controllers/launchoptions.h"
 
 #include <QObject>
-
 #include <memory>
 
 class QSettings;

@@ -4,10 +4,9 @@
 #include "models/messagemodel.h"
 #include "models/roomlistmodel.h"
 
+#include <QRegularExpression>
 #include <parley/client.h>
 #include <parley/historyquery.h>
-
-#include <QRegularExpression>
 
 namespace parley::desktop {
 
@@ -144,7 +143,8 @@ QString ChatController::sendMessage(const QString& text)
     while (!body.isEmpty() && body.back().isSpace()) {
         body.chop(1);
     }
-    while (!body.isEmpty() && (body.front() == QLatin1Char('\n') || body.front() == QLatin1Char('\r'))) {
+    while (!body.isEmpty()
+        && (body.front() == QLatin1Char('\n') || body.front() == QLatin1Char('\r'))) {
         body.remove(0, 1);
     }
     RoomState* rs = state(m_currentRoom);
@@ -315,7 +315,8 @@ void ChatController::onHistoryFailed(
     }
     setHistoryRequest(room, *rs, QString());
     if (error.code != ErrorCode::Cancelled) {
-        Q_EMIT problemReported(tr("Could not load the history of #%1: %2").arg(room, error.message));
+        Q_EMIT problemReported(
+            tr("Could not load the history of #%1: %2").arg(room, error.message));
     }
 }
 

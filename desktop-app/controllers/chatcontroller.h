@@ -1,15 +1,13 @@
 // ChatController: the rooms of a session, fed by one parley::Client.
 #pragma once
 
-#include <parley/error.h>
-#include <parley/message.h>
-
 #include <QHash>
 #include <QObject>
 #include <QString>
-
 #include <map>
 #include <memory>
+#include <parley/error.h>
+#include <parley/message.h>
 
 namespace parley {
 class Client;

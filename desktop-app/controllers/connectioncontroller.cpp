@@ -1,8 +1,7 @@
 #include "controllers/connectioncontroller.h"
 
-#include <parley/client.h>
-
 #include <algorithm>
+#include <parley/client.h>
 
 namespace parley::desktop {
 
@@ -14,8 +13,8 @@ ConnectionController::ConnectionController(parley::Client& client, QObject* pare
     connect(&m_countdownTimer, &QTimer::timeout, this,
         [this] { Q_EMIT countdownChanged(secondsUntilRetry()); });
     connect(&m_client, &Client::stateChanged, this, &ConnectionController::onStateChanged);
-    connect(&m_client, &Client::reconnectScheduled, this,
-        &ConnectionController::onReconnectScheduled);
+    connect(
+        &m_client, &Client::reconnectScheduled, this, &ConnectionController::onReconnectScheduled);
     connect(&m_client, &Client::errorOccurred, this, &ConnectionController::onError);
 }
 

@@ -1,12 +1,11 @@
 // ConnectionController: what the status bar says about the connection.
 #pragma once
 
-#include <parley/connectionstate.h>
-#include <parley/error.h>
-
 #include <QDeadlineTimer>
 #include <QObject>
 #include <QTimer>
+#include <parley/connectionstate.h>
+#include <parley/error.h>
 
 namespace parley {
 class Client;

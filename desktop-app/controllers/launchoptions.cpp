@@ -62,7 +62,8 @@ void LaunchOptions::addOptions(QCommandLineParser& parser)
     });
 }
 
-std::optional<LaunchOptions> LaunchOptions::fromParser(const QCommandLineParser& parser, QString* error)
+std::optional<LaunchOptions> LaunchOptions::fromParser(
+    const QCommandLineParser& parser, QString* error)
 {
     auto fail = [error](const QString& text) {
         if (error) {
@@ -71,7 +72,8 @@ std::optional<LaunchOptions> LaunchOptions::fromParser(const QCommandLineParser&
         return std::nullopt;
     };
     if (!parser.positionalArguments().isEmpty()) {
-        return fail(QStringLiteral("unexpected argument: %1").arg(parser.positionalArguments().first()));
+        return fail(
+            QStringLiteral("unexpected argument: %1").arg(parser.positionalArguments().first()));
     }
     LaunchOptions options;
     const QString server = parser.value(QStringLiteral("server"));

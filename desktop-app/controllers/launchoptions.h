@@ -4,7 +4,6 @@
 #include <QString>
 #include <QStringList>
 #include <QUrl>
-
 #include <optional>
 
 class QCommandLineParser;
@@ -28,7 +27,8 @@ struct LaunchOptions {
     static void addOptions(QCommandLineParser& parser);
     //! Reads the options declared by addOptions() from a parser that has parsed the command
     //! line. On a bad value returns nothing and sets `error`.
-    static std::optional<LaunchOptions> fromParser(const QCommandLineParser& parser, QString* error);
+    static std::optional<LaunchOptions> fromParser(
+        const QCommandLineParser& parser, QString* error);
     //! Parses `arguments` (program name first) with the options of addOptions().
     static std::optional<LaunchOptions> fromArguments(const QStringList& arguments, QString* error);
     //! The last session saved in `settings` (server, user, rooms; the token is not stored).

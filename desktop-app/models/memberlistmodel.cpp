@@ -64,8 +64,10 @@ void MemberListModel::setOnline(const QString& user, bool online)
         }
         return;
     }
-    const auto it = std::lower_bound(m_members.cbegin(), m_members.cend(), user,
-        [](const Member& m, const QString& u) { return m.user.compare(u, Qt::CaseInsensitive) < 0; });
+    const auto it = std::lower_bound(
+        m_members.cbegin(), m_members.cend(), user, [](const Member& m, const QString& u) {
+            return m.user.compare(u, Qt::CaseInsensitive) < 0;
+        });
     const int at = int(it - m_members.cbegin());
     beginInsertRows(QModelIndex(), at, at);
     m_members.insert(at, Member { user, online });

@@ -2,7 +2,6 @@
 
 #include <QLocale>
 #include <QSet>
-
 #include <algorithm>
 
 namespace parley::desktop {
@@ -123,8 +122,9 @@ void MessageModel::addMessages(const QList<parley::Message>& messages)
     }
     std::sort(entries.begin(), entries.end(),
         [](const TimelineEntry& a, const TimelineEntry& b) { return a.seq < b.seq; });
-    entries.erase(std::unique(entries.begin(), entries.end(),
-                      [](const TimelineEntry& a, const TimelineEntry& b) { return a.seq == b.seq; }),
+    entries.erase(
+        std::unique(entries.begin(), entries.end(),
+            [](const TimelineEntry& a, const TimelineEntry& b) { return a.seq == b.seq; }),
         entries.end());
 
     // The common cases, a history page older than everything shown or a run of new messages,

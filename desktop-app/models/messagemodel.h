@@ -3,12 +3,10 @@
 
 #include "models/timelineentry.h"
 
-#include <parley/message.h>
-
 #include <QAbstractListModel>
 #include <QList>
-
 #include <optional>
+#include <parley/message.h>
 
 namespace parley::desktop {
 

@@ -25,7 +25,8 @@ QColor Avatar::nameColor(const QString& user, const QPalette& palette)
     return QColor::fromHsl(hue(user), 160, isDark(palette) ? 170 : 85);
 }
 
-void Avatar::paint(QPainter* painter, const QRect& rect, const QString& user, const QPalette& palette)
+void Avatar::paint(
+    QPainter* painter, const QRect& rect, const QString& user, const QPalette& palette)
 {
     painter->save();
     painter->setRenderHint(QPainter::Antialiasing);

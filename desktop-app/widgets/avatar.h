@@ -19,8 +19,8 @@ public:
     //! The colour for the user's name in text.
     static QColor nameColor(const QString& user, const QPalette& palette);
     //! Paints a filled circle with the user's initial into `rect`.
-    static void paint(QPainter* painter, const QRect& rect, const QString& user,
-        const QPalette& palette);
+    static void paint(
+        QPainter* painter, const QRect& rect, const QString& user, const QPalette& palette);
 };
 
 } // namespace parley::desktop

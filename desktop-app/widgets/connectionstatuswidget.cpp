@@ -41,9 +41,12 @@ ConnectionStatusWidget::ConnectionStatusWidget(
     m_reconnect->setCursor(Qt::PointingHandCursor);
     m_text->setAccessibleName(tr("Connection status"));
     connect(m_reconnect, &QPushButton::clicked, &m_connection, &ConnectionController::reconnectNow);
-    connect(&m_connection, &ConnectionController::statusChanged, this, &ConnectionStatusWidget::refresh);
-    connect(&m_connection, &ConnectionController::countdownChanged, this, &ConnectionStatusWidget::refresh);
-    connect(&m_connection, &ConnectionController::lastErrorChanged, this, &ConnectionStatusWidget::refresh);
+    connect(&m_connection, &ConnectionController::statusChanged, this,
+        &ConnectionStatusWidget::refresh);
+    connect(&m_connection, &ConnectionController::countdownChanged, this,
+        &ConnectionStatusWidget::refresh);
+    connect(&m_connection, &ConnectionController::lastErrorChanged, this,
+        &ConnectionStatusWidget::refresh);
     refresh();
 }
 

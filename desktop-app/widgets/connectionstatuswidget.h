@@ -16,8 +16,8 @@ class ConnectionStatusWidget : public QWidget {
     Q_OBJECT
 
 public:
-    ConnectionStatusWidget(ConnectionController& connection, const QString& serverLabel,
-        QWidget* parent = nullptr);
+    ConnectionStatusWidget(
+        ConnectionController& connection, const QString& serverLabel, QWidget* parent = nullptr);
 
     //! The text shown, for tests and accessibility.
     QString text() const;

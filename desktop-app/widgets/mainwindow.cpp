@@ -13,8 +13,6 @@
 #include "widgets/roomlistdelegate.h"
 #include "widgets/roomswitcherdialog.h"
 
-#include <parley/client.h>
-
 #include <QApplication>
 #include <QDesktopServices>
 #include <QLabel>
@@ -27,6 +25,7 @@
 #include <QSystemTrayIcon>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <parley/client.h>
 
 namespace parley::desktop {
 
@@ -75,7 +74,8 @@ MainWindow::MainWindow(ChatController& chat, ConnectionController& connection, Q
             }
         });
     connect(m_chat.roomList(), &RoomListModel::totalUnreadChanged, this, &MainWindow::updateTitle);
-    connect(m_chat.roomList(), &QAbstractItemModel::dataChanged, this, &MainWindow::updateRoomHeader);
+    connect(
+        m_chat.roomList(), &QAbstractItemModel::dataChanged, this, &MainWindow::updateRoomHeader);
 
     resize(1040, 700);
     onCurrentRoomChanged(m_chat.currentRoom());
@@ -175,7 +175,8 @@ void MainWindow::buildUi()
     connect(m_noticeTimer, &QTimer::timeout, m_notice, &QLabel::clear);
     statusBar()->addWidget(m_status);
     statusBar()->addWidget(m_notice, 1);
-    statusBar()->addPermanentWidget(new QLabel(tr("Signed in as %1").arg(m_chat.localUser()), this));
+    statusBar()->addPermanentWidget(
+        new QLabel(tr("Signed in as %1").arg(m_chat.localUser()), this));
 
     connect(m_roomView->selectionModel(), &QItemSelectionModel::currentChanged, this,
         [this](const QModelIndex& current) {
@@ -299,7 +300,8 @@ void MainWindow::onCurrentRoomChanged(const QString& room)
     m_composer->setEnabled(!room.isEmpty());
     m_composer->setPlaceholderText(
         room.isEmpty() ? tr("Join a room to chat") : tr("Message #%1").arg(room));
-    m_roomSubtitle->setText(m_chat.isLoadingHistory(room) ? tr("Loading older messages…") : QString());
+    m_roomSubtitle->setText(
+        m_chat.isLoadingHistory(room) ? tr("Loading older messages…") : QString());
     if (MemberListModel* members = m_chat.members(room)) {
         // Members lists are per room: follow the shown one.
         connect(members, &QAbstractItemModel::modelReset, this, &MainWindow::updateRoomHeader,
@@ -358,8 +360,8 @@ void MainWindow::onNotification(const QString& room, const QString& sender, cons
     m_lastNotifiedRoom = room;
     QApplication::alert(this);
     if (m_tray && m_tray->supportsMessages()) {
-        m_tray->showMessage(tr("%1 in #%2").arg(sender, room), body.left(200),
-            QSystemTrayIcon::Information, 5000);
+        m_tray->showMessage(
+            tr("%1 in #%2").arg(sender, room), body.left(200), QSystemTrayIcon::Information, 5000);
     }
 }
 

@@ -35,13 +35,13 @@ void MemberDelegate::paint(
         painter->setBrush(Qt::NoBrush);
     }
     painter->drawEllipse(dotRect);
-    painter->setPen(online ? opt.palette.color(QPalette::Text)
-                           : opt.palette.color(QPalette::PlaceholderText));
+    painter->setPen(
+        online ? opt.palette.color(QPalette::Text) : opt.palette.color(QPalette::PlaceholderText));
     painter->setFont(opt.font);
     const QRect textRect = opt.rect.adjusted(dotRect.right() + 8 - opt.rect.left(), 0, -6, 0);
     painter->drawText(textRect, Qt::AlignLeft | Qt::AlignVCenter,
-        opt.fontMetrics.elidedText(index.data(Qt::DisplayRole).toString(), Qt::ElideRight,
-            textRect.width()));
+        opt.fontMetrics.elidedText(
+            index.data(Qt::DisplayRole).toString(), Qt::ElideRight, textRect.width()));
     painter->restore();
 }
 

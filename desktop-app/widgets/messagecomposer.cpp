@@ -3,7 +3,6 @@
 #include <QKeyEvent>
 #include <QTextBlock>
 #include <QTextLayout>
-
 #include <algorithm>
 
 namespace parley::desktop {
@@ -90,7 +89,8 @@ void MessageComposer::keyPressEvent(QKeyEvent* event)
         event->accept();
         return;
     }
-    if ((event->key() == Qt::Key_Up || event->key() == Qt::Key_Down) && mods == Qt::ControlModifier) {
+    if ((event->key() == Qt::Key_Up || event->key() == Qt::Key_Down)
+        && mods == Qt::ControlModifier) {
         Q_EMIT roomSwitchRequested(event->key() == Qt::Key_Up ? -1 : 1);
         event->accept();
         return;

@@ -12,7 +12,6 @@
 #include <QPainter>
 #include <QRegularExpression>
 #include <QTextCursor>
-
 #include <cmath>
 
 namespace parley::desktop {
@@ -148,10 +147,9 @@ QList<MessageDelegate::LinkSpan> MessageDelegate::findLinks(const QString& text)
         const auto match = it.next();
         QString address = match.captured(0);
         // Punctuation that ends a sentence is not part of the address.
-        while (!address.isEmpty()
-            && QStringLiteral(".,;:!?'\")]}").contains(address.back())) {
-            if (address.back() == QLatin1Char(')') && address.count(QLatin1Char('('))
-                    >= address.count(QLatin1Char(')'))) {
+        while (!address.isEmpty() && QStringLiteral(".,;:!?'\")]}").contains(address.back())) {
+            if (address.back() == QLatin1Char(')')
+                && address.count(QLatin1Char('(')) >= address.count(QLatin1Char(')'))) {
                 break;
             }
             address.chop(1);
@@ -212,8 +210,8 @@ MessageDelegate::Layout MessageDelegate::layoutFor(
     }
 
     if (kindOf(index) == TimelineEntry::Kind::Gap) {
-        l.gap = QRect(row.left() + SideMargin, y + 6, row.width() - 2 * SideMargin,
-            smallFm.height() * 2 + 8);
+        l.gap = QRect(
+            row.left() + SideMargin, y + 6, row.width() - 2 * SideMargin, smallFm.height() * 2 + 8);
         l.height = l.gap.bottom() + 7 - row.top();
         return l;
     }
@@ -243,10 +241,11 @@ MessageDelegate::Layout MessageDelegate::layoutFor(
         int x = contentLeft + smallFm.horizontalAdvance(notSent) + 12;
         const QString retry = tr("Retry");
         const QString discard = tr("Discard");
-        l.retry = QRect(x, l.failure.top(), smallFm.horizontalAdvance(retry) + 8, l.failure.height());
+        l.retry
+            = QRect(x, l.failure.top(), smallFm.horizontalAdvance(retry) + 8, l.failure.height());
         x = l.retry.right() + 8;
-        l.discard = QRect(x, l.failure.top(), smallFm.horizontalAdvance(discard) + 8,
-            l.failure.height());
+        l.discard
+            = QRect(x, l.failure.top(), smallFm.horizontalAdvance(discard) + 8, l.failure.height());
         y = l.failure.bottom() + 1;
     }
     if (!grouped) {
@@ -300,8 +299,10 @@ void MessageDelegate::paint(
         const int textWidth = dfm.horizontalAdvance(label) + 24;
         const int midY = l.day.center().y();
         painter->setPen(QPen(pal.color(QPalette::Mid), 1));
-        painter->drawLine(l.day.left() + SideMargin, midY, l.day.center().x() - textWidth / 2, midY);
-        painter->drawLine(l.day.center().x() + textWidth / 2, midY, l.day.right() - SideMargin, midY);
+        painter->drawLine(
+            l.day.left() + SideMargin, midY, l.day.center().x() - textWidth / 2, midY);
+        painter->drawLine(
+            l.day.center().x() + textWidth / 2, midY, l.day.right() - SideMargin, midY);
         painter->setPen(dim);
         painter->drawText(l.day, Qt::AlignCenter, label);
     }
@@ -364,7 +365,7 @@ void MessageDelegate::paint(
 
     if (!l.failure.isNull()) {
         const QColor error = pal.color(QPalette::Text).lightness() > 128 ? QColor(0xff, 0x6b, 0x6b)
-                                                                          : QColor(0xc0, 0x1c, 0x28);
+                                                                         : QColor(0xc0, 0x1c, 0x28);
         painter->setFont(smallFont(opt.font));
         painter->setPen(error);
         painter->drawText(l.failure, Qt::AlignLeft | Qt::AlignVCenter, tr("Not sent."));

@@ -5,7 +5,6 @@
 #include <QStyledItemDelegate>
 #include <QTextDocument>
 #include <QUrl>
-
 #include <memory>
 
 namespace parley::desktop {
@@ -56,8 +55,8 @@ public:
 private:
     struct Layout;
     Layout layoutFor(const QStyleOptionViewItem& option, const QModelIndex& index) const;
-    QTextDocument* documentFor(const QStyleOptionViewItem& option, const QModelIndex& index,
-        int width) const;
+    QTextDocument* documentFor(
+        const QStyleOptionViewItem& option, const QModelIndex& index, int width) const;
 
     mutable QCache<QString, QTextDocument> m_documents;
     mutable QCache<QString, int> m_heights;

@@ -8,7 +8,6 @@
 #include <QContextMenuEvent>
 #include <QMenu>
 #include <QScrollBar>
-
 #include <algorithm>
 
 namespace parley::desktop {
@@ -167,8 +166,8 @@ void MessageView::mouseMoveEvent(QMouseEvent* event)
     initViewItemOption(&option);
     option.rect = visualRect(index);
     const auto hit = m_delegate->hitTest(option, index, event->position().toPoint());
-    viewport()->setCursor(hit.kind == MessageDelegate::Hit::Kind::None ? Qt::ArrowCursor
-                                                                        : Qt::PointingHandCursor);
+    viewport()->setCursor(
+        hit.kind == MessageDelegate::Hit::Kind::None ? Qt::ArrowCursor : Qt::PointingHandCursor);
     if (hit.kind == MessageDelegate::Hit::Kind::Link) {
         viewport()->setToolTip(hit.url.toString());
     } else {
@@ -223,15 +222,16 @@ void MessageView::contextMenuEvent(QContextMenuEvent* event)
     menu.addAction(tr("Copy Text"), this, [body] { QApplication::clipboard()->setText(body); });
     if (hit.kind == MessageDelegate::Hit::Kind::Link) {
         const QString link = hit.url.toString();
-        menu.addAction(tr("Copy Link Address"), this,
-            [link] { QApplication::clipboard()->setText(link); });
+        menu.addAction(
+            tr("Copy Link Address"), this, [link] { QApplication::clipboard()->setText(link); });
     }
     const auto delivery = TimelineEntry::Delivery(index.data(MessageModel::DeliveryRole).toInt());
     if (delivery == TimelineEntry::Delivery::Failed) {
         const QString clientId = index.data(MessageModel::ClientIdRole).toString();
         menu.addSeparator();
         menu.addAction(tr("Retry"), this, [this, clientId] { Q_EMIT retryRequested(clientId); });
-        menu.addAction(tr("Discard"), this, [this, clientId] { Q_EMIT discardRequested(clientId); });
+        menu.addAction(
+            tr("Discard"), this, [this, clientId] { Q_EMIT discardRequested(clientId); });
     }
     menu.exec(event->globalPos());
 }

@@ -37,9 +37,10 @@ void RoomListDelegate::paint(
     style->drawControl(QStyle::CE_ItemViewItem, &opt, painter, opt.widget);
 
     const bool selected = opt.state & QStyle::State_Selected;
-    const QPalette::ColorGroup group = opt.state & QStyle::State_Active ? QPalette::Active
-                                                                         : QPalette::Inactive;
-    const QColor text = opt.palette.color(group, selected ? QPalette::HighlightedText : QPalette::Text);
+    const QPalette::ColorGroup group
+        = opt.state & QStyle::State_Active ? QPalette::Active : QPalette::Inactive;
+    const QColor text
+        = opt.palette.color(group, selected ? QPalette::HighlightedText : QPalette::Text);
     QColor dim = text;
     dim.setAlphaF(0.65);
 

@@ -32,8 +32,8 @@ SignInDialog::SignInDialog(const LaunchOptions& initial, QWidget* parent)
     form->addRow(tr("&Token:"), m_token);
     form->addRow(tr("&Room:"), m_room);
 
-    m_server->setText((initial.server.isValid() ? initial.server : LaunchOptions::defaultServer())
-                          .toString());
+    m_server->setText(
+        (initial.server.isValid() ? initial.server : LaunchOptions::defaultServer()).toString());
     m_server->setPlaceholderText(QStringLiteral("ws://host:8080/v1/ws"));
     m_user->setText(initial.user);
     m_user->setPlaceholderText(tr("letters, digits, . _ -"));

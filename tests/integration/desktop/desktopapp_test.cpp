@@ -17,8 +17,6 @@
 #include "widgets/messagecomposer.h"
 #include "widgets/messageview.h"
 
-#include <parley/client.h>
-
 #include <QApplication>
 #include <QDir>
 #include <QJsonDocument>
@@ -28,10 +26,9 @@
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QTest>
-
 #include <gtest/gtest.h>
-
 #include <memory>
+#include <parley/client.h>
 
 using namespace parley::desktop;
 using namespace std::chrono_literals;
@@ -172,8 +169,8 @@ protected:
 TEST_F(DesktopAppTest, MessageSentWithTheCliAppearsInTheView)
 {
     startApp({ QStringLiteral("lobby") });
-    const CliResult sent = send(QStringLiteral("lobby"), QStringLiteral("bob"),
-        QStringLiteral("hello from the cli"));
+    const CliResult sent = send(
+        QStringLiteral("lobby"), QStringLiteral("bob"), QStringLiteral("hello from the cli"));
     ASSERT_EQ(sent.exitCode, 0) << sent.err.toStdString();
 
     MessageModel* lobby = chat().messages(QStringLiteral("lobby"));
@@ -201,9 +198,9 @@ TEST_F(DesktopAppTest, MessageTypedAndSentWithEnterReachesAnotherClient)
     startApp({ QStringLiteral("lobby") });
 
     QProcess tail;
-    tail.start(cliPath(), { QStringLiteral("tail"), QStringLiteral("lobby"), QStringLiteral("--json"),
-                              QStringLiteral("--server"), url, QStringLiteral("--user"),
-                              QStringLiteral("carol") });
+    tail.start(cliPath(),
+        { QStringLiteral("tail"), QStringLiteral("lobby"), QStringLiteral("--json"),
+            QStringLiteral("--server"), url, QStringLiteral("--user"), QStringLiteral("carol") });
     QByteArray tailErr;
     ASSERT_TRUE(waitFor([&] {
         tailErr += tail.readAllStandardError();
@@ -263,9 +260,11 @@ TEST_F(DesktopAppTest, ServerRestartShowsReconnectingAndDeliversThePendingMessag
     setReconnectDelay(60s);
     session->client().disconnectFromServer();
     connection().start();
-    ASSERT_TRUE(waitFor([&] { return connection().status() == ConnectionController::Status::Connected; }));
+    ASSERT_TRUE(
+        waitFor([&] { return connection().status() == ConnectionController::Status::Connected; }));
     ConnectionStatusWidget* status = window().connectionStatus();
-    EXPECT_TRUE(status->text().startsWith(QStringLiteral("Connected"))) << status->text().toStdString();
+    EXPECT_TRUE(status->text().startsWith(QStringLiteral("Connected")))
+        << status->text().toStdString();
     EXPECT_FALSE(status->reconnectButton()->isVisibleTo(status));
 
     server.kill();
@@ -273,7 +272,8 @@ TEST_F(DesktopAppTest, ServerRestartShowsReconnectingAndDeliversThePendingMessag
         return connection().status() == ConnectionController::Status::Reconnecting
             && connection().secondsUntilRetry() >= 0;
     }));
-    EXPECT_TRUE(status->text().contains(QStringLiteral("Reconnecting in"))) << status->text().toStdString();
+    EXPECT_TRUE(status->text().contains(QStringLiteral("Reconnecting in")))
+        << status->text().toStdString();
     EXPECT_TRUE(status->reconnectButton()->isVisibleTo(status));
 
     // Typed while offline: shown as pending, kept by the SDK's outbox.
@@ -298,13 +298,14 @@ TEST_F(DesktopAppTest, ServerRestartShowsReconnectingAndDeliversThePendingMessag
     ASSERT_TRUE(waitFor([&] { return isConfirmed(lobby, rowWithBody(lobby, body)); }));
 
     // Exactly once on the server, and once in the view.
-    const CliResult history = runCli({ QStringLiteral("history"), QStringLiteral("lobby"),
-        QStringLiteral("--json"), QStringLiteral("--server"), url, QStringLiteral("--user"),
-        QStringLiteral("dave") });
+    const CliResult history
+        = runCli({ QStringLiteral("history"), QStringLiteral("lobby"), QStringLiteral("--json"),
+            QStringLiteral("--server"), url, QStringLiteral("--user"), QStringLiteral("dave") });
     ASSERT_EQ(history.exitCode, 0) << history.err.toStdString();
     int copies = 0;
     for (const QByteArray& line : history.out.split('\n')) {
-        if (QJsonDocument::fromJson(line).object().value(QStringLiteral("body")).toString() == body) {
+        if (QJsonDocument::fromJson(line).object().value(QStringLiteral("body")).toString()
+            == body) {
             ++copies;
         }
     }
@@ -322,10 +323,10 @@ TEST_F(DesktopAppTest, OlderHistoryLoadsWhenScrollingUp)
     for (int i = 1; i <= 120; ++i) {
         lines += QStringLiteral("archived message %1\n").arg(i).toUtf8();
     }
-    const CliResult sent = runCli({ QStringLiteral("send"), QStringLiteral("archive"),
-                                      QStringLiteral("--server"), url, QStringLiteral("--user"),
-                                      QStringLiteral("bob") },
-        lines);
+    const CliResult sent
+        = runCli({ QStringLiteral("send"), QStringLiteral("archive"), QStringLiteral("--server"),
+                     url, QStringLiteral("--user"), QStringLiteral("bob") },
+            lines);
     ASSERT_EQ(sent.exitCode, 0) << sent.err.toStdString();
 
     startApp({ QStringLiteral("archive") });
@@ -365,9 +366,9 @@ TEST_F(DesktopAppTest, ScreenshotOfAConversation)
     QSignalSpy notified(&chat(), &ChatController::notificationRequested);
 
     QProcess carolTail;
-    carolTail.start(cliPath(), { QStringLiteral("tail"), QStringLiteral("lobby"),
-                                   QStringLiteral("--server"), url, QStringLiteral("--user"),
-                                   QStringLiteral("carol") });
+    carolTail.start(cliPath(),
+        { QStringLiteral("tail"), QStringLiteral("lobby"), QStringLiteral("--server"), url,
+            QStringLiteral("--user"), QStringLiteral("carol") });
     QByteArray err;
     ASSERT_TRUE(waitFor([&] {
         err += carolTail.readAllStandardError();
@@ -393,8 +394,14 @@ TEST_F(DesktopAppTest, ScreenshotOfAConversation)
     ASSERT_TRUE(waitFor([&] { return lobby->rowCount() == 4; }));
     QTest::keyClicks(composer, QStringLiteral("Perfect, thanks!"));
     QTest::keyClick(composer, Qt::Key_Return);
-    ASSERT_EQ(send(QStringLiteral("dev"), QStringLiteral("bob"), QStringLiteral("CI is green again")).exitCode, 0);
-    ASSERT_EQ(send(QStringLiteral("dev"), QStringLiteral("carol"), QStringLiteral("Nice, thanks for fixing it")).exitCode, 0);
+    ASSERT_EQ(
+        send(QStringLiteral("dev"), QStringLiteral("bob"), QStringLiteral("CI is green again"))
+            .exitCode,
+        0);
+    ASSERT_EQ(send(QStringLiteral("dev"), QStringLiteral("carol"),
+                  QStringLiteral("Nice, thanks for fixing it"))
+                  .exitCode,
+        0);
 
     ASSERT_TRUE(waitFor([&] {
         return lobby->rowCount() == 5 && isConfirmed(lobby, 4)
@@ -407,7 +414,8 @@ TEST_F(DesktopAppTest, ScreenshotOfAConversation)
     }
     EXPECT_EQ(notifiedRooms, (QStringList { QStringLiteral("dev"), QStringLiteral("dev") }));
     EXPECT_EQ(chat().roomList()->unreadCount(QStringLiteral("lobby")), 0);
-    EXPECT_TRUE(window().windowTitle().startsWith(QStringLiteral("(2) "))) << window().windowTitle().toStdString();
+    EXPECT_TRUE(window().windowTitle().startsWith(QStringLiteral("(2) ")))
+        << window().windowTitle().toStdString();
 
     ASSERT_TRUE(waitFor([&] {
         return window().messageView()->isAtBottom()
@@ -418,7 +426,8 @@ TEST_F(DesktopAppTest, ScreenshotOfAConversation)
     QApplication::processEvents();
     const QPixmap shot = window().grab();
     ASSERT_FALSE(shot.isNull());
-    const QString path = QDir(QStringLiteral(PARLEY_BINARY_DIR)).filePath(QStringLiteral("desktop-screenshot.png"));
+    const QString path = QDir(QStringLiteral(PARLEY_BINARY_DIR))
+                             .filePath(QStringLiteral("desktop-screenshot.png"));
     ASSERT_TRUE(shot.save(path)) << path.toStdString();
     std::printf("screenshot: %s\n", qPrintable(path));
 
@@ -442,7 +451,7 @@ TEST_F(DesktopAppSmallBodyTest, FailedMessageOffersRetryAndDiscard)
         const int row = rowWithBody(lobby, tooLong);
         return row >= 0
                 && lobby->index(row).data(MessageModel::DeliveryRole).toInt()
-                == int(TimelineEntry::Delivery::Failed)
+                    == int(TimelineEntry::Delivery::Failed)
             ? row
             : -1;
     };
@@ -467,6 +476,7 @@ TEST_F(DesktopAppSmallBodyTest, FailedMessageOffersRetryAndDiscard)
     // The room works on: a short message goes through.
     QTest::keyClicks(window().composer(), QStringLiteral("short one"));
     QTest::keyClick(window().composer(), Qt::Key_Return);
-    ASSERT_TRUE(waitFor([&] { return isConfirmed(lobby, rowWithBody(lobby, QStringLiteral("short one"))); }));
+    ASSERT_TRUE(waitFor(
+        [&] { return isConfirmed(lobby, rowWithBody(lobby, QStringLiteral("short one"))); }));
     EXPECT_EQ(lobby->rowCount(), 1);
 }

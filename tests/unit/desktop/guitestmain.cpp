@@ -4,7 +4,6 @@
 // Compiled into each desktop test executable, so the linker never pulls the QCoreApplication
 // main from parley_test_main.
 #include <QApplication>
-
 #include <gtest/gtest.h>
 
 int main(int argc, char** argv)

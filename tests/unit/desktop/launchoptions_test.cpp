@@ -3,7 +3,6 @@
 
 #include <QSettings>
 #include <QTemporaryDir>
-
 #include <gtest/gtest.h>
 
 using parley::desktop::LaunchOptions;
@@ -37,15 +36,11 @@ TEST(LaunchOptionsTest, ServerAddressesAreNormalisedToWebSocketUrls)
 TEST(LaunchOptionsTest, CommandLineOfTheDemoSkipsTheDialog)
 {
     QString error;
-    const auto options = LaunchOptions::fromArguments({ QStringLiteral("parley-desktop"),
-                                                          QStringLiteral("--server"),
-                                                          QStringLiteral("ws://127.0.0.1:8080/v1/ws"),
-                                                          QStringLiteral("--user"),
-                                                          QStringLiteral("alice"),
-                                                          QStringLiteral("--room"),
-                                                          QStringLiteral("#lobby"),
-                                                          QStringLiteral("--room"),
-                                                          QStringLiteral("dev") },
+    const auto options = LaunchOptions::fromArguments(
+        { QStringLiteral("parley-desktop"), QStringLiteral("--server"),
+            QStringLiteral("ws://127.0.0.1:8080/v1/ws"), QStringLiteral("--user"),
+            QStringLiteral("alice"), QStringLiteral("--room"), QStringLiteral("#lobby"),
+            QStringLiteral("--room"), QStringLiteral("dev") },
         &error);
     ASSERT_TRUE(options.has_value()) << error.toStdString();
     EXPECT_TRUE(options->isComplete());
@@ -57,7 +52,8 @@ TEST(LaunchOptionsTest, WithoutServerOrUserTheDialogIsNeeded)
 {
     QString error;
     const auto options = LaunchOptions::fromArguments(
-        { QStringLiteral("parley-desktop"), QStringLiteral("--user"), QStringLiteral("alice") }, &error);
+        { QStringLiteral("parley-desktop"), QStringLiteral("--user"), QStringLiteral("alice") },
+        &error);
     ASSERT_TRUE(options.has_value());
     EXPECT_FALSE(options->isComplete());
 }

@@ -11,16 +11,14 @@
 #include "widgets/messageview.h"
 #include "widgets/roomswitcherdialog.h"
 
-#include <parley/client.h>
-#include <parley/clientoptions.h>
-
 #include <QApplication>
 #include <QLineEdit>
 #include <QListView>
 #include <QSignalSpy>
 #include <QTest>
-
 #include <gtest/gtest.h>
+#include <parley/client.h>
+#include <parley/clientoptions.h>
 
 using namespace parley::desktop;
 using parley::desktop::test::waitFor;
@@ -137,8 +135,8 @@ TEST(MainWindowTest, CtrlKJumpsToARoomOrOpensANewOne)
     QTest::keyClick(f.window.roomSwitcher()->filterEdit(), Qt::Key_Return);
     EXPECT_EQ(f.chat.currentRoom(), QStringLiteral("random"));
     EXPECT_EQ(f.chat.roomList()->rowOf(QStringLiteral("random")), 3);
-    EXPECT_EQ(f.chat.roomList()->joinState(QStringLiteral("random")),
-        RoomListModel::JoinState::Joining);
+    EXPECT_EQ(
+        f.chat.roomList()->joinState(QStringLiteral("random")), RoomListModel::JoinState::Joining);
 }
 
 TEST(MainWindowTest, JoinFieldOpensRoomsAndRejectsBadNames)
@@ -154,4 +152,3 @@ TEST(MainWindowTest, JoinFieldOpensRoomsAndRejectsBadNames)
     EXPECT_EQ(f.chat.currentRoom(), QStringLiteral("support"));
     EXPECT_EQ(f.window.joinEdit()->text(), QStringLiteral("no spaces please"));
 }
-

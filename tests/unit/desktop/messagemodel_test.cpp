@@ -4,9 +4,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QSignalSpy>
-
 #include <gtest/gtest.h>
-
 #include <memory>
 
 using parley::desktop::MessageModel;
@@ -113,7 +111,8 @@ TEST_F(MessageModelTest, OverlappingHistoryPageMergesWithLiveMessages)
 TEST_F(MessageModelTest, PendingMessageSettlesInPlaceOnAckThenEchoCompletesIt)
 {
     model.addMessages(range(1, 3));
-    model.addPending(QStringLiteral("c1"), QStringLiteral("hello"), QDateTime::currentDateTimeUtc());
+    model.addPending(
+        QStringLiteral("c1"), QStringLiteral("hello"), QDateTime::currentDateTimeUtc());
     ASSERT_EQ(model.rowCount(), 4);
     EXPECT_EQ(model.index(3).data(MessageModel::DeliveryRole).toInt(),
         int(TimelineEntry::Delivery::Pending));
@@ -139,7 +138,8 @@ TEST_F(MessageModelTest, PendingMessageSettlesInPlaceOnAckThenEchoCompletesIt)
 
 TEST_F(MessageModelTest, EchoBeforeAckSettlesThePendingRowAndTheAckChangesNothing)
 {
-    model.addPending(QStringLiteral("c1"), QStringLiteral("hello"), QDateTime::currentDateTimeUtc());
+    model.addPending(
+        QStringLiteral("c1"), QStringLiteral("hello"), QDateTime::currentDateTimeUtc());
     auto echo = message(1, QStringLiteral("alice"), Noon, QStringLiteral("c1"));
     model.addMessages({ echo });
     ASSERT_EQ(model.rowCount(), 1);
@@ -163,8 +163,10 @@ TEST_F(MessageModelTest, AckedMessageMovesBeforeNewerMessagesThatArrivedFirst)
 
 TEST_F(MessageModelTest, FailedMessageCanBeRetriedOrDiscarded)
 {
-    model.addPending(QStringLiteral("c1"), QStringLiteral("first"), QDateTime::currentDateTimeUtc());
-    model.addPending(QStringLiteral("c2"), QStringLiteral("second"), QDateTime::currentDateTimeUtc());
+    model.addPending(
+        QStringLiteral("c1"), QStringLiteral("first"), QDateTime::currentDateTimeUtc());
+    model.addPending(
+        QStringLiteral("c2"), QStringLiteral("second"), QDateTime::currentDateTimeUtc());
     model.markFailed(QStringLiteral("c1"), QStringLiteral("body too large"));
     EXPECT_EQ(model.index(0).data(MessageModel::DeliveryRole).toInt(),
         int(TimelineEntry::Delivery::Failed));
@@ -190,7 +192,8 @@ TEST_F(MessageModelTest, ConsecutiveMessagesOfOneSenderAreGrouped)
     auto a1 = message(1, QStringLiteral("bob"), Noon);
     auto a2 = message(2, QStringLiteral("bob"), Noon); // 1 s later
     auto b = message(3, QStringLiteral("carol"), Noon);
-    auto a3 = message(4, QStringLiteral("carol"), Noon.addSecs(MessageModel::GroupingWindowSecs + 60));
+    auto a3
+        = message(4, QStringLiteral("carol"), Noon.addSecs(MessageModel::GroupingWindowSecs + 60));
     model.addMessages({ a1, a2, b, a3 });
     EXPECT_FALSE(model.index(0).data(MessageModel::GroupedWithPreviousRole).toBool());
     EXPECT_TRUE(model.index(1).data(MessageModel::GroupedWithPreviousRole).toBool());
@@ -203,7 +206,8 @@ TEST_F(MessageModelTest, DaySeparatorsFollowLocalDates)
 {
     const QDateTime day1 = QDateTime(QDate(2026, 3, 14), QTime(23, 0), Qt::LocalTime).toUTC();
     const QDateTime day2 = QDateTime(QDate(2026, 3, 15), QTime(9, 0), Qt::LocalTime).toUTC();
-    model.addMessages({ message(10, QStringLiteral("bob"), day1), message(11, QStringLiteral("bob"), day2) });
+    model.addMessages(
+        { message(10, QStringLiteral("bob"), day1), message(11, QStringLiteral("bob"), day2) });
     EXPECT_TRUE(model.index(0).data(MessageModel::StartsDayRole).toBool());
     EXPECT_TRUE(model.index(1).data(MessageModel::StartsDayRole).toBool());
     EXPECT_FALSE(model.index(1).data(MessageModel::GroupedWithPreviousRole).toBool());

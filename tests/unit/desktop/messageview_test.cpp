@@ -8,7 +8,6 @@
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QTest>
-
 #include <gtest/gtest.h>
 
 using parley::desktop::MessageDelegate;
@@ -49,10 +48,7 @@ struct ViewFixture {
         view.show();
     }
 
-    int topSeq() const
-    {
-        return view.indexAt(QPoint(5, 5)).data(MessageModel::SeqRole).toInt();
-    }
+    int topSeq() const { return view.indexAt(QPoint(5, 5)).data(MessageModel::SeqRole).toInt(); }
 
     //! Waits until the view has laid out its rows (the layout runs on a zero timer).
     bool settled()
@@ -75,7 +71,8 @@ TEST(MessageDelegateTest, FindsLinksAndLeavesSentencePunctuationOut)
         "see https://example.org/a?b=1, or (www.qt.io). Also http://x.test/path_(1)!");
     const auto links = MessageDelegate::findLinks(text);
     ASSERT_EQ(links.size(), 3);
-    EXPECT_EQ(text.mid(links[0].start, links[0].length), QStringLiteral("https://example.org/a?b=1"));
+    EXPECT_EQ(
+        text.mid(links[0].start, links[0].length), QStringLiteral("https://example.org/a?b=1"));
     EXPECT_EQ(links[1].url.host(), QStringLiteral("www.qt.io"));
     EXPECT_EQ(text.mid(links[2].start, links[2].length), QStringLiteral("http://x.test/path_(1)"));
     EXPECT_TRUE(MessageDelegate::findLinks(QStringLiteral("no links here: example.org")).isEmpty());
@@ -146,7 +143,8 @@ TEST(MessageViewTest, RetryAndDiscardAreClickableUnderAFailedMessage)
 {
     ViewFixture f;
     f.model.addMessages(messages(1, 3));
-    f.model.addPending(QStringLiteral("c1"), QStringLiteral("did not go"), QDateTime::currentDateTimeUtc());
+    f.model.addPending(
+        QStringLiteral("c1"), QStringLiteral("did not go"), QDateTime::currentDateTimeUtc());
     f.model.markFailed(QStringLiteral("c1"), QStringLiteral("rate limited"));
     ASSERT_TRUE(f.settled());
     const QModelIndex failed = f.model.index(3);

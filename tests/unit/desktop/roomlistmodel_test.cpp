@@ -5,7 +5,6 @@
 
 #include <QAbstractItemModelTester>
 #include <QSignalSpy>
-
 #include <gtest/gtest.h>
 
 using parley::desktop::MemberListModel;
@@ -40,9 +39,12 @@ TEST(RoomListModelTest, UnreadCountsAddUpAndClear)
     model.addRoom(QStringLiteral("lobby"));
     model.addRoom(QStringLiteral("dev"));
     QSignalSpy total(&model, &RoomListModel::totalUnreadChanged);
-    model.noteMessage(QStringLiteral("dev"), QStringLiteral("bob"), QStringLiteral("one"), T0, true);
-    model.noteMessage(QStringLiteral("dev"), QStringLiteral("bob"), QStringLiteral("two"), T0.addSecs(1), true);
-    model.noteMessage(QStringLiteral("lobby"), QStringLiteral("bob"), QStringLiteral("seen"), T0, false);
+    model.noteMessage(
+        QStringLiteral("dev"), QStringLiteral("bob"), QStringLiteral("one"), T0, true);
+    model.noteMessage(
+        QStringLiteral("dev"), QStringLiteral("bob"), QStringLiteral("two"), T0.addSecs(1), true);
+    model.noteMessage(
+        QStringLiteral("lobby"), QStringLiteral("bob"), QStringLiteral("seen"), T0, false);
     EXPECT_EQ(model.unreadCount(QStringLiteral("dev")), 2);
     EXPECT_EQ(model.unreadCount(QStringLiteral("lobby")), 0);
     EXPECT_EQ(model.totalUnread(), 2);
@@ -58,12 +60,13 @@ TEST(RoomListModelTest, PreviewShowsTheNewestMessageOnOneLine)
     RoomListModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
     model.addRoom(QStringLiteral("lobby"));
-    model.noteMessage(QStringLiteral("lobby"), QStringLiteral("bob"), QStringLiteral("line 1\nline 2"),
-        T0.addSecs(10), false);
+    model.noteMessage(QStringLiteral("lobby"), QStringLiteral("bob"),
+        QStringLiteral("line 1\nline 2"), T0.addSecs(10), false);
     EXPECT_EQ(model.index(0).data(RoomListModel::PreviewRole).toString(),
         QStringLiteral("bob: line 1 line 2"));
     // An older message (from a history page) does not replace it.
-    model.noteMessage(QStringLiteral("lobby"), QStringLiteral("carol"), QStringLiteral("old"), T0, false);
+    model.noteMessage(
+        QStringLiteral("lobby"), QStringLiteral("carol"), QStringLiteral("old"), T0, false);
     EXPECT_EQ(model.index(0).data(RoomListModel::PreviewRole).toString(),
         QStringLiteral("bob: line 1 line 2"));
     EXPECT_EQ(model.index(0).data(RoomListModel::LastActivityRole).toDateTime(), T0.addSecs(10));
@@ -73,7 +76,8 @@ TEST(MemberListModelTest, MembersAreSortedAndFollowPresence)
 {
     MemberListModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
-    model.resetMembers({ QStringLiteral("carol"), QStringLiteral("alice"), QStringLiteral("alice") });
+    model.resetMembers(
+        { QStringLiteral("carol"), QStringLiteral("alice"), QStringLiteral("alice") });
     ASSERT_EQ(model.rowCount(), 2);
     EXPECT_EQ(model.index(0).data().toString(), QStringLiteral("alice"));
     EXPECT_EQ(model.onlineCount(), 2);

@@ -10,8 +10,7 @@
 namespace parley::desktop::test {
 
 //! Processes events until `condition()` is true (returns true) or `timeoutMs` passed (false).
-template <typename Condition>
-bool waitFor(Condition condition, int timeoutMs = 10000)
+template <typename Condition> bool waitFor(Condition condition, int timeoutMs = 10000)
 {
     QDeadlineTimer deadline(timeoutMs);
     QTimer ticker;
