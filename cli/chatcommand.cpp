@@ -16,15 +16,16 @@ ChatCommand::ChatCommand(const Invocation& invocation, QObject* parent)
         if (message.room == m_invocation.room) {
             printLine(humanLine(message));
         }
+        // Our own message is done once it is printed back from the room, not merely acked:
+        // the ack can overtake the echo, and a script reading our output expects both.
+        if (m_pending.remove(message.clientId)) {
+            finishIfDone();
+        }
     });
     connect(&m_client, &Client::presenceChanged, this, [this](const QString& room, const QString& user, bool online) {
         if (room == m_invocation.room && user != m_invocation.user) {
             printLine(QStringLiteral("* %1 %2").arg(user, online ? QStringLiteral("is here") : QStringLiteral("left")));
         }
-    });
-    connect(&m_client, &Client::messageAcked, this, [this](const QString& clientId) {
-        m_pending.remove(clientId);
-        finishIfDone();
     });
     connect(&m_client, &Client::messageFailed, this, [this](const QString& clientId, const parley::Error& error) {
         m_pending.remove(clientId);
@@ -70,7 +71,7 @@ void ChatCommand::onJoined(const QStringList& members)
 
 void ChatCommand::finishIfDone()
 {
-    // End of input ends the chat once what was typed is acknowledged.
+    // End of input ends the chat once what was typed is stored and shown.
     if (m_inputDone && m_pending.isEmpty() && m_client.state() == ConnectionState::Connected) {
         finish(ExitOk);
     }
