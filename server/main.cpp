@@ -3,6 +3,7 @@
 #include "app/server.h"
 #include "app/serverconfig.h"
 #include "app/shutdownsignals.h"
+#include "eventdispatcherfactory.h"
 
 #include <QCoreApplication>
 #include <QLoggingCategory>
@@ -13,6 +14,11 @@ int main(int argc, char** argv)
     // One structured line per event on stderr; stdout carries only the "listening" line.
     qSetMessagePattern(QStringLiteral(
         "ts=%{time yyyy-MM-ddThh:mm:ss.zzz} level=%{type} cat=%{category} %{message}"));
+    // The epoll dispatcher must be installed before the application object exists: its wake-up
+    // cost does not grow with the number of idle sockets (Qt's poll()-based ones do).
+    if (auto dispatcher = parley::server::createEventDispatcher()) {
+        QCoreApplication::setEventDispatcher(dispatcher.release());
+    }
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("parleyd"));
     QCoreApplication::setApplicationVersion(QStringLiteral(PARLEY_VERSION));

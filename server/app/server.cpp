@@ -3,6 +3,7 @@
 #include "auth/authenticator.h"
 #include "common/ids.h"
 #include "common/post.h"
+#include "eventdispatcherfactory.h"
 #include "hub/roomhub.h"
 #include "io/iothread.h"
 #include "listener/listener.h"
@@ -17,6 +18,19 @@
 namespace parley::server {
 
 Q_LOGGING_CATEGORY(lcServer, "parley.server", QtInfoMsg)
+
+namespace {
+
+// Every thread parleyd starts gets the dispatcher the main thread has (epoll unless
+// PARLEY_EVENT_DISPATCHER=qt): must be called before QThread::start().
+void installDispatcher(QThread* thread)
+{
+    if (auto dispatcher = createEventDispatcher()) {
+        thread->setEventDispatcher(dispatcher.release());
+    }
+}
+
+} // namespace
 
 Server::Server(const ServerConfig& config, QObject* parent)
     : QObject(parent)
@@ -65,7 +79,7 @@ bool Server::start(QString* error)
     const QString dbPath = QDir(config.dataDir).filePath(QStringLiteral("parley.db"));
     m_storage
         = new StorageWorker(std::make_unique<SqliteMessageStore>(dbPath), config.storageQueue);
-    m_hub = new RoomHub(m_storage);
+    m_hub = new RoomHub(m_storage, config.presenceMaxMembers);
     m_context.storage = m_storage;
     m_context.hub = m_hub;
     RoomHub* hub = m_hub;
@@ -75,6 +89,7 @@ bool Server::start(QString* error)
     m_storageThread = new QThread;
     m_storageThread->setObjectName(QStringLiteral("storage"));
     m_storage->moveToThread(m_storageThread);
+    installDispatcher(m_storageThread);
     m_storageThread->start();
     std::string openError;
     std::vector<RoomPosition> rooms;
@@ -90,13 +105,14 @@ bool Server::start(QString* error)
     m_hubThread = new QThread;
     m_hubThread->setObjectName(QStringLiteral("hub"));
     m_hub->moveToThread(m_hubThread);
+    installDispatcher(m_hubThread);
     m_hubThread->start();
 
     const int threads = config.effectiveIoThreads();
     for (int i = 0; i < threads; ++i) {
         auto* thread = new QThread;
         thread->setObjectName(QStringLiteral("io-%1").arg(i));
-        // (issue 3: the epoll dispatcher is installed here with thread->setEventDispatcher().)
+        installDispatcher(thread);
         auto* io = new IoThread(i, m_context);
         io->moveToThread(thread);
         connect(thread, &QThread::finished, io, &QObject::deleteLater);
@@ -118,7 +134,8 @@ bool Server::start(QString* error)
     }
     qCInfo(lcServer).noquote().nospace()
         << "event=started node=" << QString::fromStdString(m_context.nodeId)
-        << " listen=" << listenAddress() << " io_threads=" << threads << " rooms=" << rooms.size()
+        << " listen=" << listenAddress() << " io_threads=" << threads
+        << " dispatcher=" << eventDispatcherName() << " rooms=" << rooms.size()
         << " data=" << dbPath;
     return true;
 }

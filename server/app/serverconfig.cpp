@@ -103,8 +103,12 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
     const QCommandLineOption headerTimeout(QStringLiteral("header-timeout-ms"),
         QStringLiteral("Time a connection has to send its HTTP request head (default 10000)."),
         QStringLiteral("MS"));
+    const QCommandLineOption presenceMax(QStringLiteral("presence-max-members"),
+        QStringLiteral("Rooms larger than this get no presence frames; 0: none at all "
+                       "(default 1000)."),
+        QStringLiteral("N"));
     parser.addOptions({ listen, dataDir, nodeId, devAuth, authFile, ioThreads, maxFrame, maxBody,
-        maxRooms, heartbeat, rateLimit, storageQueue, maxOutbound, headerTimeout });
+        maxRooms, heartbeat, rateLimit, storageQueue, maxOutbound, headerTimeout, presenceMax });
 
     auto usageError = [&parser](const QString& message) {
         return Exit { 2, QStringLiteral("parleyd: %1\n\n%2").arg(message, parser.helpText()) };
@@ -166,6 +170,7 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         { storageQueue, 1, 10000000, &config.storageQueue },
         { maxOutbound, 1024, 1024 * 1024 * 1024, &config.maxOutboundBytes },
         { headerTimeout, 10, 3600 * 1000, &config.headerTimeoutMs },
+        { presenceMax, 0, 10000000, &config.presenceMaxMembers },
     };
     for (const Numeric& n : numerics) {
         if (parser.isSet(n.option) && !parseUInt(parser.value(n.option), n.min, n.max, n.target)) {

@@ -31,6 +31,9 @@ struct ServerConfig {
     std::uint32_t headerTimeoutMs = 10000;
     //! Bytes an HTTP request head may have.
     std::uint32_t maxHeaderBytes = 8 * 1024;
+    //! Rooms with more members than this get no per-user `presence` frames (a broadcast per
+    //! join would make filling a room O(N^2)); 0 turns presence frames off entirely.
+    std::uint32_t presenceMaxMembers = 1000;
 
     //! What the command line asked for: run with a config, or print text and exit.
     struct Exit {

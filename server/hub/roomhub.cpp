@@ -19,8 +19,9 @@ QString serialise(const protocol::ServerFrame& frame)
 
 } // namespace
 
-RoomHub::RoomHub(StorageWorker* storage)
+RoomHub::RoomHub(StorageWorker* storage, std::size_t presenceMaxMembers)
     : m_storage(storage)
+    , m_presenceMaxMembers(presenceMaxMembers)
 {
 }
 
@@ -164,7 +165,7 @@ void RoomHub::admit(const std::string& name, Room& room, const PendingJoin& join
         result.members.push_back(user);
     }
     join.target->completeJoin(join.sessionId, std::move(result));
-    if (userCameOnline) {
+    if (userCameOnline && room.users.size() <= m_presenceMaxMembers) {
         announcePresence(name, room, join.user, true);
     }
 }
@@ -187,8 +188,11 @@ void RoomHub::removeMember(
         room.threads.erase(t);
     }
     if (const auto u = room.users.find(user); u != room.users.end() && --u->second == 0) {
+        const bool announce = room.users.size() <= m_presenceMaxMembers; // counted before
         room.users.erase(u);
-        announcePresence(name, room, user, false);
+        if (announce) {
+            announcePresence(name, room, user, false);
+        }
     }
 }
 

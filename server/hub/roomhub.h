@@ -12,6 +12,12 @@
 // seq the hub has published; since the join reply and later fan-outs travel the same FIFO path to
 // the joiner's thread, the joiner gets exactly the messages after `last_seq` live.
 //
+// Presence: a user's first session joining a room, or last one leaving, is announced to the room
+// only while the room has at most `presenceMaxMembers` users (counted after a join, before a
+// leave). Announcing every join to everybody makes filling a room of N cost N^2/2 frames
+// (15,000 members: 112 M); above the limit members rely on `joined.members` (capped the same
+// way) and on history, as large-channel chat servers do.
+//
 // Memory: per room, a map I/O thread -> number of member sessions, user -> number of sessions
 // (presence) and the set of member session ids (so a repeated join is idempotent).
 #pragma once
@@ -32,7 +38,7 @@ public:
     //! `joined` frames list at most this many member names (the first ones found).
     static constexpr std::size_t kMaxMembersListed = 1000;
 
-    explicit RoomHub(StorageWorker* storage);
+    explicit RoomHub(StorageWorker* storage, std::size_t presenceMaxMembers = kMaxMembersListed);
 
     //! Before the hub thread starts: the rooms known to storage.
     void loadRooms(const std::vector<RoomPosition>& rooms);
@@ -78,6 +84,7 @@ private:
         const std::string& name, Room& room, const std::string& user, bool online);
 
     StorageWorker* m_storage;
+    const std::size_t m_presenceMaxMembers;
     std::unordered_map<std::string, Room> m_rooms;
 };
 

@@ -522,6 +522,12 @@ void Session::send(const protocol::ServerFrame& frame)
 void Session::sendText(const QString& text)
 {
     m_socket->sendTextMessage(text);
+    // Write now instead of on the next writable notification: QAbstractSocket enables its write
+    // notifier when it buffers and disables it once drained, and the epoll dispatcher folds that
+    // pair into no system call when both happen in one round. Without this, a fan-out to N local
+    // members cost 2 epoll_ctl + an extra wake-up per member (22% of a 5,000-member fan-out's
+    // profile). What the kernel does not take stays buffered (bounded by maxOutboundBytes).
+    m_socket->flush();
 }
 
 void Session::sendError(const std::string& id, protocol::ErrorCode code, std::string message,

@@ -44,16 +44,18 @@ TEST(ServerConfigTest, Defaults)
     EXPECT_EQ(config.maxBodyBytes, 16384u);
     EXPECT_EQ(config.maxRooms, 100u);
     EXPECT_EQ(config.heartbeatMs, 30000u);
+    EXPECT_EQ(config.presenceMaxMembers, 1000u);
     EXPECT_GE(config.effectiveIoThreads(), 1);
 }
 
 TEST(ServerConfigTest, EveryFlag)
 {
-    const ServerConfig config = parseOk({ "--listen", "0.0.0.0:0", "--data-dir", "/tmp/x",
-        "--node-id", "node-a", "--auth-file", "/etc/parley/tokens", "--io-threads", "3",
-        "--max-frame-bytes", "4096", "--max-body-bytes", "1000", "--max-rooms", "7",
-        "--heartbeat-ms", "500", "--rate-limit", "20", "--storage-queue", "64",
-        "--max-outbound-bytes", "65536", "--header-timeout-ms", "250" });
+    const ServerConfig config
+        = parseOk({ "--listen", "0.0.0.0:0", "--data-dir", "/tmp/x", "--node-id", "node-a",
+            "--auth-file", "/etc/parley/tokens", "--io-threads", "3", "--max-frame-bytes", "4096",
+            "--max-body-bytes", "1000", "--max-rooms", "7", "--heartbeat-ms", "500", "--rate-limit",
+            "20", "--storage-queue", "64", "--max-outbound-bytes", "65536", "--header-timeout-ms",
+            "250", "--presence-max-members", "0" });
     EXPECT_EQ(config.host, "0.0.0.0");
     EXPECT_EQ(config.port, 0);
     EXPECT_EQ(config.dataDir, "/tmp/x");
@@ -70,6 +72,7 @@ TEST(ServerConfigTest, EveryFlag)
     EXPECT_EQ(config.storageQueue, 64u);
     EXPECT_EQ(config.maxOutboundBytes, 65536u);
     EXPECT_EQ(config.headerTimeoutMs, 250u);
+    EXPECT_EQ(config.presenceMaxMembers, 0u);
 }
 
 TEST(ServerConfigTest, ListenForms)
@@ -129,7 +132,8 @@ INSTANTIATE_TEST_SUITE_P(Table, ServerConfigBadArgs,
             "BodyNotBelowFrame", { "--max-frame-bytes", "1024", "--max-body-bytes", "1024" } },
         BadArgs { "BadNodeId", { "--node-id", "no spaces" } },
         BadArgs { "EmptyDataDir", { "--data-dir", "" } },
-        BadArgs { "MissingValue", { "--max-rooms" } }),
+        BadArgs { "MissingValue", { "--max-rooms" } },
+        BadArgs { "NegativePresenceLimit", { "--presence-max-members", "-1" } }),
     [](const ::testing::TestParamInfo<BadArgs>& info) { return std::string(info.param.name); });
 
 } // namespace
