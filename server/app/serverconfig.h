@@ -31,6 +31,12 @@ struct ServerConfig {
     std::uint32_t headerTimeoutMs = 10000;
     //! Bytes an HTTP request head may have.
     std::uint32_t maxHeaderBytes = 8 * 1024;
+    //! Cluster: redis://HOST:PORT[/DB] of the shared Redis; empty: the node runs alone (SQLite).
+    QString redisUrl;
+    //! Cluster: messages kept in each room's Redis history (approximate cap).
+    std::uint32_t redisHistory = 10000;
+    //! Cluster: seconds a (sender, client id) is remembered for dedupe.
+    std::uint32_t redisDedupeTtlS = 86400;
 
     //! What the command line asked for: run with a config, or print text and exit.
     struct Exit {
