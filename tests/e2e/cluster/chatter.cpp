@@ -19,9 +19,11 @@ bool Chatter::connectTo(const QUrl& url, bool resume)
         return false;
     }
     if (!resume) {
-        if (!m_client->hello(m_user)) {
+        const auto welcome = m_client->hello(m_user);
+        if (!welcome) {
             return false;
         }
+        m_node = welcome->node;
         const auto joined = m_client->join(m_room);
         if (!joined) {
             return false;
@@ -31,9 +33,12 @@ bool Chatter::connectTo(const QUrl& url, bool resume)
         m_scanned = m_client->frames().size();
         return true;
     }
-    if (!m_client->hello(m_user, { protocol::ResumeCursor { m_room, { m_epoch, m_lastSeq } } })) {
+    const auto welcome
+        = m_client->hello(m_user, { protocol::ResumeCursor { m_room, { m_epoch, m_lastSeq } } });
+    if (!welcome) {
         return false;
     }
+    m_node = welcome->node;
     const auto recovered = m_client->take<protocol::Recovered>(
         [this](const protocol::Recovered& r) { return r.room == m_room; });
     poll();

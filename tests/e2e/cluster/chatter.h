@@ -36,12 +36,15 @@ public:
     const std::vector<protocol::Message>& received() const { return m_received; }
     const std::map<std::string, protocol::Ack>& acks() const { return m_acks; }
     const RawClient* client() const { return m_client.get(); }
+    //! The node that welcomed the current connection.
+    const std::string& node() const { return m_node; }
 
 private:
     std::string m_user;
     std::string m_room;
     std::unique_ptr<RawClient> m_client;
     std::size_t m_scanned = 0;
+    std::string m_node;
     std::string m_epoch;
     std::uint64_t m_lastSeq = 0;
     std::vector<std::string> m_sent;
