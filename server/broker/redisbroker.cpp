@@ -46,8 +46,7 @@ std::string roomOfChannel(const QByteArray& channel)
     if (!channel.startsWith(prefix) || !channel.endsWith(suffix)) {
         return {};
     }
-    return channel.mid(prefix.size(), channel.size() - prefix.size() - suffix.size())
-        .toStdString();
+    return channel.mid(prefix.size(), channel.size() - prefix.size() - suffix.size()).toStdString();
 }
 
 std::optional<protocol::Message> decodePayload(const QByteArray& payload)
@@ -116,16 +115,17 @@ void RedisBroker::start()
         connect(m_subscriber, &RedisSubscriber::disconnected, this, [this] {
             qCWarning(lcBroker) << "event=redis_disconnected role=pubsub";
             updateHealth();
+            failUnpositionedRooms();
         });
-        connect(m_subscriber, &RedisSubscriber::subscribed, this,
-            [this](const QByteArray& channel) {
+        connect(
+            m_subscriber, &RedisSubscriber::subscribed, this, [this](const QByteArray& channel) {
                 const std::string room = roomOfChannel(channel);
                 if (m_rooms.count(room) != 0) {
                     readPosition(room);
                 }
             });
-        connect(m_subscriber, &RedisSubscriber::messageReceived, this,
-            &RedisBroker::onChannelMessage);
+        connect(
+            m_subscriber, &RedisSubscriber::messageReceived, this, &RedisBroker::onChannelMessage);
         m_client->start();
         m_subscriber->start();
     });
@@ -142,10 +142,30 @@ void RedisBroker::stopLinks()
     m_healthy = false;
 }
 
+void RedisBroker::failUnpositionedRooms()
+{
+    // Joins waiting for a subscription confirmation that will not come on this link: answer them
+    // now (retryable) rather than leave them hanging until Redis is back.
+    for (auto it = m_rooms.begin(); it != m_rooms.end();) {
+        if (it->second.positioned) {
+            ++it;
+            continue;
+        }
+        std::vector<RoomDone> waiting;
+        waiting.swap(it->second.waiting);
+        m_subscriber->unsubscribe(channelOf(it->first));
+        it = m_rooms.erase(it);
+        for (const RoomDone& callback : waiting) {
+            RoomReply reply;
+            reply.error = "redis unavailable";
+            callback(reply);
+        }
+    }
+}
+
 void RedisBroker::updateHealth()
 {
-    m_healthy = m_client && m_client->isConnected() && m_subscriber
-        && m_subscriber->isConnected();
+    m_healthy = m_client && m_client->isConnected() && m_subscriber && m_subscriber->isConnected();
 }
 
 bool RedisBroker::tryReserve()
@@ -168,8 +188,8 @@ void RedisBroker::append(AppendRequest request, AppendDone done)
         const std::string& room = request.room;
         QList<QByteArray> keys = roomKeys(room);
         const QByteArray sender = QByteArray::fromStdString(request.sender);
-        keys.append(roomBase(room) + ":dd:" + QByteArray::number(sender.size()) + ':' + sender
-            + ':' + QByteArray::fromStdString(request.clientId));
+        keys.append(roomBase(room) + ":dd:" + QByteArray::number(sender.size()) + ':' + sender + ':'
+            + QByteArray::fromStdString(request.clientId));
         QList<QByteArray> args { QByteArray::fromStdString(room), sender,
             QByteArray::fromStdString(request.clientId), QByteArray::fromStdString(request.body),
             QByteArray::number(qint64(wallClockMs())), QByteArray::fromStdString(randomHex(8)),
@@ -182,9 +202,8 @@ void RedisBroker::append(AppendRequest request, AppendDone done)
             if (reply.isArray() && e.size() == 2 && e[1].isString()) {
                 if (auto message = decodePayload(e[1].bytes())) {
                     result.ok = true;
-                    result.outcome.status = e[0].integer() == 1
-                        ? AppendOutcome::Status::Duplicate
-                        : AppendOutcome::Status::Stored;
+                    result.outcome.status = e[0].integer() == 1 ? AppendOutcome::Status::Duplicate
+                                                                : AppendOutcome::Status::Stored;
                     result.outcome.message = std::move(*message);
                 }
             }
@@ -264,8 +283,9 @@ void RedisBroker::onPosition(const std::string& room, const RedisReply& reply)
     RoomState& state = it->second;
     const auto& e = reply.elements();
     if (!reply.isArray() || e.size() != 3) {
-        qCWarning(lcBroker).noquote() << "event=position_failed room="
-                                      << QString::fromStdString(room) << " reply=" << describe(reply);
+        qCWarning(lcBroker).noquote()
+            << "event=position_failed room=" << QString::fromStdString(room)
+            << " reply=" << describe(reply);
         if (!state.positioned) {
             std::vector<RoomDone> waiting;
             waiting.swap(state.waiting);
@@ -309,7 +329,8 @@ void RedisBroker::onPosition(const std::string& room, const RedisReply& reply)
     if (epoch != state.epoch) {
         // The room's keys were lost in Redis and created again: its seqs start over. Members
         // learn it on their next resume (epoch_changed); live delivery follows the new stream.
-        qCWarning(lcBroker).noquote() << "event=epoch_changed room=" << QString::fromStdString(room);
+        qCWarning(lcBroker).noquote()
+            << "event=epoch_changed room=" << QString::fromStdString(room);
         state.epoch = epoch;
         state.delivered = std::min(state.delivered, lastSeq);
         state.pending.clear();
@@ -429,11 +450,14 @@ void RedisBroker::runHistory(const HistoryQuery& query, HistoryDone done)
     QList<QByteArray> args;
     if (query.afterSeq) {
         args << "after" << QByteArray::number(qulonglong(*query.afterSeq))
-             << (query.maxSeq == UINT64_MAX ? QByteArray("") : QByteArray::number(qulonglong(query.maxSeq)));
+             << (query.maxSeq == UINT64_MAX ? QByteArray("")
+                                            : QByteArray::number(qulonglong(query.maxSeq)));
     } else if (query.beforeSeq) {
         args << "before" << QByteArray::number(qulonglong(*query.beforeSeq)) << "";
     } else {
-        args << "latest" << "0" << "";
+        args << "latest"
+             << "0"
+             << "";
     }
     args << QByteArray::number(query.limit);
     const std::string room = query.room;

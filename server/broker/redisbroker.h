@@ -54,7 +54,10 @@ public:
     //! Must run on the broker thread: closes the links (pending requests fail).
     void stopLinks();
 
-    void setDeliveredHandler(DeliveredHandler handler) override { m_delivered = std::move(handler); }
+    void setDeliveredHandler(DeliveredHandler handler) override
+    {
+        m_delivered = std::move(handler);
+    }
     bool tryReserve() override;
     void append(AppendRequest request, AppendDone done) override;
     void openRoom(std::string room, RoomDone done) override;
@@ -82,6 +85,7 @@ private:
     void fetchGap(const std::string& room, RoomState& state, std::uint64_t to);
     void runHistory(const HistoryQuery& query, HistoryDone done);
     void updateHealth();
+    void failUnpositionedRooms();
     void release();
 
     Options m_options;

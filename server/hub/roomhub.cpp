@@ -1,8 +1,8 @@
 #include "roomhub.h"
 
+#include "broker/broker.h"
 #include "common/post.h"
 #include "protocol/codec.h"
-#include "broker/broker.h"
 
 #include <QLoggingCategory>
 
@@ -72,8 +72,7 @@ void RoomHub::publish(std::vector<protocol::Message> messages)
                 // flight while its room closed, or before a reopened room's position is known,
                 // is covered by that position (the joiners replay or see it live).
                 const auto it = m_rooms.find(message.room);
-                if (it == m_rooms.end() || !it->second.ready
-                    || message.seq <= it->second.lastSeq) {
+                if (it == m_rooms.end() || !it->second.ready || message.seq <= it->second.lastSeq) {
                     continue;
                 }
             }

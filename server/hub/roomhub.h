@@ -7,10 +7,11 @@
 //
 // Ordering: the hub does not assign seqs (the broker's authority does: the storage inside the
 // commit transaction on one node, the Redis script in a cluster — see broker/broker.h). It
-// receives delivered messages from the broker in per-room seq order (publish()), updates the room's last seq and posts ONE
-// serialised frame per I/O thread that has members of the room. A join is answered with the last
-// seq the hub has published; since the join reply and later fan-outs travel the same FIFO path to
-// the joiner's thread, the joiner gets exactly the messages after `last_seq` live.
+// receives delivered messages from the broker in per-room seq order (publish()), updates the room's
+// last seq and posts ONE serialised frame per I/O thread that has members of the room. A join is
+// answered with the last seq the hub has published; since the join reply and later fan-outs travel
+// the same FIFO path to the joiner's thread, the joiner gets exactly the messages after `last_seq`
+// live.
 //
 // Memory: per room, a map I/O thread -> number of member sessions, user -> number of sessions
 // (presence) and the set of member session ids (so a repeated join is idempotent).

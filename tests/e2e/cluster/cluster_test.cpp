@@ -12,7 +12,6 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <gtest/gtest.h>
-
 #include <map>
 #include <set>
 
@@ -49,8 +48,8 @@ protected:
             QStringList { "--appendonly", "yes", "--appendfsync", "always" });
         ASSERT_TRUE(m_redis->start()) << m_redis->output().toStdString();
         for (int i = 0; i < kNodes; ++i) {
-            m_nodes.push_back(std::make_unique<ServerProcess>(QStringList {
-                "--redis", m_redis->url(), "--node-id", QString("node-%1").arg(i) }));
+            m_nodes.push_back(std::make_unique<ServerProcess>(
+                QStringList { "--redis", m_redis->url(), "--node-id", QString("node-%1").arg(i) }));
             ASSERT_TRUE(m_nodes.back()->start()) << m_nodes.back()->output().toStdString();
         }
         ASSERT_TRUE(RawClient::waitUntil([this] { return allHealthy(); }, kWaitMs));

@@ -11,7 +11,6 @@
 #include <QProcessEnvironment>
 #include <QTcpServer>
 #include <gtest/gtest.h>
-
 #include <set>
 
 namespace parley::test {
