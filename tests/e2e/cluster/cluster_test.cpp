@@ -210,6 +210,37 @@ TEST_F(ClusterTest, RedisRestartDuringBurstLosesNoAckedMessage)
     expectIdenticalGaplessOrder(66);
 }
 
+TEST_F(ClusterTest, HistoryReadOnAnotherNodeMatchesWhatMembersSaw)
+{
+    burst(4);
+    ASSERT_TRUE(waitSettled(12));
+    const Chatter& member = *m_chatters[0];
+    // A new member joins on another node than the sender and reads the room's history.
+    RawClient reader(m_nodes[2]->webSocketUrl());
+    ASSERT_TRUE(reader.open());
+    ASSERT_TRUE(reader.hello("reader"));
+    const auto joined = reader.join(member.room());
+    ASSERT_TRUE(joined);
+    EXPECT_EQ(joined->cursor.seq, 12u);
+    const auto latest = reader.history(member.room(), std::nullopt, std::nullopt, 5);
+    ASSERT_TRUE(latest);
+    ASSERT_EQ(latest->messages.size(), 5u);
+    EXPECT_TRUE(latest->hasMore);
+    for (std::size_t k = 0; k < 5; ++k) {
+        EXPECT_EQ(latest->messages[k].seq, 8 + k);
+        EXPECT_EQ(latest->messages[k].msgId, member.received()[7 + k].msgId);
+    }
+    const auto older = reader.history(member.room(), 8, std::nullopt, 50);
+    ASSERT_TRUE(older);
+    ASSERT_EQ(older->messages.size(), 7u);
+    EXPECT_FALSE(older->hasMore);
+    EXPECT_EQ(older->messages.front().seq, 1u);
+    const auto after = reader.history(member.room(), std::nullopt, 10, 50);
+    ASSERT_TRUE(after);
+    ASSERT_EQ(after->messages.size(), 2u);
+    EXPECT_EQ(after->messages.back().body, member.received()[11].body);
+}
+
 TEST(ClusterHealth, NodeStartsWithoutRedisAndRecoversWhenItAppears)
 {
     RedisServer redis;
