@@ -1,6 +1,8 @@
 #include "server.h"
 
 #include "auth/authenticator.h"
+#include "broker/localbroker.h"
+#include "broker/redisbroker.h"
 #include "common/ids.h"
 #include "common/post.h"
 #include "eventdispatcherfactory.h"
@@ -75,32 +77,62 @@ bool Server::start(QString* error)
     m_context.limits.maxRooms = config.maxRooms;
     m_context.limits.maxHistoryLimit = config.maxHistoryLimit;
 
-    // Storage thread: the store is opened there, so only that thread ever touches the database.
-    const QString dbPath = QDir(config.dataDir).filePath(QStringLiteral("parley.db"));
-    m_storage
-        = new StorageWorker(std::make_unique<SqliteMessageStore>(dbPath), config.storageQueue);
-    m_hub = new RoomHub(m_storage, config.presenceMaxMembers);
-    m_context.storage = m_storage;
+    std::vector<RoomPosition> rooms;
+    QString dbPath;
+    if (!config.redisUrl.isEmpty()) {
+        // Cluster: Redis is the authority for seqs, history and fanout; no local storage.
+        RedisBroker::Options options;
+        options.endpoint = *RedisEndpoint::fromUrl(config.redisUrl);
+        options.historyMax = config.redisHistory;
+        options.dedupeTtlS = config.redisDedupeTtlS;
+        options.queueLimit = config.storageQueue;
+        m_redisBroker = new RedisBroker(options);
+        m_context.broker = m_redisBroker;
+        dbPath = QStringLiteral("redis:") + options.endpoint.toUrl();
+    } else {
+        // Storage thread: the store is opened there, so only that thread ever touches the
+        // database.
+        dbPath = QDir(config.dataDir).filePath(QStringLiteral("parley.db"));
+        m_storage
+            = new StorageWorker(std::make_unique<SqliteMessageStore>(dbPath), config.storageQueue);
+        m_localBroker = std::make_unique<LocalBroker>(m_storage);
+        m_context.storage = m_storage;
+        m_context.broker = m_localBroker.get();
+    }
+    m_hub = new RoomHub(m_context.broker, config.presenceMaxMembers);
     m_context.hub = m_hub;
     RoomHub* hub = m_hub;
-    m_storage->setCommittedHandler(
+    m_context.broker->setDeliveredHandler(
         [hub](std::vector<protocol::Message> messages) { hub->publish(std::move(messages)); });
 
-    m_storageThread = new QThread;
-    m_storageThread->setObjectName(QStringLiteral("storage"));
-    m_storage->moveToThread(m_storageThread);
-    installDispatcher(m_storageThread);
-    m_storageThread->start();
-    std::string openError;
-    std::vector<RoomPosition> rooms;
-    StorageWorker* storage = m_storage;
-    QMetaObject::invokeMethod(
-        m_storage, [&] { openError = storage->openStore(&rooms); }, Qt::BlockingQueuedConnection);
-    if (!openError.empty()) {
-        *error = QStringLiteral("cannot open storage: %1").arg(QString::fromStdString(openError));
-        return false;
+    if (m_storage) {
+        m_storageThread = new QThread;
+        m_storageThread->setObjectName(QStringLiteral("storage"));
+        m_storage->moveToThread(m_storageThread);
+        installDispatcher(m_storageThread);
+        m_storageThread->start();
+        std::string openError;
+        StorageWorker* storage = m_storage;
+        QMetaObject::invokeMethod(
+            m_storage, [&] { openError = storage->openStore(&rooms); },
+            Qt::BlockingQueuedConnection);
+        if (!openError.empty()) {
+            *error
+                = QStringLiteral("cannot open storage: %1").arg(QString::fromStdString(openError));
+            return false;
+        }
+        m_hub->loadRooms(rooms);
     }
-    m_hub->loadRooms(rooms);
+    if (m_redisBroker) {
+        m_brokerThread = new QThread;
+        m_brokerThread->setObjectName(QStringLiteral("broker"));
+        m_redisBroker->moveToThread(m_brokerThread);
+        installDispatcher(m_brokerThread);
+        m_brokerThread->start();
+        // Connects in the background: the node starts even while Redis is unreachable (/healthz
+        // says so) and serves as soon as it appears.
+        m_redisBroker->start();
+    }
 
     m_hubThread = new QThread;
     m_hubThread->setObjectName(QStringLiteral("hub"));
@@ -220,7 +252,20 @@ void Server::stopThreads()
         m_storageThread->quit();
         m_storageThread->wait();
     }
-    // Their threads have finished: deleting them from here is safe (no timers, no notifiers).
+    if (m_brokerThread) {
+        RedisBroker* broker = m_redisBroker;
+        QMetaObject::invokeMethod(
+            broker, [broker] { broker->stopLinks(); }, Qt::BlockingQueuedConnection);
+        m_brokerThread->quit();
+        m_brokerThread->wait();
+    }
+    // Their threads have finished: deleting them from here is safe (no timers, no notifiers;
+    // the broker's links were stopped on its thread above).
+    delete m_redisBroker;
+    m_redisBroker = nullptr;
+    delete m_brokerThread;
+    m_brokerThread = nullptr;
+    m_localBroker.reset();
     delete m_hub;
     m_hub = nullptr;
     delete m_storage;

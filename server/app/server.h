@@ -4,6 +4,8 @@
 //   N I/O threads:   IoThread each: sockets, HTTP sniffing, WebSocket sessions
 //   hub thread:      RoomHub: room membership, presence, fan-out decisions
 //   storage thread:  StorageWorker + SqliteMessageStore: the only code touching the database
+//                    (single node: LocalBroker forwards to it)
+//   broker thread:   RedisBroker and its Redis links (cluster, --redis; no storage thread then)
 //
 // Shutdown (shutdown(), on SIGTERM/SIGINT): stop accepting; every I/O thread closes its sessions
 // with 1001 going away and reports when they are gone (bounded grace period); then storage
@@ -23,6 +25,8 @@ class QThread;
 namespace parley::server {
 
 class Authenticator;
+class Broker;
+class RedisBroker;
 class IoThread;
 class Listener;
 class RoomHub;
@@ -53,6 +57,9 @@ private:
     ServerContext m_context;
     std::unique_ptr<Authenticator> m_auth;
     StorageWorker* m_storage = nullptr;
+    std::unique_ptr<Broker> m_localBroker;
+    RedisBroker* m_redisBroker = nullptr;
+    QThread* m_brokerThread = nullptr;
     RoomHub* m_hub = nullptr;
     QThread* m_storageThread = nullptr;
     QThread* m_hubThread = nullptr;

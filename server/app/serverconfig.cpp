@@ -1,5 +1,7 @@
 #include "serverconfig.h"
 
+#include "redis/redisendpoint.h"
+
 #include <QCommandLineParser>
 #include <QHostAddress>
 #include <QRegularExpression>
@@ -107,8 +109,19 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         QStringLiteral("Rooms larger than this get no presence frames; 0: none at all "
                        "(default 1000)."),
         QStringLiteral("N"));
+    const QCommandLineOption redis(QStringLiteral("redis"),
+        QStringLiteral("Join a cluster sharing this Redis (redis://HOST:PORT[/DB]); without it the "
+                       "node runs alone on its SQLite history."),
+        QStringLiteral("URL"));
+    const QCommandLineOption redisHistory(QStringLiteral("redis-history"),
+        QStringLiteral("Cluster: messages kept per room in Redis (default 10000)."),
+        QStringLiteral("N"));
+    const QCommandLineOption redisDedupeTtl(QStringLiteral("redis-dedupe-ttl"),
+        QStringLiteral("Cluster: seconds a client message id is remembered (default 86400)."),
+        QStringLiteral("S"));
     parser.addOptions({ listen, dataDir, nodeId, devAuth, authFile, ioThreads, maxFrame, maxBody,
-        maxRooms, heartbeat, rateLimit, storageQueue, maxOutbound, headerTimeout, presenceMax });
+        maxRooms, heartbeat, rateLimit, storageQueue, maxOutbound, headerTimeout, redis,
+        redisHistory, redisDedupeTtl, presenceMax });
 
     auto usageError = [&parser](const QString& message) {
         return Exit { 2, QStringLiteral("parleyd: %1\n\n%2").arg(message, parser.helpText()) };
@@ -171,6 +184,8 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         { maxOutbound, 1024, 1024 * 1024 * 1024, &config.maxOutboundBytes },
         { headerTimeout, 10, 3600 * 1000, &config.headerTimeoutMs },
         { presenceMax, 0, 10000000, &config.presenceMaxMembers },
+        { redisHistory, 1, 100000000, &config.redisHistory },
+        { redisDedupeTtl, 1, 365 * 86400, &config.redisDedupeTtlS },
     };
     for (const Numeric& n : numerics) {
         if (parser.isSet(n.option) && !parseUInt(parser.value(n.option), n.min, n.max, n.target)) {
@@ -182,6 +197,13 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         }
     }
     config.ioThreads = int(threads);
+    if (parser.isSet(redis)) {
+        config.redisUrl = parser.value(redis);
+        if (!RedisEndpoint::fromUrl(config.redisUrl)) {
+            return usageError(QStringLiteral("--redis wants redis://HOST:PORT[/DB], got '%1'")
+                                  .arg(config.redisUrl));
+        }
+    }
     if (config.maxBodyBytes >= config.maxFrameBytes) {
         return usageError(
             QStringLiteral("--max-body-bytes must be smaller than --max-frame-bytes"));

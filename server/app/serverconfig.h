@@ -34,6 +34,12 @@ struct ServerConfig {
     //! Rooms with more members than this get no per-user `presence` frames (a broadcast per
     //! join would make filling a room O(N^2)); 0 turns presence frames off entirely.
     std::uint32_t presenceMaxMembers = 1000;
+    //! Cluster: redis://HOST:PORT[/DB] of the shared Redis; empty: the node runs alone (SQLite).
+    QString redisUrl;
+    //! Cluster: messages kept in each room's Redis history (approximate cap).
+    std::uint32_t redisHistory = 10000;
+    //! Cluster: seconds a (sender, client id) is remembered for dedupe.
+    std::uint32_t redisDedupeTtlS = 86400;
 
     //! What the command line asked for: run with a config, or print text and exit.
     struct Exit {

@@ -12,6 +12,7 @@
 namespace parley::server {
 
 class Authenticator;
+class Broker;
 class RoomHub;
 class StorageWorker;
 
@@ -23,6 +24,8 @@ struct ServerContext {
     const Authenticator* auth = nullptr;
     RoomHub* hub = nullptr;
     StorageWorker* storage = nullptr;
+    //! Publish, history and room delivery go through the broker (local or Redis).
+    Broker* broker = nullptr;
 
     //! Open WebSocket sessions on this node (for /healthz).
     std::atomic<int> sessions { 0 };

@@ -1,8 +1,8 @@
 #include "roomhub.h"
 
+#include "broker/broker.h"
 #include "common/post.h"
 #include "protocol/codec.h"
-#include "storage/storageworker.h"
 
 #include <QLoggingCategory>
 
@@ -19,8 +19,8 @@ QString serialise(const protocol::ServerFrame& frame)
 
 } // namespace
 
-RoomHub::RoomHub(StorageWorker* storage, std::size_t presenceMaxMembers)
-    : m_storage(storage)
+RoomHub::RoomHub(Broker* broker, std::size_t presenceMaxMembers)
+    : m_broker(broker)
     , m_presenceMaxMembers(presenceMaxMembers)
 {
 }
@@ -66,7 +66,17 @@ void RoomHub::disconnect(
 void RoomHub::publish(std::vector<protocol::Message> messages)
 {
     post(this, [this, messages = std::move(messages)] {
+        const bool allRooms = m_broker->deliversAllRooms();
         for (const protocol::Message& message : messages) {
+            if (!allRooms) {
+                // Cluster: only rooms opened on this node are delivered; a message that was in
+                // flight while its room closed, or before a reopened room's position is known,
+                // is covered by that position (the joiners replay or see it live).
+                const auto it = m_rooms.find(message.room);
+                if (it == m_rooms.end() || !it->second.ready || message.seq <= it->second.lastSeq) {
+                    continue;
+                }
+            }
             Room& room = m_rooms[message.room];
             if (!room.ready) {
                 // Only possible if storage created the room on append; adopt its epoch.
@@ -96,12 +106,12 @@ void RoomHub::doJoin(FanoutTarget* target, std::uint64_t sessionId, std::string 
     if (room.pending.size() > 1) {
         return; // creation already requested
     }
-    if (!m_storage->tryReserve()) {
+    if (!m_broker->tryReserve()) {
         roomCreated(name, false, "storage queue full", {});
         return;
     }
-    m_storage->ensureRoom(name, [this, name](const StorageWorker::RoomReply& reply) {
-        // Storage thread: hop back to the hub thread.
+    m_broker->openRoom(name, [this, name](const Broker::RoomReply& reply) {
+        // Broker thread: hop back to the hub thread.
         post(this,
             [this, name, reply] { roomCreated(name, reply.ok, reply.error, reply.position); });
     });
@@ -140,6 +150,11 @@ void RoomHub::roomCreated(
     room.lastSeq = std::max(room.lastSeq, position.lastSeq);
     for (const PendingJoin& join : pending) {
         admit(name, room, join);
+    }
+    if (room.sessions.empty() && !m_broker->deliversAllRooms()) {
+        // Every joiner left while the room was being opened.
+        m_rooms.erase(it);
+        m_broker->closeRoom(name);
     }
 }
 
@@ -193,6 +208,12 @@ void RoomHub::removeMember(
         if (announce) {
             announcePresence(name, room, user, false);
         }
+    }
+    if (room.sessions.empty() && room.pending.empty() && !m_broker->deliversAllRooms()) {
+        // Cluster: stop receiving the room's channel; a later join opens it again from the
+        // authority's position.
+        m_rooms.erase(it);
+        m_broker->closeRoom(name);
     }
 }
 

@@ -5,12 +5,13 @@
 // work to the hub thread and return; nothing takes a lock. Results go back through the caller's
 // FanoutTarget (an I/O thread), in the order the hub produced them.
 //
-// Ordering: the hub does not assign seqs (the storage does, inside the commit transaction, so a
-// failed commit cannot leave a hole — see messagestore.h). It receives committed messages from
-// the storage thread in commit order (publish()), updates the room's last seq and posts ONE
-// serialised frame per I/O thread that has members of the room. A join is answered with the last
-// seq the hub has published; since the join reply and later fan-outs travel the same FIFO path to
-// the joiner's thread, the joiner gets exactly the messages after `last_seq` live.
+// Ordering: the hub does not assign seqs (the broker's authority does: the storage inside the
+// commit transaction on one node, the Redis script in a cluster — see broker/broker.h). It
+// receives delivered messages from the broker in per-room seq order (publish()), updates the room's
+// last seq and posts ONE serialised frame per I/O thread that has members of the room. A join is
+// answered with the last seq the hub has published; since the join reply and later fan-outs travel
+// the same FIFO path to the joiner's thread, the joiner gets exactly the messages after `last_seq`
+// live.
 //
 // Presence: a user's first session joining a room, or last one leaving, is announced to the room
 // only while the room has at most `presenceMaxMembers` users (counted after a join, before a
@@ -31,14 +32,14 @@
 
 namespace parley::server {
 
-class StorageWorker;
+class Broker;
 
 class RoomHub : public QObject {
 public:
     //! `joined` frames list at most this many member names (the first ones found).
     static constexpr std::size_t kMaxMembersListed = 1000;
 
-    explicit RoomHub(StorageWorker* storage, std::size_t presenceMaxMembers = kMaxMembersListed);
+    explicit RoomHub(Broker* broker, std::size_t presenceMaxMembers = kMaxMembersListed);
 
     //! Before the hub thread starts: the rooms known to storage.
     void loadRooms(const std::vector<RoomPosition>& rooms);
@@ -52,7 +53,7 @@ public:
     //! Thread-safe. The session is gone: removes it from all `rooms`.
     void disconnect(FanoutTarget* target, std::uint64_t sessionId, std::string user,
         std::vector<std::string> rooms);
-    //! Thread-safe. Messages just committed by storage, in commit order: fan them out.
+    //! Thread-safe. Messages delivered by the broker, per room in seq order: fan them out.
     void publish(std::vector<protocol::Message> messages);
 
 private:
@@ -83,7 +84,7 @@ private:
     void announcePresence(
         const std::string& name, Room& room, const std::string& user, bool online);
 
-    StorageWorker* m_storage;
+    Broker* m_broker;
     const std::size_t m_presenceMaxMembers;
     std::unordered_map<std::string, Room> m_rooms;
 };

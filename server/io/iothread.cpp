@@ -1,6 +1,7 @@
 #include "iothread.h"
 
 #include "app/servercontext.h"
+#include "broker/broker.h"
 #include "common/clock.h"
 #include "common/post.h"
 #include "http/requestsniffer.h"
@@ -131,15 +132,21 @@ void IoThread::sniff(QTcpSocket* socket)
     case RequestSniffer::Verdict::NeedMore:
         return;
     case RequestSniffer::Verdict::Health: {
-        const QJsonObject body {
+        // Cluster: a node without its Redis link cannot publish; the balancer takes it out.
+        const bool brokerOk = m_context.broker->isHealthy();
+        const bool healthy = !m_shuttingDown && brokerOk;
+        QJsonObject body {
             { QStringLiteral("status"),
-                m_shuttingDown ? QStringLiteral("stopping") : QStringLiteral("ok") },
+                m_shuttingDown ? QStringLiteral("stopping")
+                               : (brokerOk ? QStringLiteral("ok") : QStringLiteral("degraded")) },
             { QStringLiteral("node"), QString::fromStdString(m_context.nodeId) },
             { QStringLiteral("sessions"), m_context.sessions.load(std::memory_order_relaxed) },
             { QStringLiteral("version"), QStringLiteral(PARLEY_VERSION) },
         };
-        answerHttp(
-            socket, m_shuttingDown ? 503 : 200, QJsonDocument(body).toJson(QJsonDocument::Compact));
+        if (!m_context.config.redisUrl.isEmpty()) {
+            body.insert(QStringLiteral("redis"), brokerOk);
+        }
+        answerHttp(socket, healthy ? 200 : 503, QJsonDocument(body).toJson(QJsonDocument::Compact));
         return;
     }
     case RequestSniffer::Verdict::Reject:

@@ -2,6 +2,7 @@
 
 #include "app/servercontext.h"
 #include "auth/authenticator.h"
+#include "broker/broker.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "hub/roomhub.h"
@@ -253,14 +254,14 @@ void Session::handle(const protocol::Send& request)
             request.clientId);
         return;
     }
-    if (!context.storage->tryReserve()) {
+    if (!context.broker->tryReserve()) {
         sendError(request.id, protocol::ErrorCode::Overloaded, "send: storage queue full, retry",
             request.clientId);
         return;
     }
     IoThread* io = &m_io;
     const std::uint64_t id = m_id;
-    context.storage->append(AppendRequest { request.room, m_user, request.clientId, request.body },
+    context.broker->append(AppendRequest { request.room, m_user, request.clientId, request.body },
         [io, id, requestId = request.id, clientId = request.clientId](
             const StorageWorker::AppendReply& reply) {
             io->runOnSession(id, [requestId, clientId, reply](Session& session) {
@@ -307,7 +308,7 @@ void Session::handle(const protocol::HistoryRequest& request)
         return;
     }
     const ServerContext& context = m_io.context();
-    if (!context.storage->tryReserve()) {
+    if (!context.broker->tryReserve()) {
         sendError(
             request.id, protocol::ErrorCode::Overloaded, "history: storage queue full, retry");
         return;
@@ -319,7 +320,7 @@ void Session::handle(const protocol::HistoryRequest& request)
     query.limit = std::clamp<std::uint32_t>(request.limit, 1, context.config.maxHistoryLimit);
     IoThread* io = &m_io;
     const std::uint64_t id = m_id;
-    context.storage->read(std::move(query),
+    context.broker->read(std::move(query),
         [io, id, requestId = request.id, room = request.room](const HistoryResult& result) {
             io->runOnSession(id, [requestId, room, result](Session& session) {
                 session.onHistory(requestId, room, result);
@@ -405,7 +406,7 @@ void Session::onJoinCompleted(const JoinResult& result)
 
 void Session::requestReplayChunk(const std::string& room, RoomState& state)
 {
-    StorageWorker* storage = m_io.context().storage;
+    Broker* storage = m_io.context().broker;
     if (!storage->tryReserve()) {
         // Cannot read now: say honestly what is missing rather than stall the room.
         state.missingFrom = state.missingFrom ? state.missingFrom : state.replayNext + 1;
