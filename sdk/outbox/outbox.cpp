@@ -44,13 +44,20 @@ QList<OutboxEntry> Outbox::takeReady(
     QList<OutboxEntry> ready;
     for (auto& entry : m_entries) {
         if (entry.state == OutboxEntry::State::Queued && entry.notBeforeMs <= nowMs
-            && roomReady(entry.room)) {
+            && entry.journalSerial <= m_durableSerial && roomReady(entry.room)) {
             entry.state = OutboxEntry::State::Sent;
             ++entry.attempts;
             ready.append(entry);
         }
     }
     return ready;
+}
+
+void Outbox::setJournalSerial(const QString& clientId, quint64 serial)
+{
+    if (const auto it = m_index.constFind(clientId); it != m_index.constEnd()) {
+        (*it)->journalSerial = serial;
+    }
 }
 
 std::optional<OutboxEntry> Outbox::remove(const QString& clientId)
@@ -79,11 +86,16 @@ bool Outbox::retryLater(const QString& clientId, qint64 notBeforeMs)
     return true;
 }
 
-void Outbox::requeueSent()
+QStringList Outbox::requeueSent()
 {
+    QStringList requeued;
     for (auto& entry : m_entries) {
+        if (entry.state == OutboxEntry::State::Sent) {
+            requeued.append(entry.clientId);
+        }
         entry.state = OutboxEntry::State::Queued;
     }
+    return requeued;
 }
 
 QList<OutboxEntry> Outbox::takeQueuedForRoom(const QString& room)

@@ -47,6 +47,19 @@ TEST(ServerConfigTest, Defaults)
     EXPECT_GE(config.effectiveIoThreads(), 1);
 }
 
+TEST(ServerConfigTest, RetentionAndDedupeWindow)
+{
+    const ServerConfig defaults = parseOk({ "--dev-auth" });
+    EXPECT_EQ(defaults.historyRetainCount, 0u); // keep everything
+    EXPECT_EQ(defaults.historyRetainAgeS, 0u);
+    EXPECT_EQ(defaults.dedupeWindowS, 600u); // 10 minutes
+    const ServerConfig config = parseOk({ "--dev-auth", "--history-retain-count", "1000",
+        "--history-retain-age", "86400", "--dedupe-window", "60" });
+    EXPECT_EQ(config.historyRetainCount, 1000u);
+    EXPECT_EQ(config.historyRetainAgeS, 86400u);
+    EXPECT_EQ(config.dedupeWindowS, 60u);
+}
+
 TEST(ServerConfigTest, EveryFlag)
 {
     const ServerConfig config = parseOk({ "--listen", "0.0.0.0:0", "--data-dir", "/tmp/x",
@@ -129,7 +142,9 @@ INSTANTIATE_TEST_SUITE_P(Table, ServerConfigBadArgs,
             "BodyNotBelowFrame", { "--max-frame-bytes", "1024", "--max-body-bytes", "1024" } },
         BadArgs { "BadNodeId", { "--node-id", "no spaces" } },
         BadArgs { "EmptyDataDir", { "--data-dir", "" } },
-        BadArgs { "MissingValue", { "--max-rooms" } }),
+        BadArgs { "MissingValue", { "--max-rooms" } },
+        BadArgs { "ZeroDedupeWindow", { "--dedupe-window", "0" } },
+        BadArgs { "RetainCountNotNumber", { "--history-retain-count", "many" } }),
     [](const ::testing::TestParamInfo<BadArgs>& info) { return std::string(info.param.name); });
 
 } // namespace
