@@ -1,5 +1,7 @@
 #include "outbox.h"
 
+#include <QSet>
+
 #include <algorithm>
 
 namespace parley {
@@ -42,9 +44,18 @@ QList<OutboxEntry> Outbox::takeReady(
     qint64 nowMs, const std::function<bool(const QString&)>& roomReady)
 {
     QList<OutboxEntry> ready;
+    // Order within a room: an entry that must wait (a retry not yet due, a journal write not yet
+    // done) holds back every later entry of its room, so nothing overtakes it.
+    QSet<QString> held;
     for (auto& entry : m_entries) {
-        if (entry.state == OutboxEntry::State::Queued && entry.notBeforeMs <= nowMs
-            && entry.journalSerial <= m_durableSerial && roomReady(entry.room)) {
+        if (entry.state != OutboxEntry::State::Queued || held.contains(entry.room)) {
+            continue;
+        }
+        if (entry.notBeforeMs > nowMs || entry.journalSerial > m_durableSerial) {
+            held.insert(entry.room);
+            continue;
+        }
+        if (roomReady(entry.room)) {
             entry.state = OutboxEntry::State::Sent;
             ++entry.attempts;
             ready.append(entry);

@@ -55,7 +55,8 @@ public:
     Admission enqueue(const QString& clientId, const QString& room, const QString& body, qint64 nowMs);
 
     //! Queued entries whose room passes `roomReady` and whose retry time has come, in enqueue
-    //! order; they become Sent (attempts + 1).
+    //! order; they become Sent (attempts + 1). An entry still waiting (retry not due, journal
+    //! write pending) holds back the later entries of its room.
     QList<OutboxEntry> takeReady(qint64 nowMs, const std::function<bool(const QString&)>& roomReady);
 
     //! Write-ahead: entries whose journalSerial is above `serial` are not handed out yet.
