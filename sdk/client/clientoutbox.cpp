@@ -1,7 +1,6 @@
 // Client::Private: the user's side of the outbox — accepting messages, their states
 // (queued, sent, acked, failed), retry()/discard() of failed ones, and the persistent journal.
 #include "client_p.h"
-
 #include "wireconversion.h"
 
 #include <algorithm>
@@ -26,14 +25,16 @@ void Client::Private::submit(
     };
     const auto it = rooms.constFind(room);
     if (it == rooms.constEnd() || it->phase == Room::Phase::Leaving) {
-        return fail(ErrorCode::NotJoined, QStringLiteral("join room '%1' before sending to it").arg(room));
+        return fail(
+            ErrorCode::NotJoined, QStringLiteral("join room '%1' before sending to it").arg(room));
     }
     if (text.isEmpty()) {
         return fail(ErrorCode::EmptyBody, QStringLiteral("the message is empty"));
     }
     if (welcomed && text.toUtf8().size() > qint64(limits.maxBodyBytes)) {
         return fail(ErrorCode::BodyTooLarge,
-            QStringLiteral("the message exceeds the server's %1-byte limit").arg(limits.maxBodyBytes));
+            QStringLiteral("the message exceeds the server's %1-byte limit")
+                .arg(limits.maxBodyBytes));
     }
     switch (outbox.enqueue(clientId, room, text, now())) {
     case Outbox::Admission::Accepted:
@@ -68,8 +69,8 @@ void Client::Private::openJournal()
         Q_EMIT q->errorOccurred(makeError(ErrorCode::Internal,
             QStringLiteral("persistent outbox %1: %2").arg(options.outboxPath, reason)));
     });
-    QObject::connect(m_journal, &OutboxJournal::loaded, q,
-        [this](const QList<OutboxJournal::Record>& records) {
+    QObject::connect(
+        m_journal, &OutboxJournal::loaded, q, [this](const QList<OutboxJournal::Record>& records) {
             for (const OutboxJournal::Record& record : records) {
                 if (outbox.find(record.clientId)) {
                     continue;

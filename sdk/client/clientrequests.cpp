@@ -1,7 +1,6 @@
 // Client::Private: request deadlines and the failure of requests (hello, join, leave, history,
 // catch-up) that got no answer in time or lost their room.
 #include "client_p.h"
-
 #include "wireconversion.h"
 
 namespace parley {
@@ -43,7 +42,8 @@ void Client::Private::onRequestTimer()
     armRequestTimer();
 }
 
-void Client::Private::failRequest(const QString& requestId, const Request& request, const Error& error)
+void Client::Private::failRequest(
+    const QString& requestId, const Request& request, const Error& error)
 {
     switch (request.kind) {
     case Request::Kind::Hello:
@@ -79,11 +79,12 @@ void Client::Private::removeRoom(const QString& room, const Error& why)
     }
     const auto requests = m_requests;
     for (auto it = requests.constBegin(); it != requests.constEnd(); ++it) {
-        if (it->room == room && (it->kind == Request::Kind::History || it->kind == Request::Kind::CatchUp)) {
+        if (it->room == room
+            && (it->kind == Request::Kind::History || it->kind == Request::Kind::CatchUp)) {
             m_requests.remove(it.key());
             if (it->kind == Request::Kind::History) {
-                Q_EMIT q->historyFailed(it.key(), room,
-                    Error { why.code, why.message, why.retryable, it.key() });
+                Q_EMIT q->historyFailed(
+                    it.key(), room, Error { why.code, why.message, why.retryable, it.key() });
             }
         }
     }

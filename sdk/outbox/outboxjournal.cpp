@@ -4,7 +4,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSaveFile>
-
 #include <algorithm>
 
 namespace parley {
@@ -47,8 +46,8 @@ quint64 OutboxJournal::append(const QString& clientId, const QString& room, cons
 
 void OutboxJournal::remove(const QString& clientId)
 {
-    const auto it = std::find_if(m_live.begin(), m_live.end(),
-        [&](const Record& r) { return r.clientId == clientId; });
+    const auto it = std::find_if(
+        m_live.begin(), m_live.end(), [&](const Record& r) { return r.clientId == clientId; });
     if (it == m_live.end()) {
         return;
     }
@@ -162,7 +161,8 @@ void OutboxJournal::run()
                 if (error.isEmpty()) {
                     writeAll(records, &error);
                 }
-                QMetaObject::invokeMethod(this,
+                QMetaObject::invokeMethod(
+                    this,
                     [this, records] {
                         m_live = records + m_live;
                         Q_EMIT loaded(records);
@@ -182,7 +182,8 @@ void OutboxJournal::run()
                     break;
                 }
                 QJsonObject o { { QStringLiteral("op"),
-                                    op.kind == Op::Kind::Add ? QStringLiteral("add") : QStringLiteral("del") },
+                                    op.kind == Op::Kind::Add ? QStringLiteral("add")
+                                                             : QStringLiteral("del") },
                     { QStringLiteral("id"), op.record.clientId } };
                 if (op.kind == Op::Kind::Add) {
                     o.insert(QStringLiteral("room"), op.record.room);
@@ -198,12 +199,13 @@ void OutboxJournal::run()
             error = log.errorString();
         }
         if (!error.isEmpty()) {
-            QMetaObject::invokeMethod(this, [this, error] { Q_EMIT failed(error); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this, [this, error] { Q_EMIT failed(error); }, Qt::QueuedConnection);
         }
         if (done > 0) {
             // Reported even after an error: the in-memory outbox must not stall on a bad disk.
-            QMetaObject::invokeMethod(this, [this, done] { Q_EMIT persisted(done); },
-                Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this, [this, done] { Q_EMIT persisted(done); }, Qt::QueuedConnection);
         }
     }
 }

@@ -18,7 +18,6 @@
 #include <QList>
 #include <QObject>
 #include <QString>
-
 #include <condition_variable>
 #include <deque>
 #include <mutex>

@@ -2,7 +2,6 @@
 
 #include <QTcpSocket>
 #include <QTimer>
-
 #include <functional>
 #include <utility>
 #include <vector>
@@ -171,7 +170,8 @@ void FaultProxy::deliver(Link* link, QTcpSocket* to, const QByteArray& bytes, bo
     }
     // Drain in order; each step re-arms for the next due chunk. The client socket is the timer's
     // context, so a closed link's timers die with it.
-    QTimer::singleShot(m_latencyMs, link->client, [this, link, toUpstream] { drain(link, toUpstream); });
+    QTimer::singleShot(
+        m_latencyMs, link->client, [this, link, toUpstream] { drain(link, toUpstream); });
 }
 
 void FaultProxy::drain(Link* link, bool toUpstream)

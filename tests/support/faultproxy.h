@@ -15,7 +15,6 @@
 #include <QHostAddress>
 #include <QObject>
 #include <QTcpServer>
-
 #include <list>
 #include <memory>
 

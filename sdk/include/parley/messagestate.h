@@ -1,9 +1,8 @@
 // The delivery state of one sent message.
 #pragma once
 
-#include <parley/export.h>
-
 #include <QString>
+#include <parley/export.h>
 
 namespace parley {
 

@@ -11,8 +11,6 @@
 //   "ready" once all joined; "back <epoch-ms>" per client rejoin after a loss; "done".
 #include "serverprocess.h"
 
-#include <parley/client.h>
-
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDateTime>
@@ -20,11 +18,11 @@
 #include <QProcess>
 #include <QTextStream>
 #include <QTimer>
-
 #include <algorithm>
 #include <cstdio>
-#include <string>
 #include <memory>
+#include <parley/client.h>
+#include <string>
 #include <vector>
 
 using namespace parley;
@@ -48,19 +46,20 @@ int runWorker(const QUrl& url, int clients, int index, int roomSize)
                 *lost = true;
             }
         });
-        QObject::connect(c, &Client::joined, c, [&, lost, clients](const QString&, quint64, const QStringList&) {
-            if (!*lost) {
-                if (++joinedOnce == clients) {
-                    out << "ready" << Qt::endl;
+        QObject::connect(
+            c, &Client::joined, c, [&, lost, clients](const QString&, quint64, const QStringList&) {
+                if (!*lost) {
+                    if (++joinedOnce == clients) {
+                        out << "ready" << Qt::endl;
+                    }
+                    return;
                 }
-                return;
-            }
-            *lost = false;
-            out << "back " << QDateTime::currentMSecsSinceEpoch() << Qt::endl;
-            if (++back == clients) {
-                out << "done" << Qt::endl;
-            }
-        });
+                *lost = false;
+                out << "back " << QDateTime::currentMSecsSinceEpoch() << Qt::endl;
+                if (++back == clients) {
+                    out << "done" << Qt::endl;
+                }
+            });
         c->join(QStringLiteral("storm-%1-%2").arg(index).arg(i / std::max(1, roomSize)));
         // Spread the initial connects a little so the set-up itself is not the storm measured.
         QTimer::singleShot(i / 4, c, [c] { c->connectToServer(); });
@@ -84,24 +83,37 @@ int main(int argc, char** argv)
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Reconnect storm benchmark"));
     parser.addHelpOption();
-    const QCommandLineOption clientsOption(QStringLiteral("clients"), QStringLiteral("Total clients (default 2000)."), QStringLiteral("N"), QStringLiteral("2000"));
-    const QCommandLineOption procsOption(QStringLiteral("procs"), QStringLiteral("Worker processes (default 4)."), QStringLiteral("P"), QStringLiteral("4"));
-    const QCommandLineOption roomSizeOption(QStringLiteral("room-size"), QStringLiteral("Clients per room (default 10)."), QStringLiteral("K"), QStringLiteral("10"));
-    const QCommandLineOption bucketOption(QStringLiteral("bucket-ms"), QStringLiteral("Histogram bucket (default 100)."), QStringLiteral("MS"), QStringLiteral("100"));
-    const QCommandLineOption workerOption(QStringLiteral("worker"), QStringLiteral("Internal: run as a worker."));
-    const QCommandLineOption urlOption(QStringLiteral("url"), QStringLiteral("Internal: server URL."), QStringLiteral("URL"));
-    const QCommandLineOption indexOption(QStringLiteral("index"), QStringLiteral("Internal: worker index."), QStringLiteral("I"), QStringLiteral("0"));
-    parser.addOptions({ clientsOption, procsOption, roomSizeOption, bucketOption, workerOption, urlOption, indexOption });
+    const QCommandLineOption clientsOption(QStringLiteral("clients"),
+        QStringLiteral("Total clients (default 2000)."), QStringLiteral("N"),
+        QStringLiteral("2000"));
+    const QCommandLineOption procsOption(QStringLiteral("procs"),
+        QStringLiteral("Worker processes (default 4)."), QStringLiteral("P"), QStringLiteral("4"));
+    const QCommandLineOption roomSizeOption(QStringLiteral("room-size"),
+        QStringLiteral("Clients per room (default 10)."), QStringLiteral("K"),
+        QStringLiteral("10"));
+    const QCommandLineOption bucketOption(QStringLiteral("bucket-ms"),
+        QStringLiteral("Histogram bucket (default 100)."), QStringLiteral("MS"),
+        QStringLiteral("100"));
+    const QCommandLineOption workerOption(
+        QStringLiteral("worker"), QStringLiteral("Internal: run as a worker."));
+    const QCommandLineOption urlOption(
+        QStringLiteral("url"), QStringLiteral("Internal: server URL."), QStringLiteral("URL"));
+    const QCommandLineOption indexOption(QStringLiteral("index"),
+        QStringLiteral("Internal: worker index."), QStringLiteral("I"), QStringLiteral("0"));
+    parser.addOptions({ clientsOption, procsOption, roomSizeOption, bucketOption, workerOption,
+        urlOption, indexOption });
     parser.process(app);
 
     const int clients = parser.value(clientsOption).toInt();
     const int procs = std::max(1, parser.value(procsOption).toInt());
     const int roomSize = std::max(1, parser.value(roomSizeOption).toInt());
     if (parser.isSet(workerOption)) {
-        return runWorker(QUrl(parser.value(urlOption)), clients, parser.value(indexOption).toInt(), roomSize);
+        return runWorker(
+            QUrl(parser.value(urlOption)), clients, parser.value(indexOption).toInt(), roomSize);
     }
 
-    parley::test::ServerProcess server({ QStringLiteral("--heartbeat-ms"), QStringLiteral("30000") });
+    parley::test::ServerProcess server(
+        { QStringLiteral("--heartbeat-ms"), QStringLiteral("30000") });
     if (!server.start()) {
         std::fprintf(stderr, "parleyd did not start:\n%s\n", qPrintable(server.output()));
         return 1;
@@ -128,7 +140,8 @@ int main(int argc, char** argv)
         auto& w = workers[std::size_t(p)];
         w.process = std::make_unique<QProcess>();
         w.process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        QObject::connect(w.process.get(), &QProcess::readyReadStandardOutput, [&, p] { pump(workers[std::size_t(p)]); });
+        QObject::connect(w.process.get(), &QProcess::readyReadStandardOutput,
+            [&, p] { pump(workers[std::size_t(p)]); });
         w.process->start(QCoreApplication::applicationFilePath(),
             { QStringLiteral("--worker"), QStringLiteral("--url"), server.webSocketUrl().toString(),
                 QStringLiteral("--clients"), QString::number(share), QStringLiteral("--index"),
@@ -166,7 +179,8 @@ int main(int argc, char** argv)
     }
     std::sort(backTimes.begin(), backTimes.end());
     const auto pct = [&](double p) {
-        return backTimes[std::min(backTimes.size() - 1, std::size_t(p * double(backTimes.size())))] - upAt;
+        return backTimes[std::min(backTimes.size() - 1, std::size_t(p * double(backTimes.size())))]
+            - upAt;
     };
     std::printf("server down (kill to listening again): %lld ms\n", upAt - killedAt);
     std::printf("all %zu clients rejoined %lld ms after the kill, %lld ms after the restart\n",
@@ -185,8 +199,8 @@ int main(int argc, char** argv)
     const int peak = *std::max_element(histogram.begin(), histogram.end());
     std::printf("rejoins per %lld ms after the restart (peak %d):\n", bucket, peak);
     for (std::size_t b = 0; b < histogram.size(); ++b) {
-        std::printf("%6lld-%-6lld %5d %s\n", qint64(b) * bucket, qint64(b + 1) * bucket, histogram[b],
-            std::string(std::size_t(60.0 * histogram[b] / peak), '#').c_str());
+        std::printf("%6lld-%-6lld %5d %s\n", qint64(b) * bucket, qint64(b + 1) * bucket,
+            histogram[b], std::string(std::size_t(60.0 * histogram[b] / peak), '#').c_str());
     }
     for (auto& w : workers) {
         w.process->kill();

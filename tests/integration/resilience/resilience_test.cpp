@@ -8,17 +8,14 @@
 #include "serverprocess.h"
 #include "waitfor.h"
 
-#include <parley/client.h>
-
 #include <QElapsedTimer>
 #include <QHash>
 #include <QRandomGenerator>
 #include <QSet>
 #include <QVariant>
-
-#include <gtest/gtest.h>
-
 #include <algorithm>
+#include <gtest/gtest.h>
+#include <parley/client.h>
 
 using namespace parley;
 using parley::test::FaultProxy;
@@ -108,8 +105,7 @@ struct Peer {
 };
 
 //! Empty when equal; else where and how two sequences differ (short, unlike gtest's dump).
-template<typename T>
-std::string firstDifference(const QList<T>& actual, const QList<T>& expected)
+template <typename T> std::string firstDifference(const QList<T>& actual, const QList<T>& expected)
 {
     if (actual == expected) {
         return {};
@@ -118,11 +114,17 @@ std::string firstDifference(const QList<T>& actual, const QList<T>& expected)
     while (i < actual.size() && i < expected.size() && actual.at(i) == expected.at(i)) {
         ++i;
     }
-    QString out = QStringLiteral("sizes %1 vs %2, first difference at index %3:").arg(actual.size()).arg(expected.size()).arg(i);
+    QString out = QStringLiteral("sizes %1 vs %2, first difference at index %3:")
+                      .arg(actual.size())
+                      .arg(expected.size())
+                      .arg(i);
     for (qsizetype j = std::max<qsizetype>(0, i - 2); j < i + 3; ++j) {
-        out += QStringLiteral(" [%1] %2/%3").arg(j)
-                   .arg(j < actual.size() ? QVariant::fromValue(actual.at(j)).toString() : QStringLiteral("-"))
-                   .arg(j < expected.size() ? QVariant::fromValue(expected.at(j)).toString() : QStringLiteral("-"));
+        out += QStringLiteral(" [%1] %2/%3")
+                   .arg(j)
+                   .arg(j < actual.size() ? QVariant::fromValue(actual.at(j)).toString()
+                                          : QStringLiteral("-"))
+                   .arg(j < expected.size() ? QVariant::fromValue(expected.at(j)).toString()
+                                            : QStringLiteral("-"));
     }
     return out.toStdString();
 }
@@ -187,16 +189,18 @@ TEST(Resilience, CutsAtRandomPointsLoseNothingAndDuplicateNothing)
     int cutsDone = 0;
     while (sent < perPeer || cutsDone < cutPoints.size()) {
         for (int i = 0; i < 50 && sent < perPeer; ++i, ++sent) {
-            aliceIds.append(alice.client.send(QStringLiteral("room"), QStringLiteral("a-%1").arg(sent)));
-            bobIds.append(bob.client.send(QStringLiteral("room"), QStringLiteral("b-%1").arg(sent)));
+            aliceIds.append(
+                alice.client.send(QStringLiteral("room"), QStringLiteral("a-%1").arg(sent)));
+            bobIds.append(
+                bob.client.send(QStringLiteral("room"), QStringLiteral("b-%1").arg(sent)));
         }
         if (cutsDone < cutPoints.size()) {
             const int point = cutPoints.at(cutsDone);
             // Wait until the exchange has progressed to the cut point (or everything sent so
             // far arrived), then cut every connection.
-            ASSERT_TRUE(waitFor([&] {
-                return alice.received.size() >= point || alice.received.size() >= 2 * sent;
-            }, 60000));
+            ASSERT_TRUE(waitFor(
+                [&] { return alice.received.size() >= point || alice.received.size() >= 2 * sent; },
+                60000));
             if (alice.received.size() >= point) {
                 // Both connected first, so every cut really drops two live connections.
                 ASSERT_TRUE(waitFor([&] {
@@ -206,19 +210,25 @@ TEST(Resilience, CutsAtRandomPointsLoseNothingAndDuplicateNothing)
                 EXPECT_GE(proxy.cutAll(), 2);
                 ++cutsDone;
                 // Both clients noticed this cut before the next one can count.
-                ASSERT_TRUE(waitFor([&] { return alice.lost >= cutsDone && bob.lost >= cutsDone; }));
+                ASSERT_TRUE(
+                    waitFor([&] { return alice.lost >= cutsDone && bob.lost >= cutsDone; }));
             }
         }
     }
-    ASSERT_TRUE(waitFor([&] {
-        return alice.received.size() >= total && bob.received.size() >= total
-            && alice.acks.size() == perPeer && bob.acks.size() == perPeer;
-    }, 120000)) << "alice got " << alice.received.size() << ", bob got " << bob.received.size()
-                << ", acks " << alice.acks.size() << "/" << bob.acks.size();
+    ASSERT_TRUE(waitFor(
+        [&] {
+            return alice.received.size() >= total && bob.received.size() >= total
+                && alice.acks.size() == perPeer && bob.acks.size() == perPeer;
+        },
+        120000))
+        << "alice got " << alice.received.size() << ", bob got " << bob.received.size() << ", acks "
+        << alice.acks.size() << "/" << bob.acks.size();
     // Let any straggler (a duplicate would come now) arrive: one more round trip each.
-    const QString lastA = alice.client.send(QStringLiteral("room"), QStringLiteral("a-%1").arg(perPeer));
+    const QString lastA
+        = alice.client.send(QStringLiteral("room"), QStringLiteral("a-%1").arg(perPeer));
     ASSERT_TRUE(waitFor([&] {
-        return alice.acks.contains(lastA) && bob.received.size() > total && alice.received.size() > total;
+        return alice.acks.contains(lastA) && bob.received.size() > total
+            && alice.received.size() > total;
     }));
 
     EXPECT_GE(alice.lost, 6) << "the cuts did reach the clients";
@@ -312,20 +322,26 @@ TEST(Resilience, ServerKilledAndRestartedMidTrafficResendsWithoutDuplicates)
     for (int i = 0; i < count; ++i) {
         ids.append(alice.client.send(QStringLiteral("room"), QStringLiteral("a-%1").arg(i)));
     }
-    ASSERT_TRUE(waitFor([&] { return bob.received.size() >= 100 && alice.acks.size() >= 100; }, 60000));
+    ASSERT_TRUE(
+        waitFor([&] { return bob.received.size() >= 100 && alice.acks.size() >= 100; }, 60000));
     server.kill();
     ASSERT_LT(alice.acks.size(), count) << "the kill should land mid-traffic";
     ASSERT_TRUE(server.restart()) << server.output().toStdString();
     proxy.setTarget(QHostAddress::LocalHost, server.port());
 
-    ASSERT_TRUE(waitFor([&] {
-        return alice.acks.size() == count && bob.received.size() >= count
-            && alice.received.size() >= count;
-    }, 120000)) << "acks " << alice.acks.size() << ", bob got " << bob.received.size();
+    ASSERT_TRUE(waitFor(
+        [&] {
+            return alice.acks.size() == count && bob.received.size() >= count
+                && alice.received.size() >= count;
+        },
+        120000))
+        << "acks " << alice.acks.size() << ", bob got " << bob.received.size();
     // A last message flushes out any late duplicate before the checks.
-    const QString last = alice.client.send(QStringLiteral("room"), QStringLiteral("a-%1").arg(count));
+    const QString last
+        = alice.client.send(QStringLiteral("room"), QStringLiteral("a-%1").arg(count));
     ASSERT_TRUE(waitFor([&] {
-        return alice.acks.contains(last) && bob.received.size() > count && alice.received.size() > count;
+        return alice.acks.contains(last) && bob.received.size() > count
+            && alice.received.size() > count;
     }));
 
     EXPECT_EQ(firstDifference(bob.seqs(), oneTo(count + 1)), "");
@@ -394,8 +410,10 @@ TEST(Resilience, ReconnectingExposesAttemptAndNextTryAndReconnectNowSkipsTheWait
     options.reconnect.maxDelay = std::chrono::milliseconds(60000);
     Peer alice(options);
     QList<QPair<int, int>> scheduled;
-    QObject::connect(&alice.client, &Client::reconnectScheduled, &alice.client,
-        [&](int attempt, int delayMs) { scheduled.append({ attempt, delayMs }); });
+    QObject::connect(
+        &alice.client, &Client::reconnectScheduled, &alice.client, [&](int attempt, int delayMs) {
+            scheduled.append({ attempt, delayMs });
+        });
     ASSERT_TRUE(alice.connectAndJoin(QStringLiteral("room")));
     EXPECT_EQ(alice.client.reconnectAttempt(), 0);
     EXPECT_TRUE(alice.client.nextReconnectAt().isNull());

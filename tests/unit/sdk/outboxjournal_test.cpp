@@ -1,15 +1,12 @@
 // The persistent outbox: OutboxJournal on a real file, and a Client reloading its unsent messages.
 #include "outbox/outboxjournal.h"
 
-#include <parley/client.h>
-
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTemporaryDir>
-
 #include <gtest/gtest.h>
-
 #include <memory>
+#include <parley/client.h>
 
 using namespace parley;
 
