@@ -13,6 +13,7 @@ set(PARLEY_SDK_PUBLIC_HEADERS
     include/parley/export.h
     include/parley/historyquery.h
     include/parley/message.h
+    include/parley/messagestate.h
     include/parley/reconnectoptions.h
 )
 # For the "every public header compiles alone" test.
@@ -25,11 +26,16 @@ add_library(parley_sdk_objects OBJECT
     client/client_p.h
     client/clientframes.cpp
     client/clientoptions.cpp
+    client/clientoutbox.cpp
+    client/clientrequests.cpp
     client/error.cpp
+    client/messagestate.cpp
     client/wireconversion.cpp
     client/wireconversion.h
     outbox/outbox.cpp
     outbox/outbox.h
+    outbox/outboxjournal.cpp
+    outbox/outboxjournal.h
     reconnect/reconnectpolicy.cpp
     reconnect/reconnectpolicy.h
     replay/deliverytracker.cpp

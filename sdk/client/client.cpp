@@ -6,6 +6,7 @@
 #include "transport/transportfactory.h"
 #include "wireconversion.h"
 
+#include <QNetworkInformation>
 #include <QUuid>
 
 namespace parley {
@@ -36,6 +37,7 @@ void Client::setOptions(const ClientOptions& options)
         d->outbox.setLimits(options.maxOutboxMessages, options.maxOutboxBytes);
         d->tracker.setMaxHeld(options.maxHeldMessages);
     }
+    d->openJournal();
 }
 
 const ClientOptions& Client::options() const
@@ -79,6 +81,36 @@ std::optional<quint64> Client::lastDeliveredSeq(const QString& room) const
 int Client::pendingMessageCount() const
 {
     return d->outbox.size();
+}
+
+std::optional<MessageState> Client::messageState(const QString& clientId) const
+{
+    return d->messageState(clientId);
+}
+
+QStringList Client::failedMessages() const
+{
+    return d->failedOrder;
+}
+
+int Client::reconnectAttempt() const
+{
+    return d->state == ConnectionState::Reconnecting ? d->policyAttempt() : 0;
+}
+
+QDateTime Client::nextReconnectAt() const
+{
+    return d->state == ConnectionState::Reconnecting ? d->nextReconnectAt : QDateTime();
+}
+
+bool Client::retry(const QString& clientId)
+{
+    return d->retry(clientId);
+}
+
+bool Client::discard(const QString& clientId)
+{
+    return d->discard(clientId);
 }
 
 void Client::connectToServer()
@@ -134,6 +166,7 @@ Client::Private::Private(Client* q)
     m_outboxTimer->setSingleShot(true);
     m_reconnectTimer->setSingleShot(true);
     m_healthyTimer->setSingleShot(true);
+    m_heartbeatTimer->setTimerType(Qt::PreciseTimer);
     QObject::connect(m_reconnectTimer, &QTimer::timeout, q, [this] { openTransport(); });
     QObject::connect(m_healthyTimer, &QTimer::timeout, q, [this] { m_policy.reset(); });
     QObject::connect(m_heartbeatTimer, &QTimer::timeout, q, [this] { onHeartbeatTimer(); });
@@ -185,6 +218,7 @@ void Client::Private::connectToServer()
     tracker.setMaxHeld(options.maxHeldMessages);
     m_policy.setOptions(options.reconnect);
     m_policy.reset();
+    watchNetwork();
     openTransport();
 }
 
@@ -203,13 +237,42 @@ void Client::Private::scheduleReconnect()
     m_policy.rotate();
     const auto delay = m_policy.nextDelay();
     m_reconnectTimer->start(delay);
+    nextReconnectAt = QDateTime::currentDateTimeUtc().addMSecs(delay.count());
     setState(ConnectionState::Reconnecting);
     Q_EMIT q->reconnectScheduled(m_policy.attempt(), int(delay.count()));
+}
+
+void Client::Private::watchNetwork()
+{
+    if (m_watchingNetwork) {
+        return;
+    }
+    m_watchingNetwork = true;
+    // Not every platform (or container) has a reachability backend; without one the backoff
+    // timer alone drives the retries.
+    if (!QNetworkInformation::loadBackendByFeatures(QNetworkInformation::Feature::Reachability)) {
+        return;
+    }
+    if (QNetworkInformation* info = QNetworkInformation::instance()) {
+        QObject::connect(info, &QNetworkInformation::reachabilityChanged, q,
+            [this](QNetworkInformation::Reachability reachability) {
+                if (reachability == QNetworkInformation::Reachability::Online
+                    || reachability == QNetworkInformation::Reachability::Site) {
+                    onNetworkReachable();
+                }
+            });
+    }
+}
+
+void Client::Private::onNetworkReachable()
+{
+    reconnectNow();
 }
 
 void Client::Private::openTransport()
 {
     m_userClosing = false;
+    nextReconnectAt = QDateTime();
     welcomed = false;
 
     const QUrl url = options.endpoints.at(m_policy.endpoint(int(options.endpoints.size())));
@@ -343,7 +406,9 @@ void Client::Private::connectionEnded(const Error& error, ConnectionState next)
         rooms.remove(room);
         tracker.forget(room);
     }
-    outbox.requeueSent();
+    for (const QString& id : outbox.requeueSent()) {
+        announce(id, MessageState::Queued);
+    }
     armRequestTimer();
 
     for (const QString& room : leaving) {
@@ -398,7 +463,7 @@ void Client::Private::leave(const QString& room)
     }
     const Error notJoined = makeError(ErrorCode::NotJoined, QStringLiteral("left the room before sending"));
     for (const OutboxEntry& entry : outbox.takeQueuedForRoom(room)) {
-        post([this, id = entry.clientId, notJoined] { Q_EMIT q->messageFailed(id, notJoined); });
+        failMessage(entry, notJoined, true);
     }
     const auto requests = m_requests;
     for (auto r = requests.constBegin(); r != requests.constEnd(); ++r) {
@@ -442,36 +507,7 @@ void Client::Private::leave(const QString& room)
 QString Client::Private::send(const QString& room, const QString& text)
 {
     const QString clientId = QUuid::createUuid().toString(QUuid::WithoutBraces);
-    const auto fail = [&](ErrorCode code, const QString& why) {
-        post([this, clientId, error = makeError(code, why)] {
-            Q_EMIT q->messageFailed(clientId, error);
-        });
-        return clientId;
-    };
-    const auto it = rooms.constFind(room);
-    if (it == rooms.constEnd() || it->phase == Room::Phase::Leaving) {
-        return fail(ErrorCode::NotJoined, QStringLiteral("join room '%1' before sending to it").arg(room));
-    }
-    if (text.isEmpty()) {
-        return fail(ErrorCode::EmptyBody, QStringLiteral("the message is empty"));
-    }
-    if (welcomed && text.toUtf8().size() > qint64(limits.maxBodyBytes)) {
-        return fail(ErrorCode::BodyTooLarge,
-            QStringLiteral("the message exceeds the server's %1-byte limit").arg(limits.maxBodyBytes));
-    }
-    switch (outbox.enqueue(clientId, room, text, now())) {
-    case Outbox::Admission::Accepted:
-        break;
-    case Outbox::Admission::Full:
-        return fail(ErrorCode::OutboxFull,
-            QStringLiteral("the outbox holds %1 unacknowledged messages (%2 bytes)")
-                .arg(outbox.size())
-                .arg(outbox.bytes()));
-    case Outbox::Admission::DuplicateId:
-        return fail(ErrorCode::Internal, QStringLiteral("client id collision"));
-    }
-    scheduleFlush();
-    armOutboxTimer();
+    submit(clientId, room, text);
     return clientId;
 }
 
@@ -505,89 +541,6 @@ QString Client::Private::fetchHistory(const QString& room, const HistoryQuery& q
     }
     armRequestTimer();
     return id;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Request deadlines.
-
-void Client::Private::armRequestTimer()
-{
-    std::optional<qint64> next;
-    for (const Request& request : std::as_const(m_requests)) {
-        next = next ? std::min(*next, request.deadlineMs) : request.deadlineMs;
-    }
-    if (next) {
-        m_requestTimer->start(int(std::max<qint64>(0, *next - now())));
-    } else {
-        m_requestTimer->stop();
-    }
-}
-
-void Client::Private::onRequestTimer()
-{
-    const qint64 t = now();
-    QList<QPair<QString, Request>> expired;
-    for (auto it = m_requests.constBegin(); it != m_requests.constEnd(); ++it) {
-        if (it->deadlineMs <= t) {
-            expired.append({ it.key(), it.value() });
-        }
-    }
-    for (const auto& [id, request] : expired) {
-        if (!m_requests.contains(id)) {
-            continue; // ended meanwhile (a dropped connection ends several at once)
-        }
-        m_requests.remove(id);
-        failRequest(id, request,
-            makeError(ErrorCode::Timeout,
-                QStringLiteral("no answer within %1 ms").arg(options.requestTimeout.count()), id));
-    }
-    armRequestTimer();
-}
-
-void Client::Private::failRequest(const QString& requestId, const Request& request, const Error& error)
-{
-    switch (request.kind) {
-    case Request::Kind::Hello:
-        dropConnection(error, ConnectionState::Disconnected);
-        break;
-    case Request::Kind::Join:
-        removeRoom(request.room, error);
-        Q_EMIT q->joinFailed(request.room, error);
-        break;
-    case Request::Kind::Leave:
-        if (rooms.contains(request.room) && rooms.value(request.room).requestId == requestId) {
-            rooms.remove(request.room);
-            tracker.forget(request.room);
-            Q_EMIT q->left(request.room);
-        }
-        break;
-    case Request::Kind::History:
-        Q_EMIT q->historyFailed(requestId, request.room, error);
-        break;
-    case Request::Kind::CatchUp:
-        m_catchUps.remove(request.room);
-        break;
-    }
-}
-
-void Client::Private::removeRoom(const QString& room, const Error& why)
-{
-    rooms.remove(room);
-    tracker.forget(room);
-    m_catchUps.remove(room);
-    for (const OutboxEntry& entry : outbox.takeQueuedForRoom(room)) {
-        Q_EMIT q->messageFailed(entry.clientId, why);
-    }
-    const auto requests = m_requests;
-    for (auto it = requests.constBegin(); it != requests.constEnd(); ++it) {
-        if (it->room == room && (it->kind == Request::Kind::History || it->kind == Request::Kind::CatchUp)) {
-            m_requests.remove(it.key());
-            if (it->kind == Request::Kind::History) {
-                Q_EMIT q->historyFailed(it.key(), room,
-                    Error { why.code, why.message, why.retryable, it.key() });
-            }
-        }
-    }
 }
 
 } // namespace parley

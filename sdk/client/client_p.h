@@ -14,10 +14,12 @@
 #include <parley/client.h>
 
 #include "outbox/outbox.h"
+#include "outbox/outboxjournal.h"
 #include "reconnect/reconnectpolicy.h"
 #include "protocol/frames.h"
 #include "replay/deliverytracker.h"
 
+#include <QDateTime>
 #include <QElapsedTimer>
 #include <QHash>
 #include <QTimer>
@@ -37,7 +39,16 @@ public:
     void join(const QString& room);
     void leave(const QString& room);
     QString send(const QString& room, const QString& text);
+    bool retry(const QString& clientId);
+    bool discard(const QString& clientId);
+    std::optional<MessageState> messageState(const QString& clientId) const;
+    //! The network became reachable again (QNetworkInformation): skip the backoff wait.
+    void onNetworkReachable();
+    //! Persistent outbox: opens the journal named by options.outboxPath (once) and reloads it.
+    void openJournal();
     QString fetchHistory(const QString& room, const HistoryQuery& query);
+
+    int policyAttempt() const { return m_policy.attempt(); }
 
     Client* const q;
     ClientOptions options;
@@ -57,6 +68,10 @@ public:
 
     Outbox outbox;
     DeliveryTracker tracker;
+    // Failed messages kept for retry()/discard(), oldest first, bounded (clientoutbox.cpp).
+    QHash<QString, OutboxEntry> failed;
+    QStringList failedOrder;
+    QDateTime nextReconnectAt; // null unless Reconnecting
 
 private:
     struct Request {
@@ -101,6 +116,15 @@ private:
     void apply(const QString& room, const DeliveryTracker::Outcome& outcome);
     void fetchMissing(const QString& room, const DeliveryTracker::Range& range);
 
+    // Accepts a message into the outbox under `clientId` (send() and retry()).
+    void submit(const QString& clientId, const QString& room, const QString& text,
+        bool journal = true);
+    // Message state changes are posted, so they arrive after the call that caused them and in
+    // the order of the changes.
+    void announce(const QString& clientId, MessageState state);
+    void failMessage(const OutboxEntry& entry, const Error& error, bool deferred);
+    void watchNetwork();
+
     void scheduleFlush();
     void flushOutbox();
     void armOutboxTimer();
@@ -133,6 +157,8 @@ private:
     qint64 m_lastHeartbeatMs = 0;
     ReconnectPolicy m_policy;
     bool m_flushScheduled = false;
+    bool m_watchingNetwork = false;
+    OutboxJournal* m_journal = nullptr; // child of q; null without ClientOptions::outboxPath
 };
 
 } // namespace parley

@@ -207,6 +207,10 @@ void Client::Private::handle(const protocol::Ack& ack)
     const QString clientId = fromWire(ack.clientId);
     if (const auto entry = outbox.remove(clientId)) {
         armOutboxTimer();
+        announce(clientId, MessageState::Acked);
+        if (m_journal) {
+            m_journal->remove(clientId);
+        }
         Q_EMIT q->messageAcked(clientId, entry->room, ack.seq);
     }
     // Unknown id: a second ack for a resend (the first one won), or a message that already
@@ -299,6 +303,11 @@ void Client::Private::onHeartbeatTimer()
         m_lastHeartbeatMs = t;
         sendFrame(protocol::Heartbeat { std::string() });
     }
+    // Wake exactly when the next heartbeat is due or the silence reaches two intervals,
+    // whichever comes first, so a dead server is declared dead within two intervals of the last
+    // frame, not up to half an interval later.
+    const qint64 next = std::min(m_lastHeartbeatMs + interval, m_lastReceivedMs + 2 * interval + 1);
+    m_heartbeatTimer->start(int(std::clamp<qint64>(next - t, 1, interval)));
 }
 
 void Client::Private::handle(const protocol::Presence& presence)
@@ -314,11 +323,12 @@ void Client::Private::handle(const protocol::Error& wireError)
         if (const OutboxEntry* entry = outbox.find(clientId)) {
             if (error.retryable) {
                 outbox.retryLater(clientId, now() + retryDelayMs(entry->attempts));
+                announce(clientId, MessageState::Queued);
                 armOutboxTimer();
             } else {
-                outbox.remove(clientId);
+                const auto removed = outbox.remove(clientId);
                 armOutboxTimer();
-                Q_EMIT q->messageFailed(clientId, error);
+                failMessage(*removed, error, false);
             }
             return;
         }
@@ -368,6 +378,7 @@ void Client::Private::flushOutbox()
         return it != rooms.constEnd() && it->phase == Room::Phase::Joined;
     });
     for (const OutboxEntry& entry : ready) {
+        announce(entry.clientId, MessageState::Sent);
         sendFrame(protocol::Send { std::string(), toWire(entry.room), toWire(entry.clientId), toWire(entry.body) });
     }
     armOutboxTimer();
@@ -388,9 +399,10 @@ void Client::Private::onOutboxTimer()
 {
     const auto expired = outbox.takeExpired(now(), options.messageTimeout.count());
     for (const OutboxEntry& entry : expired) {
-        Q_EMIT q->messageFailed(entry.clientId,
+        failMessage(entry,
             makeError(ErrorCode::Timeout,
-                QStringLiteral("not acknowledged within %1 ms").arg(options.messageTimeout.count())));
+                QStringLiteral("not acknowledged within %1 ms").arg(options.messageTimeout.count())),
+            false);
     }
     flushOutbox();
 }

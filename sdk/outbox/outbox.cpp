@@ -1,5 +1,7 @@
 #include "outbox.h"
 
+#include <QSet>
+
 #include <algorithm>
 
 namespace parley {
@@ -42,15 +44,31 @@ QList<OutboxEntry> Outbox::takeReady(
     qint64 nowMs, const std::function<bool(const QString&)>& roomReady)
 {
     QList<OutboxEntry> ready;
+    // Order within a room: an entry that must wait (a retry not yet due, a journal write not yet
+    // done) holds back every later entry of its room, so nothing overtakes it.
+    QSet<QString> held;
     for (auto& entry : m_entries) {
-        if (entry.state == OutboxEntry::State::Queued && entry.notBeforeMs <= nowMs
-            && roomReady(entry.room)) {
+        if (entry.state != OutboxEntry::State::Queued || held.contains(entry.room)) {
+            continue;
+        }
+        if (entry.notBeforeMs > nowMs || entry.journalSerial > m_durableSerial) {
+            held.insert(entry.room);
+            continue;
+        }
+        if (roomReady(entry.room)) {
             entry.state = OutboxEntry::State::Sent;
             ++entry.attempts;
             ready.append(entry);
         }
     }
     return ready;
+}
+
+void Outbox::setJournalSerial(const QString& clientId, quint64 serial)
+{
+    if (const auto it = m_index.constFind(clientId); it != m_index.constEnd()) {
+        (*it)->journalSerial = serial;
+    }
 }
 
 std::optional<OutboxEntry> Outbox::remove(const QString& clientId)
@@ -79,11 +97,16 @@ bool Outbox::retryLater(const QString& clientId, qint64 notBeforeMs)
     return true;
 }
 
-void Outbox::requeueSent()
+QStringList Outbox::requeueSent()
 {
+    QStringList requeued;
     for (auto& entry : m_entries) {
+        if (entry.state == OutboxEntry::State::Sent) {
+            requeued.append(entry.clientId);
+        }
         entry.state = OutboxEntry::State::Queued;
     }
+    return requeued;
 }
 
 QList<OutboxEntry> Outbox::takeQueuedForRoom(const QString& room)

@@ -15,7 +15,9 @@
 #include <QHash>
 #include <QList>
 #include <QString>
+#include <QStringList>
 
+#include <algorithm>
 #include <functional>
 #include <list>
 #include <optional>
@@ -36,6 +38,9 @@ struct OutboxEntry {
     qint64 enqueuedMs = 0;
     qint64 notBeforeMs = 0; //!< a retry waits until then
     int attempts = 0; //!< how many times it was written
+    //! Persistent outbox: the journal serial of its record; it is not sent before the journal
+    //! reported that serial persisted (write-ahead). 0: nothing to wait for.
+    quint64 journalSerial = 0;
 };
 
 class Outbox {
@@ -50,8 +55,14 @@ public:
     Admission enqueue(const QString& clientId, const QString& room, const QString& body, qint64 nowMs);
 
     //! Queued entries whose room passes `roomReady` and whose retry time has come, in enqueue
-    //! order; they become Sent (attempts + 1).
+    //! order; they become Sent (attempts + 1). An entry still waiting (retry not due, journal
+    //! write pending) holds back the later entries of its room.
     QList<OutboxEntry> takeReady(qint64 nowMs, const std::function<bool(const QString&)>& roomReady);
+
+    //! Write-ahead: entries whose journalSerial is above `serial` are not handed out yet.
+    void setDurableSerial(quint64 serial) { m_durableSerial = std::max(m_durableSerial, serial); }
+    //! Records the journal serial of entry `clientId`.
+    void setJournalSerial(const QString& clientId, quint64 serial);
 
     //! Removes an entry (acked or failed); nothing when unknown (e.g. a duplicate ack).
     std::optional<OutboxEntry> remove(const QString& clientId);
@@ -61,8 +72,8 @@ public:
     bool retryLater(const QString& clientId, qint64 notBeforeMs);
 
     //! The connection dropped: every Sent entry goes back to Queued (order kept), to be resent
-    //! with the same clientId.
-    void requeueSent();
+    //! with the same clientId. Returns the ids that went back.
+    QStringList requeueSent();
 
     //! Removes and returns the Queued (never written) entries of `room`, e.g. on leave.
     QList<OutboxEntry> takeQueuedForRoom(const QString& room);
@@ -87,6 +98,7 @@ private:
     int m_maxMessages;
     qint64 m_maxBytes;
     qint64 m_bytes = 0;
+    quint64 m_durableSerial = 0;
 };
 
 } // namespace parley

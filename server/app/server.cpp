@@ -93,8 +93,12 @@ bool Server::start(QString* error)
         // Storage thread: the store is opened there, so only that thread ever touches the
         // database.
         dbPath = QDir(config.dataDir).filePath(QStringLiteral("parley.db"));
-        m_storage
-            = new StorageWorker(std::make_unique<SqliteMessageStore>(dbPath), config.storageQueue);
+        Retention retention;
+        retention.maxCount = config.historyRetainCount;
+        retention.maxAgeMs = std::int64_t(config.historyRetainAgeS) * 1000;
+        retention.dedupeWindowMs = std::int64_t(config.dedupeWindowS) * 1000;
+        m_storage = new StorageWorker(
+            std::make_unique<SqliteMessageStore>(dbPath, retention), config.storageQueue);
         m_localBroker = std::make_unique<LocalBroker>(m_storage);
         m_context.storage = m_storage;
         m_context.broker = m_localBroker.get();

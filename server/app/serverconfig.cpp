@@ -119,9 +119,20 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
     const QCommandLineOption redisDedupeTtl(QStringLiteral("redis-dedupe-ttl"),
         QStringLiteral("Cluster: seconds a client message id is remembered (default 86400)."),
         QStringLiteral("S"));
+    const QCommandLineOption retainCount(QStringLiteral("history-retain-count"),
+        QStringLiteral("Messages kept per room for replay and history; older ones are trimmed "
+                       "(default 0: all)."),
+        QStringLiteral("N"));
+    const QCommandLineOption retainAge(QStringLiteral("history-retain-age"),
+        QStringLiteral("Age in seconds past which messages are trimmed (default 0: keep)."),
+        QStringLiteral("S"));
+    const QCommandLineOption dedupeWindow(QStringLiteral("dedupe-window"),
+        QStringLiteral("Seconds during which a resent client id is answered with the original "
+                       "ack instead of storing a second message (default 600)."),
+        QStringLiteral("S"));
     parser.addOptions({ listen, dataDir, nodeId, devAuth, authFile, ioThreads, maxFrame, maxBody,
         maxRooms, heartbeat, rateLimit, storageQueue, maxOutbound, headerTimeout, redis,
-        redisHistory, redisDedupeTtl, presenceMax });
+        redisHistory, redisDedupeTtl, presenceMax, retainCount, retainAge, dedupeWindow });
 
     auto usageError = [&parser](const QString& message) {
         return Exit { 2, QStringLiteral("parleyd: %1\n\n%2").arg(message, parser.helpText()) };
@@ -186,6 +197,9 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         { presenceMax, 0, 10000000, &config.presenceMaxMembers },
         { redisHistory, 1, 100000000, &config.redisHistory },
         { redisDedupeTtl, 1, 365 * 86400, &config.redisDedupeTtlS },
+        { retainCount, 0, 4000000000U, &config.historyRetainCount },
+        { retainAge, 0, 4000000000U, &config.historyRetainAgeS },
+        { dedupeWindow, 1, 4000000000U, &config.dedupeWindowS },
     };
     for (const Numeric& n : numerics) {
         if (parser.isSet(n.option) && !parseUInt(parser.value(n.option), n.min, n.max, n.target)) {

@@ -40,6 +40,12 @@ struct ServerConfig {
     std::uint32_t redisHistory = 10000;
     //! Cluster: seconds a (sender, client id) is remembered for dedupe.
     std::uint32_t redisDedupeTtlS = 86400;
+    //! Messages kept per room for replay and history (0: all).
+    std::uint32_t historyRetainCount = 0;
+    //! Age in seconds of the oldest message kept (0: any age).
+    std::uint32_t historyRetainAgeS = 0;
+    //! Seconds during which a resent client id is answered with the original ack.
+    std::uint32_t dedupeWindowS = 600;
 
     //! What the command line asked for: run with a config, or print text and exit.
     struct Exit {

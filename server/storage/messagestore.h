@@ -12,10 +12,16 @@
 //   Why here and not in the hub: if the hub handed out seqs before the write, a failed or
 //   abandoned write would leave a hole (seq n+1 already given to the next message). Assigning at
 //   commit time, from the store's own committed state, makes a hole impossible by construction.
-// - Dedupe: an append whose (room, sender, client id) matches a stored message stores nothing and
-//   returns the original message with AppendOutcome::Duplicate. The dedupe window is "forever"
-//   (a unique index over the whole retained history); issue 4's retention will bound it by age.
+// - Dedupe: an append whose (room, sender, client id) matches a message stored less than
+//   Retention::dedupeWindowMs before the batch's nowMs stores nothing and returns the original
+//   message with AppendOutcome::Duplicate. The window is measured on the stored timestamps, so it
+//   survives a restart. An older match is expired: the append is stored as a new message.
 //   Appends within the same batch are deduplicated against each other too.
+// - Retention (Retention::maxCount / maxAgeMs): after a commit, the rooms it appended to keep at
+//   most maxCount messages and none older than maxAgeMs; the room's firstSeq moves up to the
+//   oldest retained seq (stored, so it survives a restart). Trimming runs inside commit(), i.e.
+//   on the storage thread. Dedupe does not depend on retention: a trimmed message's dedupe key
+//   is kept until its window ends.
 // - Rooms: a room is created on first use (ensureRoom or an append) with a random epoch that never
 //   changes afterwards, across restarts included.
 // - Reads (history) see only committed data, ascending seq.
@@ -36,6 +42,14 @@
 #include <vector>
 
 namespace parley::server {
+
+//! How long the store keeps history and dedupe keys. Zero means unbounded for the history
+//! bounds; the dedupe window must be positive.
+struct Retention {
+    std::uint64_t maxCount = 0; //!< messages kept per room (0: all)
+    std::int64_t maxAgeMs = 0; //!< age of the oldest message kept (0: any)
+    std::int64_t dedupeWindowMs = 10 * 60 * 1000; //!< a client id is deduplicated this long
+};
 
 //! A room's stream position as stored.
 struct RoomPosition {

@@ -30,6 +30,16 @@ CREATE TABLE IF NOT EXISTS messages (
     PRIMARY KEY (room, seq)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS messages_dedupe ON messages (room, sender, client_id);
+CREATE TABLE IF NOT EXISTS dedupe_trimmed (
+    room      TEXT NOT NULL,
+    sender    TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
+    msg_id    TEXT NOT NULL,
+    ts        INTEGER NOT NULL,
+    PRIMARY KEY (room, sender, client_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dedupe_trimmed_ts ON dedupe_trimmed (ts);
 )sql";
 
 void bindText(sqlite3_stmt* stmt, int index, const std::string& text)
@@ -56,8 +66,9 @@ struct ResetGuard {
 
 } // namespace
 
-SqliteMessageStore::SqliteMessageStore(QString path)
+SqliteMessageStore::SqliteMessageStore(QString path, Retention retention)
     : m_path(std::move(path))
+    , m_retention(retention)
 {
 }
 
@@ -149,6 +160,23 @@ bool SqliteMessageStore::prepareAll(std::string* error)
         { &m_findDuplicate,
             "SELECT seq, msg_id, body, ts FROM messages "
             "WHERE room = ?1 AND sender = ?2 AND client_id = ?3" },
+        { &m_findTrimmed,
+            "SELECT seq, msg_id, ts FROM dedupe_trimmed "
+            "WHERE room = ?1 AND sender = ?2 AND client_id = ?3" },
+        { &m_expireDuplicate,
+            "UPDATE messages SET client_id = client_id || '~expired~' || msg_id "
+            "WHERE room = ?1 AND seq = ?2" },
+        { &m_forgetTrimmed,
+            "DELETE FROM dedupe_trimmed WHERE room = ?1 AND sender = ?2 AND client_id = ?3" },
+        { &m_oldestKept,
+            "SELECT MIN(seq) FROM messages WHERE room = ?1 AND seq > ?2 AND ts >= ?3" },
+        { &m_keepTrimmedKeys,
+            "INSERT OR REPLACE INTO dedupe_trimmed (room, sender, client_id, seq, msg_id, ts) "
+            "SELECT room, sender, client_id, seq, msg_id, ts FROM messages "
+            "WHERE room = ?1 AND seq < ?2 AND ts >= ?3" },
+        { &m_deleteOld, "DELETE FROM messages WHERE room = ?1 AND seq < ?2" },
+        { &m_pruneTrimmed, "DELETE FROM dedupe_trimmed WHERE ts < ?1" },
+        { &m_updateFirstSeq, "UPDATE rooms SET first_seq = ?2 WHERE name = ?1" },
         { &m_selectAfter,
             "SELECT seq, msg_id, sender, client_id, body, ts FROM messages "
             "WHERE room = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq ASC LIMIT ?4" },
@@ -169,7 +197,9 @@ bool SqliteMessageStore::prepareAll(std::string* error)
 void SqliteMessageStore::finalizeAll()
 {
     for (sqlite3_stmt** stmt : { &m_begin, &m_commit, &m_rollback, &m_insertRoom, &m_updateRoomSeq,
-             &m_insertMessage, &m_findDuplicate, &m_selectAfter, &m_selectBefore }) {
+             &m_insertMessage, &m_findDuplicate, &m_findTrimmed, &m_expireDuplicate,
+             &m_forgetTrimmed, &m_oldestKept, &m_keepTrimmedKeys, &m_deleteOld, &m_pruneTrimmed,
+             &m_updateFirstSeq, &m_selectAfter, &m_selectBefore }) {
         sqlite3_finalize(*stmt);
         *stmt = nullptr;
     }
@@ -234,6 +264,7 @@ CommitResult SqliteMessageStore::commit(const CommitBatch& batch)
             return result;
         }
     }
+    const std::int64_t dedupeCutoff = batch.nowMs - std::max<std::int64_t>(1, m_retention.dedupeWindowMs);
     // Positions touched by this batch; they replace m_rooms entries only after COMMIT.
     std::unordered_map<std::string, RoomPosition> staged;
     std::unordered_map<std::string, bool> dirty;
@@ -272,16 +303,54 @@ CommitResult SqliteMessageStore::commit(const CommitBatch& batch)
             bindText(m_findDuplicate, 3, append.clientId);
             const int rc = sqlite3_step(m_findDuplicate);
             if (rc == SQLITE_ROW) {
+                const std::int64_t ts = sqlite3_column_int64(m_findDuplicate, 3);
+                if (ts >= dedupeCutoff) {
+                    outcome.status = AppendOutcome::Status::Duplicate;
+                    outcome.message.seq = std::uint64_t(sqlite3_column_int64(m_findDuplicate, 0));
+                    outcome.message.msgId = columnText(m_findDuplicate, 1);
+                    outcome.message.body = columnText(m_findDuplicate, 2);
+                    outcome.message.ts = ts;
+                    result.appends.push_back(std::move(outcome));
+                    continue;
+                }
+                // Expired: free the id for this append (the unique index would refuse it).
+                const auto seq = sqlite3_column_int64(m_findDuplicate, 0);
+                ResetGuard expire { m_expireDuplicate };
+                bindText(m_expireDuplicate, 1, append.room);
+                sqlite3_bind_int64(m_expireDuplicate, 2, seq);
+                if (sqlite3_step(m_expireDuplicate) != SQLITE_DONE) {
+                    return fail("expire dedupe key: " + lastError());
+                }
+            } else if (rc != SQLITE_DONE) {
+                return fail("dedupe lookup: " + lastError());
+            }
+        }
+        {
+            // A message already trimmed from history may still be inside its dedupe window.
+            ResetGuard guard { m_findTrimmed };
+            bindText(m_findTrimmed, 1, append.room);
+            bindText(m_findTrimmed, 2, append.sender);
+            bindText(m_findTrimmed, 3, append.clientId);
+            const int rc = sqlite3_step(m_findTrimmed);
+            if (rc == SQLITE_ROW && sqlite3_column_int64(m_findTrimmed, 2) >= dedupeCutoff) {
                 outcome.status = AppendOutcome::Status::Duplicate;
-                outcome.message.seq = std::uint64_t(sqlite3_column_int64(m_findDuplicate, 0));
-                outcome.message.msgId = columnText(m_findDuplicate, 1);
-                outcome.message.body = columnText(m_findDuplicate, 2);
-                outcome.message.ts = sqlite3_column_int64(m_findDuplicate, 3);
+                outcome.message.seq = std::uint64_t(sqlite3_column_int64(m_findTrimmed, 0));
+                outcome.message.msgId = columnText(m_findTrimmed, 1);
+                outcome.message.ts = sqlite3_column_int64(m_findTrimmed, 2);
                 result.appends.push_back(std::move(outcome));
                 continue;
             }
-            if (rc != SQLITE_DONE) {
-                return fail("dedupe lookup: " + lastError());
+            if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+                return fail("dedupe lookup (trimmed): " + lastError());
+            }
+            if (rc == SQLITE_ROW) {
+                ResetGuard forget { m_forgetTrimmed };
+                bindText(m_forgetTrimmed, 1, append.room);
+                bindText(m_forgetTrimmed, 2, append.sender);
+                bindText(m_forgetTrimmed, 3, append.clientId);
+                if (sqlite3_step(m_forgetTrimmed) != SQLITE_DONE) {
+                    return fail("expire trimmed dedupe key: " + lastError());
+                }
             }
         }
         outcome.message.seq = position->lastSeq + 1;
@@ -314,6 +383,14 @@ CommitResult SqliteMessageStore::commit(const CommitBatch& batch)
             return fail("update room: " + lastError());
         }
     }
+    if (m_retention.maxCount > 0 || m_retention.maxAgeMs > 0) {
+        for (const auto& [room, unused] : dirty) {
+            std::string error;
+            if (!trim(&staged[room], batch.nowMs, &error)) {
+                return fail(error);
+            }
+        }
+    }
     {
         ResetGuard guard { m_commit };
         if (sqlite3_step(m_commit) != SQLITE_DONE) {
@@ -330,6 +407,59 @@ CommitResult SqliteMessageStore::commit(const CommitBatch& batch)
     }
     result.ok = true;
     return result;
+}
+
+bool SqliteMessageStore::trim(RoomPosition* position, std::int64_t nowMs, std::string* error)
+{
+    // The first seq to keep: by count, then possibly higher by age (seqs and timestamps grow
+    // together within a room). Never past the last message: an idle room whose messages all aged
+    // out keeps firstSeq = lastSeq + 1.
+    std::uint64_t keepFrom = position->firstSeq;
+    if (m_retention.maxCount > 0 && position->lastSeq > m_retention.maxCount) {
+        keepFrom = std::max(keepFrom, position->lastSeq - m_retention.maxCount + 1);
+    }
+    if (m_retention.maxAgeMs > 0) {
+        ResetGuard guard { m_oldestKept };
+        bindText(m_oldestKept, 1, position->room);
+        sqlite3_bind_int64(m_oldestKept, 2, sqlite3_int64(keepFrom) - 1);
+        sqlite3_bind_int64(m_oldestKept, 3, nowMs - m_retention.maxAgeMs);
+        if (sqlite3_step(m_oldestKept) != SQLITE_ROW) {
+            *error = "retention lookup: " + lastError();
+            return false;
+        }
+        keepFrom = sqlite3_column_type(m_oldestKept, 0) == SQLITE_NULL
+            ? position->lastSeq + 1
+            : std::max(keepFrom, std::uint64_t(sqlite3_column_int64(m_oldestKept, 0)));
+    }
+    if (keepFrom <= position->firstSeq) {
+        return true;
+    }
+    const std::int64_t dedupeCutoff = nowMs - std::max<std::int64_t>(1, m_retention.dedupeWindowMs);
+    const auto step = [&](sqlite3_stmt* stmt, const char* what, bool withCutoff) {
+        ResetGuard guard { stmt };
+        bindText(stmt, 1, position->room);
+        sqlite3_bind_int64(stmt, 2, sqlite3_int64(keepFrom));
+        if (withCutoff) {
+            sqlite3_bind_int64(stmt, 3, dedupeCutoff);
+        }
+        if (sqlite3_step(stmt) != SQLITE_DONE) {
+            *error = std::string(what) + ": " + lastError();
+            return false;
+        }
+        return true;
+    };
+    if (!step(m_keepTrimmedKeys, "keep dedupe keys", true) || !step(m_deleteOld, "trim", false)
+        || !step(m_updateFirstSeq, "update first seq", false)) {
+        return false;
+    }
+    ResetGuard guard { m_pruneTrimmed };
+    sqlite3_bind_int64(m_pruneTrimmed, 1, dedupeCutoff);
+    if (sqlite3_step(m_pruneTrimmed) != SQLITE_DONE) {
+        *error = "prune dedupe keys: " + lastError();
+        return false;
+    }
+    position->firstSeq = keepFrom;
+    return true;
 }
 
 bool SqliteMessageStore::readMessage(

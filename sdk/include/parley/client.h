@@ -7,7 +7,9 @@
 #include <parley/export.h>
 #include <parley/historyquery.h>
 #include <parley/message.h>
+#include <parley/messagestate.h>
 
+#include <QDateTime>
 #include <QList>
 #include <QObject>
 #include <QString>
@@ -28,7 +30,10 @@ namespace parley {
 //!
 //! Delivery: within a room, messageReceived() delivers each message once, in seq order, with no
 //! hole; a hole that cannot be filled is reported by historyGap(). Sends go through a bounded
-//! outbox: every send() ends in exactly one messageAcked() or messageFailed() for its id.
+//! outbox: every send() ends in exactly one messageAcked() or messageFailed() for its id (a failed
+//! message passed to retry() starts over and again ends in one of the two). Each step of a
+//! message (queued, sent, acked, failed) is also reported by messageStateChanged(), always on a
+//! later event-loop turn than the call or event that caused it, in the order of the steps.
 class PARLEY_SDK_EXPORT Client : public QObject {
     Q_OBJECT
 
@@ -59,6 +64,17 @@ public:
     std::optional<quint64> lastDeliveredSeq(const QString& room) const;
     //! Messages sent but not yet acknowledged or failed.
     int pendingMessageCount() const;
+    //! The state of message `clientId` while the client knows it: Queued or Sent while in the
+    //! outbox, Failed until retry() or discard(); nothing once acked, discarded or unknown.
+    std::optional<MessageState> messageState(const QString& clientId) const;
+    //! Client ids of the failed messages kept for retry() or discard(), oldest first (at most
+    //! 1,000; past that the oldest are forgotten).
+    QStringList failedMessages() const;
+    //! While Reconnecting: the number of the attempt that is scheduled (1 for the first); 0
+    //! otherwise.
+    int reconnectAttempt() const;
+    //! While Reconnecting: when the scheduled attempt starts (UTC); a null QDateTime otherwise.
+    QDateTime nextReconnectAt() const;
 
     //! Opens the connection and performs the handshake. Progress is reported by stateChanged();
     //! failures by errorOccurred() (ConnectionFailed, Timeout, Unauthorized, InvalidOptions).
@@ -70,7 +86,9 @@ public:
     //! messages stay in the outbox and are resent after the next connectToServer().
     void disconnectFromServer();
 
-    //! While Reconnecting: tries now instead of waiting for the backoff delay.
+    //! While Reconnecting: tries now instead of waiting for the backoff delay. (Where Qt has a
+    //! network-reachability backend, QNetworkInformation, the client does this by itself when the
+    //! network comes back online.)
     void reconnectNow();
 
     //! Joins `room` now, or as soon as the client is connected; rooms stay joined across
@@ -86,6 +104,13 @@ public:
     //! with the same id, which the server uses to drop duplicates.
     QString send(const QString& room, const QString& text);
 
+    //! Sends failed message `clientId` again, with the same client id (so a server that did
+    //! store it answers with the original ack). Returns false when `clientId` is not a failed
+    //! message. The message is Queued again and ends in messageAcked() or messageFailed().
+    bool retry(const QString& clientId);
+    //! Forgets failed message `clientId`. Returns false when it is not a failed message.
+    bool discard(const QString& clientId);
+
     //! Requests one page of `room`'s history (the room must have been passed to join()).
     //! Returns a request id; the answer is historyReceived() or historyFailed() with that id.
     QString fetchHistory(const QString& room, const HistoryQuery& query = HistoryQuery {});
@@ -100,8 +125,11 @@ Q_SIGNALS:
     void messageReceived(const parley::Message& message);
     //! The server stored the message sent with id `clientId` as `seq` in `room`.
     void messageAcked(const QString& clientId, const QString& room, quint64 seq);
-    //! The message sent with id `clientId` will never be stored: `error` says why.
+    //! The message sent with id `clientId` will not be stored unless retry() is called: `error`
+    //! says why (a terminal error from the server or the SDK, or ClientOptions::messageTimeout).
     void messageFailed(const QString& clientId, const parley::Error& error);
+    //! Message `clientId` moved to `state` (see MessageState).
+    void messageStateChanged(const QString& clientId, parley::MessageState state);
     //! The server confirmed the join of `room`. `lastSeq` is the room's newest seq at that
     //! moment (older messages come from fetchHistory()); `members` are the users in the room.
     void joined(const QString& room, quint64 lastSeq, const QStringList& members);

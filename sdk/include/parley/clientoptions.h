@@ -38,6 +38,12 @@ struct PARLEY_SDK_EXPORT ClientOptions {
     //! Out-of-order messages held per room while waiting for a missing seq. Past the bound the
     //! client gives up waiting, reports the gap (Client::historyGap()) and moves on.
     int maxHeldMessages = 1000;
+    //! Persistent outbox: a file where unsent messages are kept so they survive an application
+    //! restart (empty: memory only). Set it before the first send(); the client reloads the file
+    //! at once (joining the rooms of the reloaded messages) and resends them with their original
+    //! ids, so the server drops any it already stored. All file I/O runs on a worker thread,
+    //! never on the caller's; a message is sent only after it is in the file.
+    QString outboxPath;
     //! Automatic reconnect (on by default).
     ReconnectOptions reconnect;
 

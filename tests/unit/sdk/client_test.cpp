@@ -266,3 +266,61 @@ TEST(Client, RetriesWithGrowingJitteredDelaysUntilClosed)
     EXPECT_EQ(scheduled.count(), after);
     EXPECT_EQ(client.state(), ConnectionState::Closed);
 }
+
+TEST(Client, MessageStatesAreReportedAfterTheCallInOrder)
+{
+    Client client(ClientOptions::forServer(unusedPort(), "alice"));
+    client.join("lobby");
+    QSignalSpy states(&client, &Client::messageStateChanged);
+    const QString id = client.send("lobby", "hello");
+    EXPECT_EQ(states.count(), 0); // posted, not emitted from inside send()
+    EXPECT_EQ(client.messageState(id), MessageState::Queued);
+    ASSERT_TRUE(states.wait(5000));
+    EXPECT_EQ(states.at(0).at(0).toString(), id);
+    EXPECT_EQ(states.at(0).at(1).value<MessageState>(), MessageState::Queued);
+    EXPECT_EQ(messageStateName(MessageState::Acked), QStringLiteral("acked"));
+}
+
+TEST(Client, AFailedMessageCanBeRetriedWithItsIdOrDiscarded)
+{
+    auto options = ClientOptions::forServer(unusedPort(), "alice");
+    options.maxOutboxMessages = 1;
+    Client client(options);
+    client.join("lobby");
+    QSignalSpy failed(&client, &Client::messageFailed);
+    QSignalSpy states(&client, &Client::messageStateChanged);
+    const QString first = client.send("lobby", "one");
+    const QString second = client.send("lobby", "two"); // past the bound
+    ASSERT_TRUE(failed.wait(5000));
+    EXPECT_EQ(failed.at(0).at(0).toString(), second);
+    EXPECT_EQ(client.messageState(second), MessageState::Failed);
+    EXPECT_EQ(client.failedMessages(), QStringList { second });
+    // Still full: the retry fails again, under the same id.
+    EXPECT_TRUE(client.retry(second));
+    ASSERT_TRUE(failed.wait(5000));
+    EXPECT_EQ(failed.at(1).at(0).toString(), second);
+    EXPECT_EQ(errorArg(failed, 1, 1).code, ErrorCode::OutboxFull);
+
+    // Room again: the retry is accepted and queued with the same id.
+    client.leave("lobby"); // fails `first` (queued, never sent)
+    client.join("lobby");
+    ASSERT_TRUE(failed.wait(5000));
+    EXPECT_EQ(client.messageState(first), MessageState::Failed);
+    EXPECT_TRUE(client.retry(second));
+    EXPECT_EQ(client.messageState(second), MessageState::Queued);
+    EXPECT_EQ(client.pendingMessageCount(), 1);
+    EXPECT_FALSE(client.retry(second)); // not failed any more
+
+    EXPECT_TRUE(client.discard(first));
+    EXPECT_FALSE(client.messageState(first).has_value());
+    EXPECT_FALSE(client.discard(first));
+    EXPECT_FALSE(client.discard(QStringLiteral("unknown")));
+    EXPECT_TRUE(client.failedMessages().isEmpty());
+}
+
+TEST(Client, NotReconnectingMeansNoAttemptAndNoNextTry)
+{
+    Client client(ClientOptions::forServer(unusedPort(), "alice"));
+    EXPECT_EQ(client.reconnectAttempt(), 0);
+    EXPECT_TRUE(client.nextReconnectAt().isNull());
+}

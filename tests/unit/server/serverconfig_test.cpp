@@ -48,6 +48,19 @@ TEST(ServerConfigTest, Defaults)
     EXPECT_GE(config.effectiveIoThreads(), 1);
 }
 
+TEST(ServerConfigTest, RetentionAndDedupeWindow)
+{
+    const ServerConfig defaults = parseOk({ "--dev-auth" });
+    EXPECT_EQ(defaults.historyRetainCount, 0u); // keep everything
+    EXPECT_EQ(defaults.historyRetainAgeS, 0u);
+    EXPECT_EQ(defaults.dedupeWindowS, 600u); // 10 minutes
+    const ServerConfig config = parseOk({ "--dev-auth", "--history-retain-count", "1000",
+        "--history-retain-age", "86400", "--dedupe-window", "60" });
+    EXPECT_EQ(config.historyRetainCount, 1000u);
+    EXPECT_EQ(config.historyRetainAgeS, 86400u);
+    EXPECT_EQ(config.dedupeWindowS, 60u);
+}
+
 TEST(ServerConfigTest, EveryFlag)
 {
     const ServerConfig config
@@ -133,7 +146,9 @@ INSTANTIATE_TEST_SUITE_P(Table, ServerConfigBadArgs,
         BadArgs { "BadNodeId", { "--node-id", "no spaces" } },
         BadArgs { "EmptyDataDir", { "--data-dir", "" } },
         BadArgs { "MissingValue", { "--max-rooms" } },
-        BadArgs { "NegativePresenceLimit", { "--presence-max-members", "-1" } }),
+        BadArgs { "NegativePresenceLimit", { "--presence-max-members", "-1" } },
+        BadArgs { "ZeroDedupeWindow", { "--dedupe-window", "0" } },
+        BadArgs { "RetainCountNotNumber", { "--history-retain-count", "many" } }),
     [](const ::testing::TestParamInfo<BadArgs>& info) { return std::string(info.param.name); });
 
 } // namespace

@@ -17,10 +17,10 @@ protected:
         reopen();
     }
 
-    void reopen()
+    void reopen(Retention retention = {})
     {
         m_store.reset();
-        m_store = std::make_unique<SqliteMessageStore>(m_dir.filePath("parley.db"));
+        m_store = std::make_unique<SqliteMessageStore>(m_dir.filePath("parley.db"), retention);
         ASSERT_EQ(m_store->open(), "");
     }
 
@@ -151,7 +151,7 @@ TEST_F(SqliteMessageStoreTest, DedupeIsPerSenderAndRoom)
 TEST_F(SqliteMessageStoreTest, DedupeWithinOneBatchAndAcrossReopen)
 {
     CommitBatch batch;
-    batch.nowMs = 1;
+    batch.nowMs = ++m_now; // inside the dedupe window of the appends below
     batch.appends = { { "lobby", "alice", "c1", "x" }, { "lobby", "alice", "c1", "x" } };
     const CommitResult result = m_store->commit(batch);
     ASSERT_TRUE(result.ok);
@@ -160,6 +160,60 @@ TEST_F(SqliteMessageStoreTest, DedupeWithinOneBatchAndAcrossReopen)
     EXPECT_EQ(result.appends[1].message.seq, 1u);
     reopen();
     EXPECT_EQ(append("lobby", "alice", "c1").appends[0].status, AppendOutcome::Status::Duplicate);
+}
+
+TEST_F(SqliteMessageStoreTest, RetentionByCountTrimsOldestAndMovesFirstSeq)
+{
+    reopen(Retention { 5, 0, 600000 });
+    appendMany("lobby", 8);
+    const HistoryResult all = m_store->history(HistoryQuery { "lobby", {}, 0, UINT64_MAX, 100 });
+    ASSERT_TRUE(all.ok);
+    EXPECT_EQ(seqsOf(all), (std::vector<std::uint64_t> { 4, 5, 6, 7, 8 }));
+    EXPECT_EQ(all.position.firstSeq, 4u);
+    EXPECT_EQ(all.position.lastSeq, 8u);
+    // The retained start is durable.
+    reopen(Retention { 5, 0, 600000 });
+    EXPECT_EQ(m_store->loadRooms().at(0).firstSeq, 4u);
+}
+
+TEST_F(SqliteMessageStoreTest, RetentionByAgeTrimsExpiredMessages)
+{
+    reopen(Retention { 0, 1000, 600000 });
+    appendMany("lobby", 3, 0); // at m_now
+    m_now += 5000;
+    appendMany("lobby", 2, 10); // 5 s later: the first three are too old
+    const HistoryResult all = m_store->history(HistoryQuery { "lobby", {}, 0, UINT64_MAX, 100 });
+    EXPECT_EQ(seqsOf(all), (std::vector<std::uint64_t> { 4, 5 }));
+    EXPECT_EQ(all.position.firstSeq, 4u);
+}
+
+TEST_F(SqliteMessageStoreTest, DedupeOutlivesTrimmingWithinItsWindow)
+{
+    reopen(Retention { 2, 0, 600000 });
+    const CommitResult first = append("lobby", "alice", "keep-me");
+    appendMany("lobby", 4, 100); // trims seq 1
+    reopen(Retention { 2, 0, 600000 }); // and across a restart
+    const CommitResult again = append("lobby", "alice", "keep-me");
+    ASSERT_TRUE(again.ok) << again.error;
+    EXPECT_EQ(again.appends[0].status, AppendOutcome::Status::Duplicate);
+    EXPECT_EQ(again.appends[0].message.seq, first.appends[0].message.seq);
+    EXPECT_EQ(again.appends[0].message.msgId, first.appends[0].message.msgId);
+}
+
+TEST_F(SqliteMessageStoreTest, DedupeWindowExpiresByStoredTimestampAcrossReopen)
+{
+    reopen(Retention { 0, 0, 10000 });
+    append("lobby", "alice", "c1");
+    m_now += 9000;
+    reopen(Retention { 0, 0, 10000 });
+    EXPECT_EQ(append("lobby", "alice", "c1").appends[0].status, AppendOutcome::Status::Duplicate);
+    m_now += 2000; // 11 s after the original: a new message
+    const CommitResult late = append("lobby", "alice", "c1");
+    ASSERT_TRUE(late.ok) << late.error;
+    EXPECT_EQ(late.appends[0].status, AppendOutcome::Status::Stored);
+    EXPECT_EQ(late.appends[0].message.seq, 2u);
+    // The new message is deduplicated in its own window.
+    EXPECT_EQ(append("lobby", "alice", "c1").appends[0].message.seq, 2u);
 }
 
 TEST_F(SqliteMessageStoreTest, HistoryLatestPage)
