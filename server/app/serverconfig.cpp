@@ -100,11 +100,18 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         QStringLiteral("Bytes queued to a client before it is closed as a slow consumer "
                        "(default 1048576)."),
         QStringLiteral("BYTES"));
+    const QCommandLineOption pollTimeout(QStringLiteral("poll-timeout-ms"),
+        QStringLiteral("How long GET /v1/poll waits for events (default 25000, max 25000)."),
+        QStringLiteral("MS"));
+    const QCommandLineOption sseKeepAlive(QStringLiteral("sse-keepalive-ms"),
+        QStringLiteral("Interval of keep-alive comments on /v1/sse (default 15000)."),
+        QStringLiteral("MS"));
     const QCommandLineOption headerTimeout(QStringLiteral("header-timeout-ms"),
         QStringLiteral("Time a connection has to send its HTTP request head (default 10000)."),
         QStringLiteral("MS"));
     parser.addOptions({ listen, dataDir, nodeId, devAuth, authFile, ioThreads, maxFrame, maxBody,
-        maxRooms, heartbeat, rateLimit, storageQueue, maxOutbound, headerTimeout });
+        maxRooms, heartbeat, rateLimit, storageQueue, maxOutbound, headerTimeout, pollTimeout,
+        sseKeepAlive });
 
     auto usageError = [&parser](const QString& message) {
         return Exit { 2, QStringLiteral("parleyd: %1\n\n%2").arg(message, parser.helpText()) };
@@ -166,6 +173,8 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         { storageQueue, 1, 10000000, &config.storageQueue },
         { maxOutbound, 1024, 1024 * 1024 * 1024, &config.maxOutboundBytes },
         { headerTimeout, 10, 3600 * 1000, &config.headerTimeoutMs },
+        { pollTimeout, 10, 25000, &config.pollTimeoutMs },
+        { sseKeepAlive, 10, 3600 * 1000, &config.sseKeepAliveMs },
     };
     for (const Numeric& n : numerics) {
         if (parser.isSet(n.option) && !parseUInt(parser.value(n.option), n.min, n.max, n.target)) {

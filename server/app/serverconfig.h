@@ -31,6 +31,13 @@ struct ServerConfig {
     std::uint32_t headerTimeoutMs = 10000;
     //! Bytes an HTTP request head may have.
     std::uint32_t maxHeaderBytes = 8 * 1024;
+    //! HTTP transports: how long GET /v1/poll is held open without events (at most 25 s, so
+    //! proxies with a 30 s idle timeout do not cut it).
+    std::uint32_t pollTimeoutMs = 25000;
+    //! HTTP transports: interval of the keep-alive comment lines on /v1/sse.
+    std::uint32_t sseKeepAliveMs = 15000;
+    //! HTTP transports: the `retry:` reconnect hint sent at the start of /v1/sse.
+    std::uint32_t sseRetryMs = 2000;
 
     //! What the command line asked for: run with a config, or print text and exit.
     struct Exit {

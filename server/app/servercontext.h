@@ -8,10 +8,12 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace parley::server {
 
 class Authenticator;
+class IoThread;
 class RoomHub;
 class StorageWorker;
 
@@ -23,6 +25,8 @@ struct ServerContext {
     const Authenticator* auth = nullptr;
     RoomHub* hub = nullptr;
     StorageWorker* storage = nullptr;
+    //! Every I/O thread, by index (HTTP requests are routed to the thread owning the session).
+    std::vector<IoThread*> ioThreads;
 
     //! Open WebSocket sessions on this node (for /healthz).
     std::atomic<int> sessions { 0 };
