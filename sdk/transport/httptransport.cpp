@@ -3,8 +3,11 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLoggingCategory>
 
 namespace parley {
+
+Q_LOGGING_CATEGORY(lcHttpTransport, "parley.transport.http", QtWarningMsg)
 
 HttpTransport::HttpTransport(QObject* parent)
     : Transport(parent)
@@ -151,9 +154,11 @@ void HttpTransport::flushCommands()
     r.body = batch;
     r.headers.append(QPair<QByteArray, QByteArray>("Content-Type", "application/json"));
     r.timeoutMs = 15000;
+    qCDebug(lcHttpTransport) << "commands" << batch.left(200);
     m_commandTransfer = m_curl.start(
         r, [](int, QByteArrayView) {},
         [this](int status, const QString& error) {
+            qCDebug(lcHttpTransport) << "commands done" << status << error;
             m_commandTransfer = 0;
             if (status == 202) {
                 flushCommands();
@@ -169,6 +174,7 @@ void HttpTransport::deliver(quint64 cursor, const QByteArray& frame)
     if (cursor != 0 && cursor <= m_cursor) {
         return;
     }
+    qCDebug(lcHttpTransport) << "deliver" << cursor << frame.left(80);
     m_cursor = std::max(m_cursor, cursor);
     Q_EMIT frameReceived(frame);
 }

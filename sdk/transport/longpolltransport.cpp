@@ -3,9 +3,12 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLoggingCategory>
 #include <QUrlQuery>
 
 namespace parley {
+
+Q_DECLARE_LOGGING_CATEGORY(lcHttpTransport)
 
 LongPollTransport::LongPollTransport(QObject* parent)
     : HttpTransport(parent)
@@ -37,6 +40,7 @@ void LongPollTransport::stopDownstream()
 void LongPollTransport::onDone(int status, const QString& error)
 {
     m_poll = 0;
+    qCDebug(lcHttpTransport) << "poll done" << status << error << m_body.left(300);
     if (isFinished()) {
         return;
     }

@@ -220,13 +220,18 @@ void IoThread::routeToSession(QTcpSocket* socket, const HttpRequest& request)
     }
     const bool stream = request.head.verdict == RequestSniffer::Verdict::EventStream;
     IoThread* owner = m_context.ioThreads[std::size_t(token->thread)];
-    if (owner != this) {
-        // The stream is written by the session's thread: hand the socket over.
-        socket->setParent(nullptr);
-        socket->moveToThread(owner->thread());
-    }
-    post(owner, [owner, socket, token = *token, stream, cursor = request.head.cursor] {
-        owner->attachHttp(socket, token.session, token.secret, stream, cursor);
+    // The stream is written by the session's thread: hand the socket over. Not from here: we
+    // are inside the socket's readyRead emission, and Qt still touches the socket after our
+    // slot returns, so moving it now would race with the owner thread. A posted event runs once
+    // the emission is over (the socket is parented to us and nothing else deletes it meanwhile).
+    post(this, [this, owner, socket, token = *token, stream, cursor = request.head.cursor] {
+        if (owner != this) {
+            socket->setParent(nullptr);
+            socket->moveToThread(owner->thread());
+        }
+        post(owner, [owner, socket, token, stream, cursor] {
+            owner->attachHttp(socket, token.session, token.secret, stream, cursor);
+        });
     });
 }
 
