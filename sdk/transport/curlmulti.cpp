@@ -166,10 +166,10 @@ void CurlMulti::socketAction(qintptr fd, int events)
         long status = 0;
         curl_easy_getinfo(message->easy_handle, CURLINFO_RESPONSE_CODE, &status);
         const CURLcode result = message->data.result;
-        const QString error = result == CURLE_OK ? QString()
-                                                 : QString::fromUtf8(transfer->errorText[0]
-                                                         ? transfer->errorText
-                                                         : curl_easy_strerror(result));
+        const QString error = result == CURLE_OK
+            ? QString()
+            : QString::fromUtf8(
+                transfer->errorText[0] ? transfer->errorText : curl_easy_strerror(result));
         finish(transfer, int(status), error);
     }
     --m_depth;

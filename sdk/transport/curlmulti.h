@@ -57,7 +57,8 @@ private:
     void socketAction(qintptr fd, int events);
     void reap();
     void finish(Transfer* transfer, int status, const QString& error);
-    static int onSocket(void* easy, int fd, int what, void* self, void* socketp); // fd: curl_socket_t
+    static int onSocket(
+        void* easy, int fd, int what, void* self, void* socketp); // fd: curl_socket_t
     static int onTimer(void* multi, long timeoutMs, void* self);
 
     void* m_multi = nullptr;

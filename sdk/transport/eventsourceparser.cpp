@@ -71,8 +71,8 @@ void EventSourceParser::processLine(QByteArrayView line, QList<Event>& out)
         if (m_data.endsWith('\n')) {
             m_data.chop(1);
         }
-        out.push_back(Event { m_type.isEmpty() ? QByteArray("message") : m_type, m_data,
-            m_lastEventId });
+        out.push_back(
+            Event { m_type.isEmpty() ? QByteArray("message") : m_type, m_data, m_lastEventId });
         m_data.clear();
         m_type.clear();
         return;

@@ -118,7 +118,8 @@ void HttpTransport::openSession(const QByteArray& hello)
                 const QJsonObject reply = QJsonDocument::fromJson(*body).object();
                 m_token = reply.value(QStringLiteral("token")).toString().toLatin1();
                 m_cursor = quint64(reply.value(QStringLiteral("cursor")).toInteger());
-                Q_EMIT frameReceived(QJsonDocument(reply.value(QStringLiteral("welcome")).toObject())
+                Q_EMIT frameReceived(
+                    QJsonDocument(reply.value(QStringLiteral("welcome")).toObject())
                         .toJson(QJsonDocument::Compact));
                 if (m_finished) {
                     return;

@@ -50,8 +50,8 @@ void LongPollTransport::onDone(int status, const QString& error)
     }
     const QJsonObject reply = QJsonDocument::fromJson(m_body).object();
     if (status != 200 || !reply.contains(QStringLiteral("cursor"))) {
-        downstreamFailed(error.isEmpty() ? QStringLiteral("poll answered %1").arg(status) : error,
-            1000);
+        downstreamFailed(
+            error.isEmpty() ? QStringLiteral("poll answered %1").arg(status) : error, 1000);
         return;
     }
     downstreamSucceeded();

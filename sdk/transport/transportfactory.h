@@ -1,9 +1,8 @@
 // Picks the Transport implementation for an endpoint URL.
 #pragma once
 
-#include <parley/clientoptions.h>
-
 #include <QUrl>
+#include <parley/clientoptions.h>
 
 class QObject;
 

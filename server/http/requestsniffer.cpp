@@ -193,8 +193,8 @@ RequestSniffer::Decision RequestSniffer::inspect(
     d.cursor = lastEventId.isEmpty() ? queryValue(query, "cursor") : lastEventId;
     const auto endpoint = [&](QByteArrayView wanted, Verdict verdict) {
         if (method != wanted) {
-            Decision r = reject(405, "method_not_allowed",
-                wanted == "GET" ? "use GET" : "use POST");
+            Decision r
+                = reject(405, "method_not_allowed", wanted == "GET" ? "use GET" : "use POST");
             return r;
         }
         d.verdict = verdict;

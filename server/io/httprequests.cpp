@@ -119,15 +119,16 @@ void IoThread::openHttpSession(QTcpSocket* socket, const HttpRequest& request)
         return;
     }
     sink->markDelivered(1);
-    const QByteArray token = QByteArray::number(m_index) + '.' + QByteArray::number(id) + '.' + secret;
+    const QByteArray token
+        = QByteArray::number(m_index) + '.' + QByteArray::number(id) + '.' + secret;
     const QJsonObject body {
         { QStringLiteral("session"), QString::number(id) },
         { QStringLiteral("token"), QString::fromLatin1(token) },
         { QStringLiteral("cursor"), 1 },
         { QStringLiteral("welcome"), reply },
     };
-    respondHttp(socket, 200, QJsonDocument(body).toJson(QJsonDocument::Compact),
-        request.head.keepAlive);
+    respondHttp(
+        socket, 200, QJsonDocument(body).toJson(QJsonDocument::Compact), request.head.keepAlive);
 }
 
 HttpSink* IoThread::httpSink(std::uint64_t sessionId, const QByteArray& secret)
@@ -159,8 +160,8 @@ void IoThread::forwardCommands(QTcpSocket* socket, const HttpRequest& request)
         QJsonParseError error {};
         const QJsonDocument doc = QJsonDocument::fromJson(body, &error);
         if (error.error != QJsonParseError::NoError || !doc.isArray()) {
-            respondHttp(socket, 400, errorJson("bad_json", "the batch is not a JSON array"),
-                keepAlive);
+            respondHttp(
+                socket, 400, errorJson("bad_json", "the batch is not a JSON array"), keepAlive);
             return;
         }
         for (const QJsonValue& value : doc.array()) {
@@ -170,14 +171,14 @@ void IoThread::forwardCommands(QTcpSocket* socket, const HttpRequest& request)
                     keepAlive);
                 return;
             }
-            frames.push_back(QString::fromUtf8(
-                QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact)));
+            frames.push_back(
+                QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact)));
         }
     } else if (body.startsWith('{')) {
         frames.push_back(QString::fromUtf8(body));
     } else {
-        respondHttp(socket, 400, errorJson("bad_json", "the body must be a frame or an array"),
-            keepAlive);
+        respondHttp(
+            socket, 400, errorJson("bad_json", "the body must be a frame or an array"), keepAlive);
         return;
     }
     IoThread* owner = m_context.ioThreads[std::size_t(token->thread)];
@@ -200,12 +201,10 @@ void IoThread::forwardCommands(QTcpSocket* socket, const HttpRequest& request)
                 return;
             }
             if (!found) {
-                respondHttp(guard, 404, errorJson("unknown_session", "no such session"),
-                    keepAlive);
+                respondHttp(guard, 404, errorJson("unknown_session", "no such session"), keepAlive);
                 return;
             }
-            respondHttp(guard, 202,
-                "{\"accepted\":" + QByteArray::number(count) + "}", keepAlive);
+            respondHttp(guard, 202, "{\"accepted\":" + QByteArray::number(count) + "}", keepAlive);
         });
     });
 }
@@ -235,8 +234,8 @@ void IoThread::routeToSession(QTcpSocket* socket, const HttpRequest& request)
     });
 }
 
-void IoThread::attachHttp(QTcpSocket* socket, std::uint64_t sessionId, QByteArray secret,
-    bool stream, QByteArray cursor)
+void IoThread::attachHttp(
+    QTcpSocket* socket, std::uint64_t sessionId, QByteArray secret, bool stream, QByteArray cursor)
 {
     if (socket->parent() == nullptr) {
         socket->setParent(this);

@@ -3,8 +3,8 @@
 #include "app/servercontext.h"
 #include "common/clock.h"
 #include "common/post.h"
-#include "http/httpsink.h"
 #include "http/httprequest.h"
+#include "http/httpsink.h"
 #include "http/requestsniffer.h"
 #include "session/session.h"
 #include "session/websocketsink.h"
@@ -226,7 +226,8 @@ void IoThread::acceptWebSockets()
         const quint64 hardLimit = quint64(m_context.config.maxFrameBytes) * 4;
         socket->setMaxAllowedIncomingMessageSize(hardLimit);
         socket->setMaxAllowedIncomingFrameSize(hardLimit);
-        auto session = std::make_unique<Session>(*this, id, std::make_unique<WebSocketSink>(socket));
+        auto session
+            = std::make_unique<Session>(*this, id, std::make_unique<WebSocketSink>(socket));
         Session* raw = session.get();
         connect(socket, &QWebSocket::textMessageReceived, socket,
             [raw](const QString& text) { raw->receiveText(text); });

@@ -5,13 +5,10 @@
 #include "serverprocess.h"
 #include "waitfor.h"
 
-#include <parley/client.h>
-
 #include <QElapsedTimer>
-
-#include <gtest/gtest.h>
-
 #include <algorithm>
+#include <gtest/gtest.h>
+#include <parley/client.h>
 
 using namespace parley;
 using parley::test::ServerProcess;
@@ -105,7 +102,8 @@ TEST_P(TransportChat, TwoClientsChatInOrderWithoutLossOrDuplicates)
         alice.send(room, body);
         ASSERT_TRUE(waitFor([&] { return bobGot.size() >= kBurst + i + 1; }))
             << "paced " << i << ": bob has " << bobGot.size() << ", alice acks " << acked.size()
-            << "\n" << s_server->output().right(3000).toStdString();
+            << "\n"
+            << s_server->output().right(3000).toStdString();
     }
     ASSERT_TRUE(waitFor([&] { return acked.size() >= kBurst + kPaced; }));
 

@@ -10,7 +10,6 @@
 #include <QProcess>
 #include <QStandardPaths>
 #include <QTcpSocket>
-
 #include <gtest/gtest.h>
 
 using parley::test::RawClient;
@@ -40,7 +39,8 @@ QByteArray rawHttp(quint16 port, const QByteArray& request, bool untilClose = tr
                 return false;
             }
             const qsizetype at = response.indexOf("Content-Length: ");
-            const qsizetype length = response.mid(at + 16, response.indexOf('\r', at) - at - 16).toLongLong();
+            const qsizetype length
+                = response.mid(at + 16, response.indexOf('\r', at) - at - 16).toLongLong();
             return response.size() >= end + 4 + length;
         },
         10000);
@@ -49,7 +49,8 @@ QByteArray rawHttp(quint16 port, const QByteArray& request, bool untilClose = tr
 
 QByteArray post(const char* path, const QByteArray& body, const QByteArray& token = {})
 {
-    QByteArray request = QByteArray("POST ") + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+    QByteArray request
+        = QByteArray("POST ") + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
     if (!token.isEmpty()) {
         request += "X-Parley-Session: " + token + "\r\n";
     }
@@ -88,7 +89,8 @@ protected:
 
     static bool healthy()
     {
-        return rawHttp(s_server->port(), "GET /healthz HTTP/1.1\r\n\r\n").startsWith("HTTP/1.1 200");
+        return rawHttp(s_server->port(), "GET /healthz HTTP/1.1\r\n\r\n")
+            .startsWith("HTTP/1.1 200");
     }
 
     static inline ServerProcess* s_server = nullptr;
@@ -110,10 +112,11 @@ TEST_F(HttpTransportTest, MalformedRequestsGetTheRight4xxAndTheServerCarriesOn)
         { "GET session", "GET /v1/session HTTP/1.1\r\n\r\n", "405" },
         { "POST sse", post("/v1/sse", "{}"), "405" },
         { "DELETE commands", "DELETE /v1/commands HTTP/1.1\r\n\r\n", "405" },
-        { "chunked body", "POST /v1/commands HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-            "411" },
+        { "chunked body",
+            "POST /v1/commands HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "411" },
         { "bad content length", "POST /v1/commands HTTP/1.1\r\nContent-Length: x\r\n\r\n", "400" },
-        { "body too large", "POST /v1/commands HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", "413" },
+        { "body too large", "POST /v1/commands HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n",
+            "413" },
         { "hello not JSON", post("/v1/session", "{nope"), "400" },
         { "empty hello", post("/v1/session", ""), "400" },
         { "not a hello", post("/v1/session", R"({"type":"join","room":"r"})"), "400" },
@@ -122,14 +125,15 @@ TEST_F(HttpTransportTest, MalformedRequestsGetTheRight4xxAndTheServerCarriesOn)
         { "malformed token", post("/v1/commands", R"({"type":"heartbeat"})", "nope"), "401" },
         { "unknown session", post("/v1/commands", R"({"type":"heartbeat"})", "0.999999.abc"),
             "404" },
-        { "wrong secret", post("/v1/commands", R"({"type":"heartbeat"})",
-                              token.left(token.lastIndexOf('.') + 1) + "0000"),
+        { "wrong secret",
+            post("/v1/commands", R"({"type":"heartbeat"})",
+                token.left(token.lastIndexOf('.') + 1) + "0000"),
             "404" },
         { "commands not JSON", post("/v1/commands", "[1,", token), "400" },
         { "batch of non-objects", post("/v1/commands", "[1,2]", token), "400" },
         { "commands scalar", post("/v1/commands", "42", token), "400" },
-        { "sse unknown session",
-            "GET /v1/sse HTTP/1.1\r\nX-Parley-Session: 0.999999.abc\r\n\r\n", "404" },
+        { "sse unknown session", "GET /v1/sse HTTP/1.1\r\nX-Parley-Session: 0.999999.abc\r\n\r\n",
+            "404" },
         { "poll bad cursor",
             "GET /v1/poll?cursor=zz HTTP/1.1\r\nX-Parley-Session: " + token + "\r\n\r\n", "400" },
     };
@@ -154,7 +158,12 @@ TEST_F(HttpTransportTest, CommandsKeepTheConnectionAliveAndEventsArriveByPoll)
         + "\r\nContent-Length: " + QByteArray::number(join.size()) + "\r\n\r\n" + join;
     socket.write(request);
     QByteArray got;
-    ASSERT_TRUE(RawClient::waitUntil([&] { got += socket.readAll(); return got.contains("}"); }, 10000));
+    ASSERT_TRUE(RawClient::waitUntil(
+        [&] {
+            got += socket.readAll();
+            return got.contains("}");
+        },
+        10000));
     EXPECT_TRUE(got.startsWith("HTTP/1.1 202")) << got.toStdString();
     EXPECT_TRUE(got.contains("Connection: keep-alive"));
     // The join is done once the poll shows `joined`; then send on the same connection.
@@ -174,18 +183,24 @@ TEST_F(HttpTransportTest, CommandsKeepTheConnectionAliveAndEventsArriveByPoll)
         },
         10000));
     EXPECT_EQ(events.at(0).toObject().value("type").toString(), "joined");
-    const QByteArray send = R"({"type":"send","id":"s1","room":"kitchen","client_id":"c1","body":"hi"})";
+    const QByteArray send
+        = R"({"type":"send","id":"s1","room":"kitchen","client_id":"c1","body":"hi"})";
     got.clear();
     socket.write("POST /v1/commands HTTP/1.1\r\nHost: x\r\nX-Parley-Session: " + token
         + "\r\nContent-Length: " + QByteArray::number(send.size()) + "\r\n\r\n" + send);
-    ASSERT_TRUE(RawClient::waitUntil([&] { got += socket.readAll(); return got.contains("}"); }, 10000));
+    ASSERT_TRUE(RawClient::waitUntil(
+        [&] {
+            got += socket.readAll();
+            return got.contains("}");
+        },
+        10000));
     EXPECT_TRUE(got.startsWith("HTTP/1.1 202")) << got.toStdString();
     QStringList types;
     ASSERT_TRUE(RawClient::waitUntil(
         [&] {
             const QByteArray poll = rawHttp(s_server->port(),
-                "GET /v1/poll?cursor=" + QByteArray::number(cursor) + " HTTP/1.1\r\nX-Parley-Session: "
-                    + token + "\r\n\r\n");
+                "GET /v1/poll?cursor=" + QByteArray::number(cursor)
+                    + " HTTP/1.1\r\nX-Parley-Session: " + token + "\r\n\r\n");
             const QJsonObject reply = QJsonDocument::fromJson(bodyOf(poll)).object();
             for (const QJsonValue& v : reply.value("events").toArray()) {
                 types.append(v.toObject().value("type").toString());
@@ -205,12 +220,14 @@ TEST_F(HttpTransportTest, AStockSseClientReadsTheStreamAndResumesWithLastEventId
     }
     const QByteArray token = openSession("bob");
     const QByteArray join = R"({"type":"join","id":"j1","room":"hall"})";
-    ASSERT_TRUE(rawHttp(s_server->port(), post("/v1/commands", join, token)).startsWith("HTTP/1.1 202"));
+    ASSERT_TRUE(
+        rawHttp(s_server->port(), post("/v1/commands", join, token)).startsWith("HTTP/1.1 202"));
     // curl -N: no buffering; it prints the stream as it comes. Stop it once it saw enough.
     QProcess process;
     const QString url = QStringLiteral("http://127.0.0.1:%1/v1/sse").arg(s_server->port());
-    process.start(curl, { "-sN", "-H", "X-Parley-Session: " + QString::fromLatin1(token), "-H",
-                            "Last-Event-ID: 1", url });
+    process.start(curl,
+        { "-sN", "-H", "X-Parley-Session: " + QString::fromLatin1(token), "-H", "Last-Event-ID: 1",
+            url });
     QByteArray out;
     const bool got = RawClient::waitUntil(
         [&] {
@@ -226,8 +243,9 @@ TEST_F(HttpTransportTest, AStockSseClientReadsTheStreamAndResumesWithLastEventId
 
     // Reconnect from cursor 1 again: the joined event is replayed (Last-Event-ID).
     QProcess again;
-    again.start(curl, { "-sN", "-H", "X-Parley-Session: " + QString::fromLatin1(token), "-H",
-                          "Last-Event-ID: 1", url });
+    again.start(curl,
+        { "-sN", "-H", "X-Parley-Session: " + QString::fromLatin1(token), "-H", "Last-Event-ID: 1",
+            url });
     QByteArray replay;
     const bool replayed = RawClient::waitUntil(
         [&] {

@@ -70,7 +70,10 @@ TEST(EventSourceParser, FollowsTheWhatwgRules)
         { "unterminated event not dispatched", "data: x\n", {} },
         { "unknown field ignored", "foo: bar\ndata: x\n\n", { ev("x") } },
         { "field without colon", "data\ndata\n\n", { ev("\n") } },
-        { "BOM stripped", "\xEF\xBB\xBF" "data: x\n\n", { ev("x") } },
+        { "BOM stripped",
+            "\xEF\xBB\xBF"
+            "data: x\n\n",
+            { ev("x") } },
         { "retry", "retry: 2500\n\n", {}, 2500 },
         { "retry not digits ignored", "retry: 25s\n\nretry: -1\n\n", {} },
         { "colon in value kept", "data: a:b\n\n", { ev("a:b") } },
