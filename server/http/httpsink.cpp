@@ -29,10 +29,12 @@ QByteArray responseHead(const char* status, const char* contentType, qint64 cont
 
 } // namespace
 
-HttpSink::HttpSink(QByteArray secret, QString peer, Settings settings, std::function<void()> gone)
+HttpSink::HttpSink(QByteArray secret, QString peer, Settings settings, QObject* context,
+    std::function<void()> gone)
     : m_secret(std::move(secret))
     , m_peer(std::move(peer))
     , m_settings(settings)
+    , m_context(context)
     , m_gone(std::move(gone))
 {
 }
@@ -175,7 +177,7 @@ void HttpSink::close(int code, const QString& reason)
         answerPoll(m_pollAfter);
     }
     // The session goes once the current call stack is done (never from inside it).
-    QTimer::singleShot(0, [gone = m_gone] { gone(); });
+    QTimer::singleShot(0, m_context, [gone = m_gone] { gone(); });
 }
 
 void HttpSink::abort()
@@ -186,7 +188,7 @@ void HttpSink::abort()
     if (m_poll) {
         m_poll->abort();
     }
-    QTimer::singleShot(0, [gone = m_gone] { gone(); });
+    QTimer::singleShot(0, m_context, [gone = m_gone] { gone(); });
 }
 
 QByteArray HttpSink::closeJson() const

@@ -26,6 +26,7 @@
 #include <deque>
 #include <functional>
 
+class QObject;
 class QTcpSocket;
 
 namespace parley::server {
@@ -41,8 +42,9 @@ public:
         int pollTimeoutMs = 25000;
     };
 
-    //! `gone` is called (later, from the event loop) once the session should be removed.
-    HttpSink(QByteArray secret, QString peer, Settings settings, std::function<void()> gone);
+    //! `gone` is called (later, from `context`'s event loop) once the session should be removed.
+    HttpSink(QByteArray secret, QString peer, Settings settings, QObject* context,
+        std::function<void()> gone);
     ~HttpSink() override;
     HttpSink(const HttpSink&) = delete;
     HttpSink& operator=(const HttpSink&) = delete;
@@ -86,6 +88,7 @@ private:
     const QByteArray m_secret;
     const QString m_peer;
     const Settings m_settings;
+    QObject* m_context;
     std::function<void()> m_gone;
     std::deque<Frame> m_frames;
     std::uint64_t m_nextCursor = 1;

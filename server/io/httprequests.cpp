@@ -96,7 +96,7 @@ void IoThread::openHttpSession(QTcpSocket* socket, const HttpRequest& request)
     settings.keepAliveMs = int(config.sseKeepAliveMs);
     settings.pollTimeoutMs = int(config.pollTimeoutMs);
     auto sinkOwner = std::make_unique<HttpSink>(secret, socket->peerAddress().toString(), settings,
-        [this, id] { sessionDisconnected(id); });
+        this, [this, id] { sessionDisconnected(id); });
     HttpSink* sink = sinkOwner.get();
     auto session = std::make_unique<Session>(*this, id, std::move(sinkOwner));
     Session* raw = session.get();
