@@ -11,6 +11,7 @@ Command::Command(const Invocation& invocation, QObject* parent)
     , m_invocation(invocation)
 {
     ClientOptions options = ClientOptions::forServer(invocation.server, invocation.user);
+    options.transport = invocation.transport;
     options.token = invocation.token;
     options.requestTimeout = std::chrono::seconds(invocation.timeoutSeconds);
     options.messageTimeout = std::chrono::seconds(invocation.timeoutSeconds);

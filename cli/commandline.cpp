@@ -57,6 +57,8 @@ struct Options {
         QStringLiteral("One JSON object per line (messages; for send: the acks).") };
     QCommandLineOption limit { QStringLiteral("limit"), QStringLiteral("How many messages (default 50)."),
         QStringLiteral("N") };
+    QCommandLineOption transport { QStringLiteral("transport"),
+        QStringLiteral("ws, sse, poll or auto (default auto)."), QStringLiteral("KIND") };
     QCommandLineOption help { { QStringLiteral("h"), QStringLiteral("help") }, QStringLiteral("Show this help.") };
     QCommandLineOption version { QStringLiteral("version"), QStringLiteral("Show the version.") };
 };
@@ -67,6 +69,7 @@ void addOptionsFor(QCommandLineParser& parser, const Options& o, const Subcomman
     parser.addOption(o.user);
     parser.addOption(o.token);
     parser.addOption(o.timeout);
+    parser.addOption(o.transport);
     parser.addOption(o.help);
     if (!sub) {
         parser.addOption(o.version);
@@ -124,6 +127,7 @@ QString mainHelp()
         "  --user NAME        user name (env PARLEY_USER; default: the login name)\n"
         "  --token TOKEN      credential (env PARLEY_TOKEN)\n"
         "  --timeout SECONDS  wait at most this long to connect and for answers (default 30)\n"
+        "  --transport KIND   ws, sse (Server-Sent Events), poll (long-poll) or auto (default)\n"
         "  -h, --help         help; `parley COMMAND --help` for one command\n"
         "  --version          the version\n"
         "\n"
@@ -216,6 +220,19 @@ ParseResult parseCommandLine(const QStringList& arguments, const std::function<Q
         inv.timeoutSeconds = parser.value(o.timeout).toInt(&ok);
         if (!ok || inv.timeoutSeconds < 1) {
             return usageError(QStringLiteral("--timeout must be a positive number of seconds"));
+        }
+    }
+
+    if (parser.isSet(o.transport)) {
+        const QString kind = parser.value(o.transport);
+        if (kind == QLatin1String("ws")) {
+            inv.transport = TransportKind::WebSocket;
+        } else if (kind == QLatin1String("sse")) {
+            inv.transport = TransportKind::Sse;
+        } else if (kind == QLatin1String("poll")) {
+            inv.transport = TransportKind::LongPoll;
+        } else if (kind != QLatin1String("auto")) {
+            return usageError(QStringLiteral("--transport must be ws, sse, poll or auto"));
         }
     }
 

@@ -1,6 +1,8 @@
 // Parsing of the `parley` command line into an Invocation, with help texts.
 #pragma once
 
+#include <parley/clientoptions.h>
+
 #include <QString>
 #include <QStringList>
 #include <QUrl>
@@ -20,6 +22,7 @@ struct Invocation {
     QString user;
     QString token;
     int timeoutSeconds = 30;
+    TransportKind transport = TransportKind::Auto; //!< --transport ws|sse|poll|auto
 };
 
 //! The outcome of parsing: either an invocation to run, or text to print and an exit code

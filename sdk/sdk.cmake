@@ -40,6 +40,16 @@ add_library(parley_sdk_objects OBJECT
     reconnect/reconnectpolicy.h
     replay/deliverytracker.cpp
     replay/deliverytracker.h
+    transport/curlmulti.cpp
+    transport/curlmulti.h
+    transport/eventsourceparser.cpp
+    transport/eventsourceparser.h
+    transport/httptransport.cpp
+    transport/httptransport.h
+    transport/longpolltransport.cpp
+    transport/longpolltransport.h
+    transport/ssetransport.cpp
+    transport/ssetransport.h
     transport/transport.h
     transport/transportfactory.cpp
     transport/transportfactory.h
@@ -51,7 +61,7 @@ target_include_directories(parley_sdk_objects PUBLIC
     ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_definitions(parley_sdk_objects PUBLIC PARLEY_SDK_BUILDING)
 target_link_libraries(parley_sdk_objects PUBLIC
-    Qt6::Core Qt6::Network Qt6::WebSockets Parley::protocol)
+    Qt6::Core Qt6::Network Qt6::WebSockets Parley::protocol CURL::libcurl)
 set_target_properties(parley_sdk_objects PROPERTIES
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
@@ -63,7 +73,7 @@ target_include_directories(parley_sdk PUBLIC
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 target_link_libraries(parley_sdk
     PUBLIC Qt6::Core
-    PRIVATE Qt6::Network Qt6::WebSockets $<BUILD_INTERFACE:Parley::protocol>)
+    PRIVATE Qt6::Network Qt6::WebSockets CURL::libcurl $<BUILD_INTERFACE:Parley::protocol>)
 set_target_properties(parley_sdk PROPERTIES
     OUTPUT_NAME parley
     EXPORT_NAME Sdk

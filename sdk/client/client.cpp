@@ -276,7 +276,7 @@ void Client::Private::openTransport()
     welcomed = false;
 
     const QUrl url = options.endpoints.at(m_policy.endpoint(int(options.endpoints.size())));
-    m_transport = createTransport(url, q);
+    m_transport = createTransport(url, options.transport, options.proxy, q);
     QObject::connect(m_transport, &Transport::opened, q, [this] { onTransportOpened(); });
     QObject::connect(m_transport, &Transport::frameReceived, q,
         [this](const QByteArray& frame) { onFrame(frame); });

@@ -1,5 +1,7 @@
 #include "transportfactory.h"
 
+#include "longpolltransport.h"
+#include "ssetransport.h"
 #include "websockettransport.h"
 
 namespace parley {
@@ -13,10 +15,29 @@ bool isSupportedEndpoint(const QUrl& url)
 
 Transport* createTransport(const QUrl& url, QObject* parent)
 {
+    return createTransport(url, TransportKind::Auto, QString(), parent);
+}
+
+Transport* createTransport(
+    const QUrl& url, TransportKind kind, const QString& proxy, QObject* parent)
+{
     if (!isSupportedEndpoint(url)) {
         return nullptr;
     }
-    return new WebSocketTransport(parent);
+    switch (kind) {
+    case TransportKind::Sse: {
+        auto* transport = new SseTransport(parent);
+        transport->setProxy(proxy);
+        return transport;
+    }
+    case TransportKind::LongPoll: {
+        auto* transport = new LongPollTransport(parent);
+        transport->setProxy(proxy);
+        return transport;
+    }
+    default:
+        return new WebSocketTransport(parent);
+    }
 }
 
 } // namespace parley

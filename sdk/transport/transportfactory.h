@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QUrl>
+#include <parley/clientoptions.h>
 
 class QObject;
 
@@ -10,8 +11,14 @@ namespace parley {
 class Transport;
 
 //! A new, unopened transport for `url` (owned by `parent`), or nullptr when no transport speaks
-//! the URL's scheme. ws:// and wss:// give a WebSocketTransport.
+//! the URL's scheme. ws:// and wss:// give a WebSocketTransport,
 Transport* createTransport(const QUrl& url, QObject* parent);
+
+//! A new, unopened transport of `kind` for `url` (Auto: WebSocket; negotiation is not there
+//! yet), or nullptr when the URL is not supported. Endpoints stay ws:// or wss:// URLs: the HTTP
+//! transports reach the same host and port over http(s). `proxy` applies to the HTTP transports.
+Transport* createTransport(
+    const QUrl& url, TransportKind kind, const QString& proxy, QObject* parent);
 
 //! Whether createTransport() has a transport for `url`'s scheme.
 bool isSupportedEndpoint(const QUrl& url);

@@ -157,6 +157,7 @@ bool Server::start(QString* error)
         m_ioThreads.push_back(io);
     }
 
+    m_context.ioThreads = m_ioThreads;
     m_listener = new Listener(m_ioThreads);
     const QHostAddress address = config.host == QLatin1String("localhost")
         ? QHostAddress(QHostAddress::LocalHost)

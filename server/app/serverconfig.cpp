@@ -102,6 +102,12 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         QStringLiteral("Bytes queued to a client before it is closed as a slow consumer "
                        "(default 1048576)."),
         QStringLiteral("BYTES"));
+    const QCommandLineOption pollTimeout(QStringLiteral("poll-timeout-ms"),
+        QStringLiteral("How long GET /v1/poll waits for events (default 25000, max 25000)."),
+        QStringLiteral("MS"));
+    const QCommandLineOption sseKeepAlive(QStringLiteral("sse-keepalive-ms"),
+        QStringLiteral("Interval of keep-alive comments on /v1/sse (default 15000)."),
+        QStringLiteral("MS"));
     const QCommandLineOption headerTimeout(QStringLiteral("header-timeout-ms"),
         QStringLiteral("Time a connection has to send its HTTP request head (default 10000)."),
         QStringLiteral("MS"));
@@ -132,7 +138,8 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         QStringLiteral("S"));
     parser.addOptions({ listen, dataDir, nodeId, devAuth, authFile, ioThreads, maxFrame, maxBody,
         maxRooms, heartbeat, rateLimit, storageQueue, maxOutbound, headerTimeout, redis,
-        redisHistory, redisDedupeTtl, presenceMax, retainCount, retainAge, dedupeWindow });
+        redisHistory, redisDedupeTtl, presenceMax, retainCount, retainAge, dedupeWindow,
+        pollTimeout, sseKeepAlive });
 
     auto usageError = [&parser](const QString& message) {
         return Exit { 2, QStringLiteral("parleyd: %1\n\n%2").arg(message, parser.helpText()) };
@@ -200,6 +207,8 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         { retainCount, 0, 4000000000U, &config.historyRetainCount },
         { retainAge, 0, 4000000000U, &config.historyRetainAgeS },
         { dedupeWindow, 1, 4000000000U, &config.dedupeWindowS },
+        { pollTimeout, 10, 25000, &config.pollTimeoutMs },
+        { sseKeepAlive, 10, 3600 * 1000, &config.sseKeepAliveMs },
     };
     for (const Numeric& n : numerics) {
         if (parser.isSet(n.option) && !parseUInt(parser.value(n.option), n.min, n.max, n.target)) {

@@ -46,6 +46,13 @@ struct ServerConfig {
     std::uint32_t historyRetainAgeS = 0;
     //! Seconds during which a resent client id is answered with the original ack.
     std::uint32_t dedupeWindowS = 600;
+    //! HTTP transports: how long GET /v1/poll is held open without events (at most 25 s, so
+    //! proxies with a 30 s idle timeout do not cut it).
+    std::uint32_t pollTimeoutMs = 25000;
+    //! HTTP transports: interval of the keep-alive comment lines on /v1/sse.
+    std::uint32_t sseKeepAliveMs = 15000;
+    //! HTTP transports: the `retry:` reconnect hint sent at the start of /v1/sse.
+    std::uint32_t sseRetryMs = 2000;
 
     //! What the command line asked for: run with a config, or print text and exit.
     struct Exit {

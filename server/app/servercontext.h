@@ -8,11 +8,13 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace parley::server {
 
 class Authenticator;
 class Broker;
+class IoThread;
 class RoomHub;
 class StorageWorker;
 
@@ -26,6 +28,8 @@ struct ServerContext {
     StorageWorker* storage = nullptr;
     //! Publish, history and room delivery go through the broker (local or Redis).
     Broker* broker = nullptr;
+    //! Every I/O thread, by index (HTTP requests are routed to the thread owning the session).
+    std::vector<IoThread*> ioThreads;
 
     //! Open WebSocket sessions on this node (for /healthz).
     std::atomic<int> sessions { 0 };

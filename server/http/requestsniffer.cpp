@@ -75,9 +75,22 @@ bool listContains(QByteArrayView value, QByteArrayView token)
     return false;
 }
 
+// Value of `name` in a query string (no percent-decoding: tokens and cursors are [0-9a-f.]).
+QByteArray queryValue(QByteArrayView query, QByteArrayView name)
+{
+    for (QByteArrayView pair : QByteArray(query.toByteArray()).split('&')) {
+        const qsizetype eq = pair.indexOf('=');
+        if (eq > 0 && pair.first(eq) == name) {
+            return pair.sliced(eq + 1).toByteArray();
+        }
+    }
+    return {};
+}
+
 } // namespace
 
-RequestSniffer::Decision RequestSniffer::inspect(QByteArrayView data, int maxHeaderBytes)
+RequestSniffer::Decision RequestSniffer::inspect(
+    QByteArrayView data, int maxHeaderBytes, qint64 maxBodyBytes)
 {
     const QByteArrayView window = data.first(std::min<qsizetype>(data.size(), maxHeaderBytes));
     if (!plausibleStart(window.first(std::min<qsizetype>(window.size(), 18)))) {
@@ -119,6 +132,10 @@ RequestSniffer::Decision RequestSniffer::inspect(QByteArrayView data, int maxHea
 
     QByteArray upgrade;
     QByteArray connection;
+    QByteArray contentLength;
+    QByteArray sessionToken;
+    QByteArray lastEventId;
+    bool chunked = false;
     for (qsizetype i = 1; i < lines.size(); ++i) {
         const QByteArray& line = lines[i];
         const qsizetype colon = line.indexOf(':');
@@ -136,13 +153,65 @@ RequestSniffer::Decision RequestSniffer::inspect(QByteArrayView data, int maxHea
             upgrade = value;
         } else if (name.compare("connection", Qt::CaseInsensitive) == 0) {
             connection = value;
+        } else if (name.compare("content-length", Qt::CaseInsensitive) == 0) {
+            if (!contentLength.isEmpty() && contentLength != value) {
+                return reject(400, "bad_request", "conflicting Content-Length headers");
+            }
+            contentLength = value;
+        } else if (name.compare("transfer-encoding", Qt::CaseInsensitive) == 0) {
+            chunked = true;
+        } else if (name.compare("x-parley-session", Qt::CaseInsensitive) == 0) {
+            sessionToken = value;
+        } else if (name.compare("last-event-id", Qt::CaseInsensitive) == 0) {
+            lastEventId = value;
         }
     }
 
     qsizetype pathEnd = target.indexOf('?');
     const QByteArray path = pathEnd < 0 ? target : target.left(pathEnd);
+    const QByteArray query = pathEnd < 0 ? QByteArray() : target.mid(pathEnd + 1);
     Decision d;
     d.headBytes = headBytes;
+    d.keepAlive = parts[2] == "HTTP/1.1" && !listContains(connection, "close");
+    if (chunked) {
+        // Request bodies must carry a Content-Length: chunked uploads are not needed by any
+        // client of ours, and refusing them keeps the body reader trivially bounded.
+        return reject(411, "length_required", "chunked request bodies are not supported");
+    }
+    if (!contentLength.isEmpty()) {
+        bool ok = false;
+        const qint64 length = contentLength.toLongLong(&ok);
+        if (!ok || length < 0 || contentLength.front() == '+' || contentLength.front() == '-') {
+            return reject(400, "bad_request", "malformed Content-Length");
+        }
+        if (length > maxBodyBytes) {
+            return reject(413, "body_too_large", "request body exceeds the size limit");
+        }
+        d.contentLength = length;
+    }
+    d.sessionToken = sessionToken.isEmpty() ? queryValue(query, "token") : sessionToken;
+    d.cursor = lastEventId.isEmpty() ? queryValue(query, "cursor") : lastEventId;
+    const auto endpoint = [&](QByteArrayView wanted, Verdict verdict) {
+        if (method != wanted) {
+            Decision r
+                = reject(405, "method_not_allowed", wanted == "GET" ? "use GET" : "use POST");
+            return r;
+        }
+        d.verdict = verdict;
+        return d;
+    };
+    if (path == "/v1/session") {
+        return endpoint("POST", Verdict::OpenSession);
+    }
+    if (path == "/v1/commands") {
+        return endpoint("POST", Verdict::Commands);
+    }
+    if (path == "/v1/sse") {
+        return endpoint("GET", Verdict::EventStream);
+    }
+    if (path == "/v1/poll") {
+        return endpoint("GET", Verdict::Poll);
+    }
     if (path == "/healthz") {
         if (method != "GET") {
             return reject(405, "method_not_allowed", "use GET");

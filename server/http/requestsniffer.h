@@ -5,6 +5,14 @@
 // looks past `maxHeaderBytes`; a head that is not complete within that is rejected with 431.
 // Garbage (a first line that cannot be an HTTP request line) is rejected as soon as it is seen,
 // without waiting for the end of the head.
+//
+// HTTP transports (issue 6): why our own parser and not QtHttpServer. Debian 12's
+// qt6-httpserver-dev (6.4) would be a new dependency, and in 6.4 its responder only writes whole
+// responses: streaming a text/event-stream event by event and holding a long-poll open are not
+// part of its public API in that version, and it owns the socket, so it could not share the port
+// with our WebSocket hand-off and slow-loris sweep. The HTTP/1.1 subset we need (request line,
+// headers, Content-Length bodies; no chunked request bodies, no pipelining past one request) is
+// small, so we parse it here and fuzz this function (tests/fuzz/http_request_fuzz.cpp).
 #pragma once
 
 #include <QByteArray>
@@ -18,6 +26,10 @@ public:
         NeedMore, //!< the head is incomplete: wait for more bytes (until the header timeout)
         Health, //!< GET /healthz
         WebSocket, //!< GET /v1/ws with Upgrade: websocket: hand to the WebSocket server
+        OpenSession, //!< POST /v1/session: body is a hello frame
+        Commands, //!< POST /v1/commands: body is one client frame or a JSON array of them
+        EventStream, //!< GET /v1/sse: text/event-stream of the session's frames
+        Poll, //!< GET /v1/poll: long-poll for the session's frames
         Reject, //!< answer `status` with a JSON error and close
     };
 
@@ -27,9 +39,15 @@ public:
         QByteArray code; //!< stable error code for Reject, e.g. "not_found"
         QByteArray message; //!< human-readable reason for Reject
         int headBytes = 0; //!< length of the request head including the blank line, when complete
+        qint64 contentLength = 0; //!< body bytes that follow the head (POST endpoints)
+        QByteArray sessionToken; //!< X-Parley-Session header, or the `token` query parameter
+        QByteArray cursor; //!< Last-Event-ID header, or the `cursor` query parameter
+        bool keepAlive = true; //!< false for HTTP/1.0 or `Connection: close`
     };
 
-    static Decision inspect(QByteArrayView data, int maxHeaderBytes = 8 * 1024);
+    //! Inspects the bytes received so far. `maxBodyBytes` bounds Content-Length (413 beyond).
+    static Decision inspect(
+        QByteArrayView data, int maxHeaderBytes = 8 * 1024, qint64 maxBodyBytes = 1024 * 1024);
 };
 
 } // namespace parley::server

@@ -4,8 +4,11 @@
 #include "broker/broker.h"
 #include "common/clock.h"
 #include "common/post.h"
+#include "http/httprequest.h"
+#include "http/httpsink.h"
 #include "http/requestsniffer.h"
 #include "session/session.h"
+#include "session/websocketsink.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -22,11 +25,21 @@ Q_LOGGING_CATEGORY(lcIo, "parley.io", QtInfoMsg)
 
 namespace {
 
+} // namespace
+
 const char* reasonPhrase(int status)
 {
     switch (status) {
     case 200:
         return "OK";
+    case 202:
+        return "Accepted";
+    case 401:
+        return "Unauthorized";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
     case 400:
         return "Bad Request";
     case 404:
@@ -50,6 +63,8 @@ QByteArray errorJson(const QByteArray& code, const QByteArray& message)
                              { QStringLiteral("message"), QString::fromLatin1(message) } })
         .toJson(QJsonDocument::Compact);
 }
+
+namespace {
 
 // How long closing sessions may take to finish the close handshake at shutdown.
 constexpr int kShutdownGraceMs = 3000;
@@ -110,7 +125,12 @@ void IoThread::adopt(qintptr descriptor)
     // previous one is unacknowledged waits for the peer's (delayed) ACK — measured: echo p50 was
     // one client send interval (10 ms at 100 msg/s) at any load. Node's ws sets it too.
     socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-    m_pending.emplace(socket, monotonicMs() + m_context.config.headerTimeoutMs);
+    watchPending(socket);
+}
+
+void IoThread::watchPending(QTcpSocket* socket)
+{
+    m_pending.insert_or_assign(socket, monotonicMs() + m_context.config.headerTimeoutMs);
     connect(socket, &QTcpSocket::readyRead, this, [this, socket] { sniff(socket); });
     connect(socket, &QTcpSocket::disconnected, this, [this, socket] { dropPending(socket); });
 }
@@ -127,10 +147,25 @@ void IoThread::sniff(QTcpSocket* socket)
 {
     const int maxHeader = int(m_context.config.maxHeaderBytes);
     const QByteArray head = socket->peek(maxHeader);
-    const RequestSniffer::Decision decision = RequestSniffer::inspect(head, maxHeader);
+    const RequestSniffer::Decision decision
+        = RequestSniffer::inspect(head, maxHeader, m_context.config.maxFrameBytes * 4);
     switch (decision.verdict) {
     case RequestSniffer::Verdict::NeedMore:
         return;
+    case RequestSniffer::Verdict::OpenSession:
+    case RequestSniffer::Verdict::Commands:
+    case RequestSniffer::Verdict::EventStream:
+    case RequestSniffer::Verdict::Poll: {
+        if (socket->bytesAvailable() < decision.headBytes + decision.contentLength) {
+            return; // the body is still coming (bounded by the same request deadline)
+        }
+        socket->skip(decision.headBytes);
+        HttpRequest request { decision, socket->read(decision.contentLength) };
+        m_pending.erase(socket);
+        QObject::disconnect(socket, nullptr, this, nullptr);
+        handleHttp(socket, request);
+        return;
+    }
     case RequestSniffer::Verdict::Health: {
         // Cluster: a node without its Redis link cannot publish; the balancer takes it out.
         const bool brokerOk = m_context.broker->isHealthy();
@@ -171,7 +206,7 @@ void IoThread::answerHttp(QTcpSocket* socket, int status, const QByteArray& json
         + "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(json.size())
         + "\r\nCache-Control: no-store\r\nConnection: close\r\n";
     if (status == 405) {
-        response += "Allow: GET\r\n";
+        response += json.contains("use POST") ? "Allow: POST\r\n" : "Allow: GET\r\n";
     }
     response += "\r\n" + json;
     socket->write(response);
@@ -196,7 +231,20 @@ void IoThread::acceptWebSockets()
             continue;
         }
         const std::uint64_t id = m_context.nextSessionId.fetch_add(1, std::memory_order_relaxed);
-        m_sessions.emplace(id, std::make_unique<Session>(*this, id, socket));
+        // Frames up to maxFrameBytes are decoded; frames up to 4x that are read and refused with
+        // `frame_too_large` (the connection carries on); beyond that Qt's framing rejects the
+        // frame from its header, before buffering it, and closes with 1009.
+        const quint64 hardLimit = quint64(m_context.config.maxFrameBytes) * 4;
+        socket->setMaxAllowedIncomingMessageSize(hardLimit);
+        socket->setMaxAllowedIncomingFrameSize(hardLimit);
+        auto session
+            = std::make_unique<Session>(*this, id, std::make_unique<WebSocketSink>(socket));
+        Session* raw = session.get();
+        connect(socket, &QWebSocket::textMessageReceived, socket,
+            [raw](const QString& text) { raw->receiveText(text); });
+        connect(socket, &QWebSocket::binaryMessageReceived, socket,
+            [raw](const QByteArray&) { raw->receiveBinary(); });
+        m_sessions.emplace(id, std::move(session));
         m_context.sessions.fetch_add(1, std::memory_order_relaxed);
         // Removal is deferred to its own event: `disconnected` can be emitted from inside a write
         // made during a fan-out loop, and the loop must not see its set change under it.
@@ -212,6 +260,7 @@ void IoThread::sessionDisconnected(std::uint64_t sessionId)
         return;
     }
     it->second->detach();
+    m_httpSinks.erase(sessionId);
     m_sessions.erase(it);
     m_context.sessions.fetch_sub(1, std::memory_order_relaxed);
     checkDrained();
@@ -278,6 +327,9 @@ void IoThread::sweep()
     for (const auto& [id, session] : m_sessions) {
         session->checkTimeouts(now);
     }
+    for (const auto& [id, sink] : m_httpSinks) {
+        sink->tick(now);
+    }
 }
 
 void IoThread::shutdown(std::function<void()> drained)
@@ -305,6 +357,7 @@ void IoThread::shutdown(std::function<void()> drained)
                 session->detach();
             }
             m_context.sessions.fetch_sub(int(m_sessions.size()), std::memory_order_relaxed);
+            m_httpSinks.clear();
             m_sessions.clear();
             checkDrained();
         });

@@ -17,6 +17,12 @@
 // sessions costs O(sessions) per tick, which at 15,000 sessions is tens of microseconds every
 // heartbeat/4; a QTimer per session would cost a timer registration (and memory) per connection.
 //
+// HTTP transports (issue 6, io/httprequests.cpp): POST /v1/session makes a Session with an
+// HttpSink on the thread that got the request; its token "<thread>.<session>.<secret>" routes
+// later requests: /v1/commands bodies are posted to the owning thread as text frames (the reply
+// comes back here and the connection stays open for the next request), /v1/sse and /v1/poll
+// sockets are moved to the owning thread (QObject::moveToThread, parentless) and attached there.
+//
 // Fan-out: deliverToRoom() gets one serialised frame per thread from the hub and writes it to
 // every local member. Session removal is always deferred to a later event (never done inside a
 // delivery loop), so a session closing mid-fan-out cannot invalidate the iteration.
@@ -38,6 +44,8 @@ class QWebSocketServer;
 
 namespace parley::server {
 
+class HttpSink;
+struct HttpRequest;
 class Session;
 struct ServerContext;
 
@@ -72,6 +80,19 @@ private:
     void sniff(QTcpSocket* socket);
     void dropPending(QTcpSocket* socket);
     void answerHttp(QTcpSocket* socket, int status, const QByteArray& json);
+    //! Answers and keeps the connection for its next request when `keepAlive`.
+    void respondHttp(QTcpSocket* socket, int status, const QByteArray& json, bool keepAlive);
+    void watchPending(QTcpSocket* socket);
+
+    // HTTP transports (httprequests.cpp).
+
+    void handleHttp(QTcpSocket* socket, const HttpRequest& request);
+    void openHttpSession(QTcpSocket* socket, const HttpRequest& request);
+    void forwardCommands(QTcpSocket* socket, const HttpRequest& request);
+    void routeToSession(QTcpSocket* socket, const HttpRequest& request);
+    void attachHttp(QTcpSocket* socket, std::uint64_t sessionId, QByteArray secret, bool stream,
+        QByteArray cursor);
+    HttpSink* httpSink(std::uint64_t sessionId, const QByteArray& secret);
     void acceptWebSockets();
     void sessionDisconnected(std::uint64_t sessionId);
     void sweep();
@@ -84,6 +105,7 @@ private:
     std::int64_t m_sweepIntervalMs = 1000;
     std::unordered_map<QTcpSocket*, std::int64_t> m_pending; // socket -> header deadline
     std::unordered_map<std::uint64_t, std::unique_ptr<Session>> m_sessions;
+    std::unordered_map<std::uint64_t, HttpSink*> m_httpSinks; // sessions opened over HTTP
     std::unordered_map<std::string, std::unordered_set<Session*>> m_rooms;
     bool m_shuttingDown = false;
     std::function<void()> m_drained;

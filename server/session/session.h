@@ -16,25 +16,26 @@
 // fan-outs reach this thread in order, so live messages are exactly those after the join's
 // last_seq, and the seam has no gap and no duplicate.
 //
-// A plain class, not a QObject: it connects to its QWebSocket with the socket as context, and the
-// I/O thread owns it. Kept small: memory per connection matters (issue 3).
+// Transport-agnostic: frames go out through a SessionSink (WebSocketSink, or HttpSink for the
+// HTTP transports) and come in through receiveText(). A plain class, not a QObject; the I/O
+// thread owns it. Kept small: memory per connection matters (issue 3).
 #pragma once
 
 #include "hub/fanouttarget.h"
 #include "protocol/frames.h"
 #include "ratelimiter.h"
+#include "sessionsink.h"
 #include "storage/messagestore.h"
 #include "storage/storageworker.h"
 
 #include <QString>
 #include <QWebSocketProtocol>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-class QWebSocket;
 
 namespace parley::server {
 
@@ -47,12 +48,21 @@ public:
     //! Messages fetched from storage per replay step.
     static constexpr std::uint32_t kReplayChunk = 500;
 
-    Session(IoThread& io, std::uint64_t id, QWebSocket* socket);
+    Session(IoThread& io, std::uint64_t id, std::unique_ptr<SessionSink> sink);
     ~Session();
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
 
     std::uint64_t id() const { return m_id; }
+    SessionSink& sink() const { return *m_sink; }
+    bool isClosing() const { return m_state == State::Closing; }
+
+    //! One text frame from the client (any transport).
+    void receiveText(const QString& text);
+    //! The client showed it is alive without sending a frame (an HTTP stream or poll attached).
+    void touch(std::int64_t nowMs) { m_lastSeenMs = nowMs; }
+    //! A binary frame from the client: a protocol violation.
+    void receiveBinary();
 
     //! A live frame for `room` (seq 0: not part of the stream, e.g. presence).
     void deliverLive(const std::string& room, std::uint64_t seq, const QString& frame);
@@ -80,8 +90,6 @@ private:
         std::vector<std::pair<std::uint64_t, QString>> held; // live frames during the replay
     };
 
-    void onText(const QString& text);
-    void onBinary();
     void handle(const protocol::Hello& hello);
     void handle(const protocol::Join& join);
     void handle(const protocol::Leave& leave);
@@ -106,7 +114,7 @@ private:
     bool isSlowConsumer() const;
 
     IoThread& m_io;
-    QWebSocket* m_socket;
+    std::unique_ptr<SessionSink> m_sink;
     const std::uint64_t m_id;
     State m_state = State::AwaitingHello;
     bool m_detached = false;

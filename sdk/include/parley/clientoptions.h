@@ -14,6 +14,14 @@
 
 namespace parley {
 
+//! The mechanism that carries a Client's connection.
+enum class TransportKind {
+    Auto, //!< the default order (today: WebSocket; fallback negotiation is planned)
+    WebSocket, //!< one WebSocket (/v1/ws)
+    Sse, //!< Server-Sent Events downstream (/v1/sse), HTTP POSTs upstream (/v1/commands)
+    LongPoll, //!< long polls downstream (/v1/poll), HTTP POSTs upstream (/v1/commands)
+};
+
 //! Everything a Client needs to know before connectToServer(). A plain value: copy it, change
 //! it, hand it to Client::setOptions().
 struct PARLEY_SDK_EXPORT ClientOptions {
@@ -46,6 +54,12 @@ struct PARLEY_SDK_EXPORT ClientOptions {
     QString outboxPath;
     //! Automatic reconnect (on by default).
     ReconnectOptions reconnect;
+    //! Which transport to use. The HTTP transports reach the endpoint's host and port over
+    //! http(s) (wss:// → https://), the same port as WebSocket.
+    TransportKind transport = TransportKind::Auto;
+    //! HTTP transports: an explicit proxy URL (e.g. http://proxy:3128). Empty: the standard
+    //! environment variables (http_proxy, https_proxy, no_proxy) apply.
+    QString proxy;
 
     //! Why these options cannot work, or nothing when they can. Checks: at least one endpoint,
     //! every endpoint a valid ws:// or wss:// URL, a valid user name, positive timeouts and

@@ -78,13 +78,49 @@ INSTANTIATE_TEST_SUITE_P(Table, RequestSnifferTable,
         Case { "HeaderBadName", "GET /healthz HTTP/1.1\r\nHo st: x\r\n\r\n", Verdict::Reject, 400,
             "bad_request" },
         Case { "HeaderTooLarge", "GET /healthz HTTP/1.1\r\nX-Big: " + QByteArray(9000, 'a'),
-            Verdict::Reject, 431, "header_too_large" }),
+            Verdict::Reject, 431, "header_too_large" },
+        // HTTP transports.
+        Case { "OpenSession", "POST /v1/session HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}",
+            Verdict::OpenSession },
+        Case { "Commands", "POST /v1/commands HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+            Verdict::Commands },
+        Case { "EventStream", "GET /v1/sse?token=0.1.ab HTTP/1.1\r\n\r\n", Verdict::EventStream },
+        Case { "Poll", "GET /v1/poll?cursor=4 HTTP/1.1\r\n\r\n", Verdict::Poll },
+        Case { "GetSession", "GET /v1/session HTTP/1.1\r\n\r\n", Verdict::Reject, 405,
+            "method_not_allowed" },
+        Case { "PostSse", "POST /v1/sse HTTP/1.1\r\n\r\n", Verdict::Reject, 405,
+            "method_not_allowed" },
+        Case { "Chunked", "POST /v1/commands HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            Verdict::Reject, 411, "length_required" },
+        Case { "NegativeLength", "POST /v1/commands HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+            Verdict::Reject, 400, "bad_request" },
+        Case { "ConflictingLengths",
+            "POST /v1/commands HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            Verdict::Reject, 400, "bad_request" },
+        Case { "BodyTooLarge", "POST /v1/commands HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n",
+            Verdict::Reject, 413, "body_too_large" }),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
 TEST(RequestSnifferTest, ReportsTheHeadLength)
 {
     const QByteArray head = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
     EXPECT_EQ(RequestSniffer::inspect(head + "trailing").headBytes, head.size());
+}
+
+TEST(RequestSnifferTest, ExtractsWhatTheHttpTransportsNeed)
+{
+    const auto d = RequestSniffer::inspect("GET /v1/sse?token=1.2.ab&cursor=9 HTTP/1.1\r\n"
+                                           "Last-Event-ID: 7\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(d.sessionToken, QByteArray("1.2.ab"));
+    EXPECT_EQ(d.cursor, QByteArray("7")); // the header wins over the query
+    EXPECT_FALSE(d.keepAlive);
+    const auto post
+        = RequestSniffer::inspect("POST /v1/commands HTTP/1.1\r\n"
+                                  "X-Parley-Session: 0.3.ff\r\nContent-Length: 12\r\n\r\n");
+    EXPECT_EQ(post.sessionToken, QByteArray("0.3.ff"));
+    EXPECT_EQ(post.contentLength, 12);
+    EXPECT_TRUE(post.keepAlive);
+    EXPECT_FALSE(RequestSniffer::inspect("GET /v1/poll HTTP/1.0\r\n\r\n").keepAlive);
 }
 
 TEST(RequestSnifferTest, HeadLimitIsExact)

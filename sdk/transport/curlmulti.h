@@ -1,0 +1,72 @@
+// CurlMulti: libcurl's multi interface driven by the Qt event loop of the thread it lives on.
+//
+// CURLMOPT_SOCKETFUNCTION maps each socket libcurl wants watched to QSocketNotifiers, and
+// CURLMOPT_TIMERFUNCTION to one single-shot QTimer; both call curl_multi_socket_action(). So no
+// call blocks, there is no helper thread and nothing polls. libcurl honours the standard proxy
+// environment variables (http_proxy, https_proxy, no_proxy, ...) by default; Request::proxy sets
+// one explicitly. No curl type appears here (curl.h stays in the .cpp).
+//
+// Callbacks (onData, onDone) run from the event loop, never inside start() or cancel(). cancel()
+// may be called from inside a callback: the transfer is removed once libcurl returns.
+#pragma once
+
+#include <QByteArray>
+#include <QList>
+#include <QObject>
+#include <QPair>
+#include <QString>
+#include <QUrl>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+class QTimer;
+
+namespace parley {
+
+class CurlMulti final : public QObject {
+    Q_OBJECT
+
+public:
+    struct Request {
+        QUrl url;
+        QByteArray method = "GET"; //!< GET or POST
+        QByteArray body; //!< POST body
+        QList<QPair<QByteArray, QByteArray>> headers;
+        QString proxy; //!< empty: libcurl's default (the environment variables)
+        int connectTimeoutMs = 10000;
+        int timeoutMs = 0; //!< whole transfer; 0: none (streams)
+    };
+    //! Body bytes as they arrive, with the response status.
+    using DataFn = std::function<void(int status, QByteArrayView bytes)>;
+    //! The transfer ended: the status (0 if none), and an error text when the transfer failed.
+    using DoneFn = std::function<void(int status, const QString& error)>;
+
+    explicit CurlMulti(QObject* parent = nullptr);
+    ~CurlMulti() override;
+
+    //! Starts a transfer; returns its id (never 0).
+    quint64 start(const Request& request, DataFn onData, DoneFn onDone);
+    //! Stops a transfer; its callbacks are not called any more. Unknown ids are ignored.
+    void cancel(quint64 id);
+
+    struct Transfer; // curlmulti.cpp
+    struct Watch;
+
+private:
+    void socketAction(qintptr fd, int events);
+    void reap();
+    void finish(Transfer* transfer, int status, const QString& error);
+    static int onSocket(
+        void* easy, int fd, int what, void* self, void* socketp); // fd: curl_socket_t
+    static int onTimer(void* multi, long timeoutMs, void* self);
+
+    void* m_multi = nullptr;
+    QTimer* m_timer = nullptr;
+    quint64 m_nextId = 1;
+    std::unordered_map<quint64, std::unique_ptr<Transfer>> m_transfers;
+    std::unordered_map<qintptr, std::unique_ptr<Watch>> m_watches;
+    int m_depth = 0; // > 0 while inside curl_multi_socket_action
+};
+
+} // namespace parley

@@ -1,0 +1,218 @@
+#include "httptransport.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLoggingCategory>
+
+namespace parley {
+
+Q_LOGGING_CATEGORY(lcHttpTransport, "parley.transport.http", QtWarningMsg)
+
+HttpTransport::HttpTransport(QObject* parent)
+    : Transport(parent)
+{
+    m_retryTimer.setSingleShot(true);
+    connect(&m_retryTimer, &QTimer::timeout, this, [this] {
+        if (!m_finished) {
+            startDownstream();
+        }
+    });
+}
+
+HttpTransport::~HttpTransport() = default;
+
+QUrl HttpTransport::baseUrl(const QUrl& endpoint)
+{
+    QUrl base;
+    const QString scheme = endpoint.scheme();
+    base.setScheme(scheme == QLatin1String("wss") || scheme == QLatin1String("https")
+            ? QStringLiteral("https")
+            : QStringLiteral("http"));
+    base.setHost(endpoint.host());
+    base.setPort(endpoint.port());
+    base.setPath(QStringLiteral("/v1"));
+    return base;
+}
+
+CurlMulti::Request HttpTransport::request(const QString& path) const
+{
+    CurlMulti::Request r;
+    QUrl url = m_base;
+    url.setPath(m_base.path() + path);
+    r.url = url;
+    r.proxy = m_proxy;
+    if (!m_token.isEmpty()) {
+        r.headers.append(QPair<QByteArray, QByteArray>("X-Parley-Session", m_token));
+    }
+    return r;
+}
+
+void HttpTransport::open(const QUrl& url)
+{
+    m_base = baseUrl(url);
+    m_token.clear();
+    m_cursor = 0;
+    m_open = false;
+    m_finished = false;
+    m_sessionRequested = false;
+    m_outbox.clear();
+    m_downstreamFailures = 0;
+    CurlMulti::Request health = request(QString());
+    QUrl healthUrl = m_base;
+    healthUrl.setPath(QStringLiteral("/healthz"));
+    health.url = healthUrl;
+    health.timeoutMs = 10000;
+    m_controlTransfer = m_curl.start(
+        health, [](int, QByteArrayView) {},
+        [this](int status, const QString& error) {
+            m_controlTransfer = 0;
+            if (status != 200) {
+                finish(AbnormalClosure,
+                    error.isEmpty() ? QStringLiteral("healthz answered %1").arg(status) : error);
+                return;
+            }
+            m_open = true;
+            Q_EMIT opened();
+        });
+}
+
+void HttpTransport::close(int code, const QString& reason)
+{
+    if (m_finished) {
+        return;
+    }
+    // Signals never come from inside close(): the end is reported from the event loop.
+    QTimer::singleShot(0, this, [this, code, reason] { finish(code, reason); });
+    m_open = false;
+}
+
+bool HttpTransport::sendFrame(const QByteArray& frame)
+{
+    if (!m_open) {
+        return false;
+    }
+    if (!m_sessionRequested) {
+        openSession(frame);
+        return true;
+    }
+    m_outbox.append(frame);
+    flushCommands();
+    return true;
+}
+
+void HttpTransport::openSession(const QByteArray& hello)
+{
+    m_sessionRequested = true;
+    CurlMulti::Request r = request(QStringLiteral("/session"));
+    r.method = "POST";
+    r.body = hello;
+    r.headers.append(QPair<QByteArray, QByteArray>("Content-Type", "application/json"));
+    r.timeoutMs = 15000;
+    auto body = std::make_shared<QByteArray>();
+    m_controlTransfer = m_curl.start(
+        r, [body](int, QByteArrayView bytes) { body->append(bytes); },
+        [this, body](int status, const QString& error) {
+            m_controlTransfer = 0;
+            if (status == 200) {
+                const QJsonObject reply = QJsonDocument::fromJson(*body).object();
+                m_token = reply.value(QStringLiteral("token")).toString().toLatin1();
+                m_cursor = quint64(reply.value(QStringLiteral("cursor")).toInteger());
+                Q_EMIT frameReceived(
+                    QJsonDocument(reply.value(QStringLiteral("welcome")).toObject())
+                        .toJson(QJsonDocument::Compact));
+                if (m_finished) {
+                    return;
+                }
+                startDownstream();
+                flushCommands();
+                return;
+            }
+            if (status == 401 || status == 400) {
+                // The body is the error frame that says why; then the session is refused.
+                Q_EMIT frameReceived(*body);
+                finish(status == 401 ? 4001 : 4000, QStringLiteral("session refused"));
+                return;
+            }
+            finish(AbnormalClosure,
+                error.isEmpty() ? QStringLiteral("session answered %1").arg(status) : error);
+        });
+}
+
+void HttpTransport::flushCommands()
+{
+    if (m_commandTransfer != 0 || m_token.isEmpty() || m_outbox.isEmpty() || m_finished) {
+        return;
+    }
+    QByteArray batch = "[";
+    for (qsizetype i = 0; i < m_outbox.size(); ++i) {
+        batch += (i ? "," : "") + m_outbox[i];
+    }
+    batch += "]";
+    m_outbox.clear();
+    CurlMulti::Request r = request(QStringLiteral("/commands"));
+    r.method = "POST";
+    r.body = batch;
+    r.headers.append(QPair<QByteArray, QByteArray>("Content-Type", "application/json"));
+    r.timeoutMs = 15000;
+    qCDebug(lcHttpTransport) << "commands" << batch.left(200);
+    m_commandTransfer = m_curl.start(
+        r, [](int, QByteArrayView) {},
+        [this](int status, const QString& error) {
+            qCDebug(lcHttpTransport) << "commands done" << status << error;
+            m_commandTransfer = 0;
+            if (status == 202) {
+                flushCommands();
+                return;
+            }
+            finish(AbnormalClosure,
+                error.isEmpty() ? QStringLiteral("commands answered %1").arg(status) : error);
+        });
+}
+
+void HttpTransport::deliver(quint64 cursor, const QByteArray& frame)
+{
+    if (cursor != 0 && cursor <= m_cursor) {
+        return;
+    }
+    qCDebug(lcHttpTransport) << "deliver" << cursor << frame.left(80);
+    m_cursor = std::max(m_cursor, cursor);
+    Q_EMIT frameReceived(frame);
+}
+
+void HttpTransport::serverClosed(int code, const QString& reason)
+{
+    finish(code, reason);
+}
+
+void HttpTransport::downstreamFailed(const QString& why, int retryMs)
+{
+    if (m_finished) {
+        return;
+    }
+    if (++m_downstreamFailures >= kMaxDownstreamFailures) {
+        finish(AbnormalClosure, why);
+        return;
+    }
+    m_retryTimer.start(retryMs);
+}
+
+void HttpTransport::finish(int code, const QString& reason)
+{
+    if (m_finished) {
+        return;
+    }
+    m_finished = true;
+    m_open = false;
+    m_retryTimer.stop();
+    stopDownstream();
+    for (quint64* id : { &m_commandTransfer, &m_controlTransfer }) {
+        if (*id) {
+            m_curl.cancel(*id);
+            *id = 0;
+        }
+    }
+    Q_EMIT closed(code, reason);
+}
+
+} // namespace parley

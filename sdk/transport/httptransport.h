@@ -1,0 +1,85 @@
+// HttpTransport: what SseTransport and LongPollTransport share — a parleyd HTTP session.
+//
+// Upstream: the first frame (the client's hello) opens the session with POST /v1/session; its
+// answer carries the welcome (emitted as the first frame) and the session token. Later frames
+// are queued and sent in order as JSON-array batches by POST /v1/commands, one request in flight
+// at a time (so the server sees them in sendFrame() order). Downstream is the subclass's
+// (an event stream, or long polls), resuming from the last cursor received.
+//
+// open() checks that the server answers HTTP (GET /healthz) before opened(): a proxy or a
+// network that blocks the server fails the open, which is what transport negotiation counts.
+// The endpoint URL may be ws://, wss://, http:// or https:// with any path: the HTTP base is
+// the same host and port, scheme http(s), path /v1.
+//
+// Failures: a downstream that cannot be re-established kMaxDownstreamFailures times in a row,
+// a failed command request, or a lost session (404) closes the transport with 1006; the
+// server's close event/field gives its own code (4001, 4003, 1001, ...).
+#pragma once
+
+#include "curlmulti.h"
+#include "transport.h"
+
+#include <QTimer>
+
+namespace parley {
+
+class HttpTransport : public Transport {
+    Q_OBJECT
+
+public:
+    static constexpr int kMaxDownstreamFailures = 3;
+
+    explicit HttpTransport(QObject* parent = nullptr);
+    ~HttpTransport() override;
+
+    //! An explicit proxy (libcurl syntax, e.g. http://proxy:3128); empty: the environment's.
+    void setProxy(const QString& proxy) { m_proxy = proxy; }
+
+    void open(const QUrl& url) override;
+    void close(int code = 1000, const QString& reason = QString()) override;
+    bool sendFrame(const QByteArray& frame) override;
+    bool isOpen() const override { return m_open; }
+
+    //! The HTTP base (http://host:port/v1) for an endpoint URL.
+    static QUrl baseUrl(const QUrl& endpoint);
+
+protected:
+    //! Starts (or restarts) the downstream after cursor(); the session token is known.
+    virtual void startDownstream() = 0;
+    //! Stops the downstream (close or finish).
+    virtual void stopDownstream() = 0;
+
+    CurlMulti& curl() { return m_curl; }
+    CurlMulti::Request request(const QString& path) const;
+    quint64 cursor() const { return m_cursor; }
+    //! A downstream frame with its cursor (frames at or below the current cursor are dropped:
+    //! a resumed stream may repeat what it already sent).
+    void deliver(quint64 cursor, const QByteArray& frame);
+    //! The server ended the session with `code`.
+    void serverClosed(int code, const QString& reason);
+    //! The downstream worked (resets the failure count) or failed (counts, then closes).
+    void downstreamSucceeded() { m_downstreamFailures = 0; }
+    void downstreamFailed(const QString& why, int retryMs);
+    bool isFinished() const { return m_finished; }
+
+private:
+    void openSession(const QByteArray& hello);
+    void flushCommands();
+    void finish(int code, const QString& reason);
+
+    CurlMulti m_curl;
+    QString m_proxy;
+    QUrl m_base;
+    QByteArray m_token;
+    quint64 m_cursor = 0;
+    bool m_open = false;
+    bool m_finished = true;
+    bool m_sessionRequested = false;
+    QList<QByteArray> m_outbox;
+    quint64 m_commandTransfer = 0;
+    quint64 m_controlTransfer = 0; // healthz or session
+    int m_downstreamFailures = 0;
+    QTimer m_retryTimer;
+};
+
+} // namespace parley

@@ -1,0 +1,260 @@
+#include "httpsink.h"
+
+#include "common/clock.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTcpSocket>
+#include <QTimer>
+
+namespace parley::server {
+
+namespace {
+
+// A peer that does not read what we wrote must not pin a finished socket.
+constexpr int kFinishTimeoutMs = 5000;
+
+QByteArray responseHead(const char* status, const char* contentType, qint64 contentLength)
+{
+    QByteArray head = QByteArray("HTTP/1.1 ") + status + "\r\nContent-Type: " + contentType
+        + "\r\nCache-Control: no-store\r\nConnection: close\r\n";
+    if (contentLength >= 0) {
+        head += "Content-Length: " + QByteArray::number(contentLength) + "\r\n";
+    } else {
+        // Tells reverse proxies (nginx) not to buffer the stream.
+        head += "X-Accel-Buffering: no\r\n";
+    }
+    return head + "\r\n";
+}
+
+} // namespace
+
+HttpSink::HttpSink(QByteArray secret, QString peer, Settings settings, QObject* context,
+    std::function<void()> gone)
+    : m_secret(std::move(secret))
+    , m_peer(std::move(peer))
+    , m_settings(settings)
+    , m_context(context)
+    , m_gone(std::move(gone))
+{
+}
+
+HttpSink::~HttpSink()
+{
+    if (m_poll) {
+        answerPoll(m_pollAfter);
+    }
+    if (m_stream) {
+        finishSocket(m_stream);
+    }
+}
+
+QByteArray HttpSink::frame(std::uint64_t cursor) const
+{
+    for (const Frame& f : m_frames) {
+        if (f.cursor == cursor) {
+            return f.json;
+        }
+    }
+    return {};
+}
+
+void HttpSink::markDelivered(std::uint64_t cursor)
+{
+    for (const Frame& f : m_frames) {
+        if (f.cursor > m_delivered && f.cursor <= cursor) {
+            m_undeliveredBytes -= f.json.size();
+        }
+    }
+    m_delivered = std::max(m_delivered, std::min(cursor, lastCursor()));
+    trim();
+}
+
+bool HttpSink::canReplayFrom(std::uint64_t after) const
+{
+    if (after > lastCursor()) {
+        return false; // a cursor we never issued
+    }
+    const std::uint64_t oldest = m_frames.empty() ? m_nextCursor : m_frames.front().cursor;
+    return after + 1 >= oldest;
+}
+
+void HttpSink::attachStream(QTcpSocket* socket, std::optional<std::uint64_t> after)
+{
+    if (m_stream) {
+        finishSocket(m_stream); // a newer stream of the same session replaces it
+    }
+    m_stream = socket;
+    QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    socket->write(responseHead("200 OK", "text/event-stream; charset=utf-8", -1));
+    socket->write("retry: " + QByteArray::number(m_settings.retryMs) + "\n\n");
+    m_lastStreamWriteMs = monotonicMs();
+    const std::uint64_t from = after.value_or(m_delivered);
+    if (m_closed) {
+        writeCloseEvent();
+        return;
+    }
+    if (!canReplayFrom(from)) {
+        // What the client missed is gone from the queue: it must re-open and replay from
+        // storage (its hello carries the resume cursors).
+        close(4003, QStringLiteral("stream cursor outside the replay window"));
+        return;
+    }
+    for (const Frame& f : m_frames) {
+        if (f.cursor > from) {
+            writeEvent(f);
+        }
+    }
+    markDelivered(lastCursor());
+    socket->flush();
+}
+
+void HttpSink::attachPoll(QTcpSocket* socket, std::uint64_t after, std::int64_t nowMs)
+{
+    if (m_poll) {
+        answerPoll(m_pollAfter); // one poll at a time: the older one returns what it has
+    }
+    m_poll = socket;
+    QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    m_pollAfter = after;
+    m_pollDeadlineMs = nowMs + m_settings.pollTimeoutMs;
+    if (!m_closed && !canReplayFrom(after)) {
+        close(4003, QStringLiteral("poll cursor outside the replay window"));
+        return;
+    }
+    // The client holds everything up to `after`: acknowledged.
+    markDelivered(after);
+    if (m_closed || lastCursor() > after) {
+        answerPoll(after);
+    }
+}
+
+void HttpSink::tick(std::int64_t nowMs)
+{
+    if (m_stream && nowMs - m_lastStreamWriteMs >= m_settings.keepAliveMs) {
+        m_stream->write(": keep-alive\n\n");
+        m_stream->flush();
+        m_lastStreamWriteMs = nowMs;
+    }
+    if (m_poll && nowMs >= m_pollDeadlineMs) {
+        answerPoll(m_pollAfter);
+    }
+}
+
+void HttpSink::sendText(const QString& text)
+{
+    Frame f { m_nextCursor++, text.toUtf8() };
+    m_undeliveredBytes += f.json.size();
+    m_retainedBytes += f.json.size();
+    m_frames.push_back(std::move(f));
+    if (m_stream) {
+        writeEvent(m_frames.back());
+        m_stream->flush();
+        markDelivered(m_frames.back().cursor);
+    } else if (m_poll) {
+        answerPoll(m_pollAfter);
+    }
+    trim();
+}
+
+qint64 HttpSink::pendingBytes() const
+{
+    return m_undeliveredBytes + (m_stream ? m_stream->bytesToWrite() : 0);
+}
+
+void HttpSink::close(int code, const QString& reason)
+{
+    if (m_closed) {
+        return;
+    }
+    m_closed = true;
+    m_closeCode = code;
+    m_closeReason = reason;
+    if (m_stream) {
+        writeCloseEvent();
+    }
+    if (m_poll) {
+        answerPoll(m_pollAfter);
+    }
+    // The session goes once the current call stack is done (never from inside it).
+    QTimer::singleShot(0, m_context, [gone = m_gone] { gone(); });
+}
+
+void HttpSink::abort()
+{
+    if (m_stream) {
+        m_stream->abort();
+    }
+    if (m_poll) {
+        m_poll->abort();
+    }
+    QTimer::singleShot(0, m_context, [gone = m_gone] { gone(); });
+}
+
+QByteArray HttpSink::closeJson() const
+{
+    return QJsonDocument(QJsonObject { { QStringLiteral("code"), m_closeCode },
+                             { QStringLiteral("reason"), m_closeReason } })
+        .toJson(QJsonDocument::Compact);
+}
+
+void HttpSink::writeEvent(const Frame& frame)
+{
+    // Frames are compact JSON (no newline), so one `data:` line carries each.
+    m_stream->write("id: " + QByteArray::number(frame.cursor) + "\ndata: " + frame.json + "\n\n");
+    m_lastStreamWriteMs = monotonicMs();
+}
+
+void HttpSink::writeCloseEvent()
+{
+    m_stream->write("event: close\ndata: " + closeJson() + "\n\n");
+    finishSocket(m_stream);
+    m_stream = nullptr;
+}
+
+void HttpSink::answerPoll(std::uint64_t after)
+{
+    QTcpSocket* socket = m_poll;
+    m_poll = nullptr;
+    if (!socket) {
+        return;
+    }
+    QByteArray body = "{\"events\":[";
+    bool first = true;
+    for (const Frame& f : m_frames) {
+        if (f.cursor > after) {
+            body += first ? "" : ",";
+            body += f.json;
+            first = false;
+        }
+    }
+    body += "],\"cursor\":" + QByteArray::number(std::max(after, lastCursor()));
+    if (m_closed) {
+        body += ",\"closed\":" + closeJson();
+    }
+    body += "}";
+    socket->write(responseHead("200 OK", "application/json", body.size()) + body);
+    // Delivered once written; the next poll's cursor acknowledges it (kept until then).
+    m_delivered = std::max(m_delivered, lastCursor());
+    m_undeliveredBytes = 0;
+    finishSocket(socket);
+}
+
+void HttpSink::finishSocket(QTcpSocket* socket)
+{
+    QObject::disconnect(socket, &QTcpSocket::disconnected, nullptr, nullptr);
+    QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    QTimer::singleShot(kFinishTimeoutMs, socket, [socket] { socket->abort(); });
+    socket->disconnectFromHost();
+}
+
+void HttpSink::trim()
+{
+    while (!m_frames.empty() && m_frames.front().cursor <= m_delivered
+        && (m_frames.size() > kRetainFrames || m_retainedBytes > m_settings.maxOutboundBytes)) {
+        m_retainedBytes -= m_frames.front().json.size();
+        m_frames.pop_front();
+    }
+}
+
+} // namespace parley::server

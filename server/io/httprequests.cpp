@@ -1,0 +1,265 @@
+// IoThread's HTTP transport endpoints (see iothread.h and http/httpsink.h).
+#include "app/servercontext.h"
+#include "common/clock.h"
+#include "common/ids.h"
+#include "common/post.h"
+#include "http/httprequest.h"
+#include "http/httpsink.h"
+#include "iothread.h"
+#include "session/session.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLoggingCategory>
+#include <QPointer>
+#include <QTcpSocket>
+#include <QThread>
+#include <QTimer>
+
+namespace parley::server {
+
+Q_LOGGING_CATEGORY(lcHttp, "parley.http", QtInfoMsg)
+
+std::optional<SessionToken> SessionToken::parse(const QByteArray& text)
+{
+    const QList<QByteArray> parts = text.split('.');
+    if (parts.size() != 3 || parts[2].isEmpty() || parts[2].size() > 64) {
+        return std::nullopt;
+    }
+    bool okThread = false;
+    bool okSession = false;
+    SessionToken token;
+    token.thread = parts[0].toInt(&okThread);
+    token.session = parts[1].toULongLong(&okSession);
+    token.secret = parts[2];
+    if (!okThread || !okSession || token.thread < 0) {
+        return std::nullopt;
+    }
+    return token;
+}
+
+void IoThread::respondHttp(QTcpSocket* socket, int status, const QByteArray& json, bool keepAlive)
+{
+    if (!keepAlive || m_shuttingDown) {
+        answerHttp(socket, status, json);
+        return;
+    }
+    socket->write("HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status)
+        + "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(json.size())
+        + "\r\nCache-Control: no-store\r\nConnection: keep-alive\r\n\r\n" + json);
+    // Back to reading: the next request gets a fresh head deadline (idle keep-alive connections
+    // are closed by the same sweep).
+    watchPending(socket);
+    if (socket->bytesAvailable() > 0) {
+        QPointer<QTcpSocket> guard(socket);
+        post(this, [this, guard] {
+            if (guard && m_pending.contains(guard.data())) {
+                sniff(guard);
+            }
+        });
+    }
+}
+
+void IoThread::handleHttp(QTcpSocket* socket, const HttpRequest& request)
+{
+    if (m_shuttingDown) {
+        answerHttp(socket, 503, errorJson("unavailable", "server shutting down"));
+        return;
+    }
+    switch (request.head.verdict) {
+    case RequestSniffer::Verdict::OpenSession:
+        openHttpSession(socket, request);
+        return;
+    case RequestSniffer::Verdict::Commands:
+        forwardCommands(socket, request);
+        return;
+    default:
+        routeToSession(socket, request);
+        return;
+    }
+}
+
+void IoThread::openHttpSession(QTcpSocket* socket, const HttpRequest& request)
+{
+    if (request.body.trimmed().isEmpty()) {
+        respondHttp(socket, 400, errorJson("bad_json", "the body must be a hello frame"),
+            request.head.keepAlive);
+        return;
+    }
+    const std::uint64_t id = m_context.nextSessionId.fetch_add(1, std::memory_order_relaxed);
+    const QByteArray secret = QByteArray::fromStdString(randomHex(16));
+    const ServerConfig& config = m_context.config;
+    HttpSink::Settings settings;
+    settings.maxOutboundBytes = config.maxOutboundBytes;
+    settings.retryMs = int(config.sseRetryMs);
+    settings.keepAliveMs = int(config.sseKeepAliveMs);
+    settings.pollTimeoutMs = int(config.pollTimeoutMs);
+    auto sinkOwner = std::make_unique<HttpSink>(secret, socket->peerAddress().toString(), settings,
+        this, [this, id] { sessionDisconnected(id); });
+    HttpSink* sink = sinkOwner.get();
+    auto session = std::make_unique<Session>(*this, id, std::move(sinkOwner));
+    Session* raw = session.get();
+    m_sessions.emplace(id, std::move(session));
+    m_httpSinks.emplace(id, sink);
+    m_context.sessions.fetch_add(1, std::memory_order_relaxed);
+
+    raw->receiveText(QString::fromUtf8(request.body));
+    const QByteArray first = sink->frame(1);
+    const QJsonObject reply = QJsonDocument::fromJson(first).object();
+    if (reply.value(QStringLiteral("type")).toString() != QLatin1String("welcome")) {
+        // Not welcomed (bad JSON, not a hello, unauthorized): the error frame says why.
+        const bool unauthorized
+            = reply.value(QStringLiteral("code")).toString() == QLatin1String("unauthorized");
+        raw->close(QWebSocketProtocol::CloseCode(unauthorized ? 4001 : 4000),
+            QStringLiteral("no session"));
+        respondHttp(socket, unauthorized ? 401 : 400,
+            first.isEmpty() ? errorJson("bad_frame", "hello expected") : first,
+            request.head.keepAlive);
+        return;
+    }
+    sink->markDelivered(1);
+    const QByteArray token
+        = QByteArray::number(m_index) + '.' + QByteArray::number(id) + '.' + secret;
+    const QJsonObject body {
+        { QStringLiteral("session"), QString::number(id) },
+        { QStringLiteral("token"), QString::fromLatin1(token) },
+        { QStringLiteral("cursor"), 1 },
+        { QStringLiteral("welcome"), reply },
+    };
+    respondHttp(
+        socket, 200, QJsonDocument(body).toJson(QJsonDocument::Compact), request.head.keepAlive);
+}
+
+HttpSink* IoThread::httpSink(std::uint64_t sessionId, const QByteArray& secret)
+{
+    const auto it = m_httpSinks.find(sessionId);
+    if (it == m_httpSinks.end() || it->second->secret() != secret) {
+        return nullptr;
+    }
+    const auto session = m_sessions.find(sessionId);
+    if (session == m_sessions.end() || session->second->isClosing()) {
+        return nullptr;
+    }
+    return it->second;
+}
+
+void IoThread::forwardCommands(QTcpSocket* socket, const HttpRequest& request)
+{
+    const bool keepAlive = request.head.keepAlive;
+    const std::optional<SessionToken> token = SessionToken::parse(request.head.sessionToken);
+    if (!token || token->thread >= int(m_context.ioThreads.size())) {
+        respondHttp(socket, 401, errorJson("unauthorized", "missing or malformed session token"),
+            keepAlive);
+        return;
+    }
+    // One frame, or a JSON array of frames (a batch): split here, decoded by the session.
+    QList<QString> frames;
+    const QByteArray body = request.body.trimmed();
+    if (body.startsWith('[')) {
+        QJsonParseError error {};
+        const QJsonDocument doc = QJsonDocument::fromJson(body, &error);
+        if (error.error != QJsonParseError::NoError || !doc.isArray()) {
+            respondHttp(
+                socket, 400, errorJson("bad_json", "the batch is not a JSON array"), keepAlive);
+            return;
+        }
+        for (const QJsonValue& value : doc.array()) {
+            if (!value.isObject()) {
+                respondHttp(socket, 400,
+                    errorJson("bad_frame", "every batch element must be a frame object"),
+                    keepAlive);
+                return;
+            }
+            frames.push_back(
+                QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact)));
+        }
+    } else if (body.startsWith('{')) {
+        frames.push_back(QString::fromUtf8(body));
+    } else {
+        respondHttp(
+            socket, 400, errorJson("bad_json", "the body must be a frame or an array"), keepAlive);
+        return;
+    }
+    IoThread* owner = m_context.ioThreads[std::size_t(token->thread)];
+    QPointer<QTcpSocket> guard(socket);
+    const int count = int(frames.size());
+    post(owner, [this, owner, token = *token, frames = std::move(frames), guard, keepAlive, count] {
+        const bool found = owner->httpSink(token.session, token.secret) != nullptr;
+        if (found) {
+            Session& session = *owner->m_sessions.at(token.session);
+            for (const QString& frame : frames) {
+                if (session.isClosing()) {
+                    break;
+                }
+                session.receiveText(frame);
+            }
+        }
+        // The answer is written by the thread owning the socket.
+        post(this, [this, guard, found, keepAlive, count] {
+            if (!guard) {
+                return;
+            }
+            if (!found) {
+                respondHttp(guard, 404, errorJson("unknown_session", "no such session"), keepAlive);
+                return;
+            }
+            respondHttp(guard, 202, "{\"accepted\":" + QByteArray::number(count) + "}", keepAlive);
+        });
+    });
+}
+
+void IoThread::routeToSession(QTcpSocket* socket, const HttpRequest& request)
+{
+    const std::optional<SessionToken> token = SessionToken::parse(request.head.sessionToken);
+    if (!token || token->thread >= int(m_context.ioThreads.size())) {
+        respondHttp(socket, 401, errorJson("unauthorized", "missing or malformed session token"),
+            request.head.keepAlive);
+        return;
+    }
+    const bool stream = request.head.verdict == RequestSniffer::Verdict::EventStream;
+    IoThread* owner = m_context.ioThreads[std::size_t(token->thread)];
+    // The stream is written by the session's thread: hand the socket over. Not from here: we
+    // are inside the socket's readyRead emission, and Qt still touches the socket after our
+    // slot returns, so moving it now would race with the owner thread. A posted event runs once
+    // the emission is over (the socket is parented to us and nothing else deletes it meanwhile).
+    post(this, [this, owner, socket, token = *token, stream, cursor = request.head.cursor] {
+        if (owner != this) {
+            socket->setParent(nullptr);
+            socket->moveToThread(owner->thread());
+        }
+        post(owner, [owner, socket, token, stream, cursor] {
+            owner->attachHttp(socket, token.session, token.secret, stream, cursor);
+        });
+    });
+}
+
+void IoThread::attachHttp(
+    QTcpSocket* socket, std::uint64_t sessionId, QByteArray secret, bool stream, QByteArray cursor)
+{
+    if (socket->parent() == nullptr) {
+        socket->setParent(this);
+    }
+    HttpSink* sink = httpSink(sessionId, secret);
+    if (!sink) {
+        answerHttp(socket, 404, errorJson("unknown_session", "no such session"));
+        return;
+    }
+    bool ok = true;
+    const std::uint64_t after = cursor.isEmpty() ? 0 : cursor.toULongLong(&ok);
+    if (!ok) {
+        answerHttp(socket, 400, errorJson("bad_request", "malformed cursor"));
+        return;
+    }
+    Session& session = *m_sessions.at(sessionId);
+    const std::int64_t now = monotonicMs();
+    session.touch(now);
+    if (stream) {
+        sink->attachStream(
+            socket, cursor.isEmpty() ? std::nullopt : std::optional<std::uint64_t>(after));
+    } else {
+        sink->attachPoll(socket, after, now);
+    }
+}
+
+} // namespace parley::server
