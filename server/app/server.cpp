@@ -12,6 +12,7 @@
 #include "storage/sqlitemessagestore.h"
 #include "storage/storageworker.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QHostAddress>
 #include <QLoggingCategory>
@@ -172,7 +173,7 @@ bool Server::start(QString* error)
     qCInfo(lcServer).noquote().nospace()
         << "event=started node=" << QString::fromStdString(m_context.nodeId)
         << " listen=" << listenAddress() << " io_threads=" << threads
-        << " dispatcher=" << eventDispatcherName() << " rooms=" << rooms.size()
+        << " dispatcher=" << eventDispatcherName(QCoreApplication::eventDispatcher()) << " rooms=" << rooms.size()
         << " data=" << dbPath;
     return true;
 }

@@ -43,13 +43,16 @@ std::unique_ptr<QAbstractEventDispatcher> createEventDispatcher()
 #endif
 }
 
-const char* eventDispatcherName()
+const char* eventDispatcherName(const QAbstractEventDispatcher* dispatcher)
 {
 #ifdef Q_OS_LINUX
-    return epollRequested() ? "epoll" : "qt";
+    if (qobject_cast<const EpollEventDispatcher*>(dispatcher)) {
+        return "epoll";
+    }
 #else
-    return "qt";
+    Q_UNUSED(dispatcher);
 #endif
+    return "qt";
 }
 
 } // namespace parley::server

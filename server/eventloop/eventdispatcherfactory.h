@@ -30,7 +30,8 @@ namespace parley::server {
 //! \endcode
 std::unique_ptr<QAbstractEventDispatcher> createEventDispatcher();
 
-//! "epoll" or "qt": what createEventDispatcher() would choose, for logs and /metrics.
-const char* eventDispatcherName();
+//! "epoll" or "qt": which kind `dispatcher` (e.g. QThread::eventDispatcher() of a running thread)
+//! really is, for logs — what runs, not what was asked for (epoll can fail to initialise).
+const char* eventDispatcherName(const QAbstractEventDispatcher* dispatcher);
 
 } // namespace parley::server

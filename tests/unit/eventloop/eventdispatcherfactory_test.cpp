@@ -39,7 +39,7 @@ TEST_F(DispatcherEnv, EpollIsTheDefaultOnLinux)
     const auto dispatcher = createEventDispatcher();
     ASSERT_NE(dispatcher, nullptr);
     EXPECT_NE(qobject_cast<EpollEventDispatcher*>(dispatcher.get()), nullptr);
-    EXPECT_STREQ(eventDispatcherName(), "epoll");
+    EXPECT_STREQ(eventDispatcherName(dispatcher.get()), "epoll");
 
     qputenv("PARLEY_EVENT_DISPATCHER", "epoll");
     EXPECT_NE(createEventDispatcher(), nullptr);
@@ -49,7 +49,7 @@ TEST_F(DispatcherEnv, QtValueKeepsQtsDispatcher)
 {
     qputenv("PARLEY_EVENT_DISPATCHER", "qt");
     EXPECT_EQ(createEventDispatcher(), nullptr);
-    EXPECT_STREQ(eventDispatcherName(), "qt");
+    EXPECT_STREQ(eventDispatcherName(nullptr), "qt");
     qputenv("PARLEY_EVENT_DISPATCHER", " QT ");
     EXPECT_EQ(createEventDispatcher(), nullptr);
 }
