@@ -330,8 +330,9 @@ TEST(EpollEventDispatcherNotifiers, ExcludeSocketNotifiersLeavesThemPendingWitho
         }
         EXPECT_TRUE(fired);
         EXPECT_EQ(activations, 0);
-        // A spinning loop would go round thousands of times in 30 ms; a blocking one a few.
-        EXPECT_LE(rounds, 5);
+        // A spinning loop would go round thousands of times in 30 ms; a blocking one a few (a
+        // loaded machine adds early wake-ups from coarse timer slack, hence the margin).
+        EXPECT_LE(rounds, 50);
 
         dispatcher()->processEvents(QEventLoop::AllEvents);
         EXPECT_EQ(activations, 1) << "the pending notifier was lost";
