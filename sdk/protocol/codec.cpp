@@ -112,21 +112,11 @@ public:
     // A string field. Missing → "" unless required. maxBytes 0 means the name limit.
     std::string string(const char* key, bool required, std::size_t maxBytes = 0)
     {
-        if (failed()) {
+        const json* field = find(key, required, &json::is_string, "a string");
+        if (!field) {
             return {};
         }
-        const auto it = m_object.find(key);
-        if (it == m_object.end() || it->is_null()) {
-            if (required) {
-                fail(ErrorCode::BadFrame, std::string("missing field '") + key + "'");
-            }
-            return {};
-        }
-        if (!it->is_string()) {
-            fail(ErrorCode::BadFrame, std::string("field '") + key + "' must be a string");
-            return {};
-        }
-        const auto& value = it->get_ref<const std::string&>();
+        const auto& value = field->get_ref<const std::string&>();
         const std::size_t limit = maxBytes ? maxBytes : m_limits.maxNameBytes;
         if (value.size() > limit) {
             fail(ErrorCode::BadFrame,
@@ -138,99 +128,32 @@ public:
 
     std::optional<std::uint64_t> unsignedNumber(const char* key, bool required)
     {
-        if (failed()) {
-            return std::nullopt;
-        }
-        const auto it = m_object.find(key);
-        if (it == m_object.end() || it->is_null()) {
-            if (required) {
-                fail(ErrorCode::BadFrame, std::string("missing field '") + key + "'");
-            }
-            return std::nullopt;
-        }
-        if (!it->is_number_unsigned()) {
-            fail(ErrorCode::BadFrame,
-                std::string("field '") + key + "' must be a non-negative integer");
-            return std::nullopt;
-        }
-        return it->get<std::uint64_t>();
+        const json* field
+            = find(key, required, &json::is_number_unsigned, "a non-negative integer");
+        return field ? std::optional(field->get<std::uint64_t>()) : std::nullopt;
     }
 
     std::int64_t signedNumber(const char* key, bool required)
     {
-        if (failed()) {
-            return 0;
-        }
-        const auto it = m_object.find(key);
-        if (it == m_object.end() || it->is_null()) {
-            if (required) {
-                fail(ErrorCode::BadFrame, std::string("missing field '") + key + "'");
-            }
-            return 0;
-        }
-        if (!it->is_number_integer()) {
-            fail(ErrorCode::BadFrame, std::string("field '") + key + "' must be an integer");
-            return 0;
-        }
-        return it->get<std::int64_t>();
+        const json* field = find(key, required, &json::is_number_integer, "an integer");
+        return field ? field->get<std::int64_t>() : 0;
     }
 
     bool boolean(const char* key, bool required)
     {
-        if (failed()) {
-            return false;
-        }
-        const auto it = m_object.find(key);
-        if (it == m_object.end() || it->is_null()) {
-            if (required) {
-                fail(ErrorCode::BadFrame, std::string("missing field '") + key + "'");
-            }
-            return false;
-        }
-        if (!it->is_boolean()) {
-            fail(ErrorCode::BadFrame, std::string("field '") + key + "' must be true or false");
-            return false;
-        }
-        return it->get<bool>();
+        const json* field = find(key, required, &json::is_boolean, "true or false");
+        return field ? field->get<bool>() : false;
     }
 
     // An array field; missing → nullptr unless required.
     const json* array(const char* key, bool required)
     {
-        if (failed()) {
-            return nullptr;
-        }
-        const auto it = m_object.find(key);
-        if (it == m_object.end() || it->is_null()) {
-            if (required) {
-                fail(ErrorCode::BadFrame, std::string("missing field '") + key + "'");
-            }
-            return nullptr;
-        }
-        if (!it->is_array()) {
-            fail(ErrorCode::BadFrame, std::string("field '") + key + "' must be an array");
-            return nullptr;
-        }
-        return &*it;
+        return find(key, required, &json::is_array, "an array");
     }
 
     const json* object(const char* key, bool required)
     {
-        if (failed()) {
-            return nullptr;
-        }
-        const auto it = m_object.find(key);
-        if (it == m_object.end() || it->is_null()) {
-            if (required) {
-                fail(ErrorCode::BadFrame, std::string("missing field '") + key + "'");
-            }
-            return nullptr;
-        }
-        if (!it->is_object()) {
-            fail(ErrorCode::BadFrame, std::string("field '") + key + "' must be an object");
-            return nullptr;
-        }
-        return &*it;
+        return find(key, required, &json::is_object, "an object");
     }
 
     std::string room(const char* key = "room")
@@ -260,6 +183,28 @@ public:
     const std::string& type() const { return m_type; }
 
 private:
+    // The one lookup every accessor shares: nullptr when a problem was already recorded, when the
+    // field is absent or null (a problem only if required), or when `isExpectedType` rejects it.
+    const json* find(const char* key, bool required, bool (json::*isExpectedType)() const noexcept,
+        const char* expected)
+    {
+        if (failed()) {
+            return nullptr;
+        }
+        const auto it = m_object.find(key);
+        if (it == m_object.end() || it->is_null()) {
+            if (required) {
+                fail(ErrorCode::BadFrame, std::string("missing field '") + key + "'");
+            }
+            return nullptr;
+        }
+        if (!((*it).*isExpectedType)()) {
+            fail(ErrorCode::BadFrame, std::string("field '") + key + "' must be " + expected);
+            return nullptr;
+        }
+        return &*it;
+    }
+
     const json& m_object;
     const DecodeLimits& m_limits;
     std::string m_type;
