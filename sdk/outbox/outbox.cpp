@@ -44,6 +44,7 @@ QList<OutboxEntry> Outbox::takeReady(
     qint64 nowMs, const std::function<bool(const QString&)>& roomReady)
 {
     QList<OutboxEntry> ready;
+    m_lastTakeMs = std::max(m_lastTakeMs, nowMs);
     // Order within a room: an entry that must wait (a retry not yet due, a journal write not yet
     // done) holds back every later entry of its room, so nothing overtakes it.
     QSet<QString> held;
@@ -149,7 +150,11 @@ std::optional<qint64> Outbox::nextWakeMs(qint64 nowMs, qint64 timeoutMs) const
     std::optional<qint64> next;
     const auto consider = [&next](qint64 t) { next = next ? std::min(*next, t) : t; };
     for (const auto& entry : m_entries) {
-        if (entry.state == OutboxEntry::State::Queued && entry.notBeforeMs > nowMs) {
+        // A retry due later, or one that came due after the last takeReady() (held back then, so
+        // nobody has looked at it since). Retries already seen due by takeReady() wait for
+        // outside input (the connection, the room's join): considering them would spin a timer.
+        if (entry.state == OutboxEntry::State::Queued
+            && (entry.notBeforeMs > nowMs || entry.notBeforeMs > m_lastTakeMs)) {
             consider(entry.notBeforeMs);
         }
         if (timeoutMs > 0) {

@@ -81,8 +81,10 @@ public:
     //! Removes and returns entries enqueued at least `timeoutMs` before `nowMs` (timeout > 0).
     QList<OutboxEntry> takeExpired(qint64 nowMs, qint64 timeoutMs);
 
-    //! The earliest time after `nowMs` at which something changes without outside input: a retry
-    //! comes due or, when timeoutMs > 0, an entry expires. Nothing when there is no such time.
+    //! The earliest time at which something changes without outside input: a retry comes due
+    //! or, when timeoutMs > 0, an entry expires. A retry that came due since the last
+    //! takeReady() counts too (the time is then in the past: take now), so a caller that arms
+    //! its timer from here never sleeps past a due retry. Nothing when there is no such time.
     std::optional<qint64> nextWakeMs(qint64 nowMs, qint64 timeoutMs) const;
 
     const OutboxEntry* find(const QString& clientId) const;
@@ -99,6 +101,7 @@ private:
     qint64 m_maxBytes;
     qint64 m_bytes = 0;
     quint64 m_durableSerial = 0;
+    qint64 m_lastTakeMs = 0; //!< `nowMs` of the last takeReady()
 };
 
 } // namespace parley

@@ -123,6 +123,25 @@ TEST(Outbox, RetryLaterWaitsUntilItsTime)
     EXPECT_FALSE(outbox.nextWakeMs(600, 0).has_value());
 }
 
+TEST(Outbox, ARetryThatCameDueWithoutATakeStillWakesTheCaller)
+{
+    // The caller re-arms its timer from nextWakeMs() on any event (an ack, say). A retry that
+    // came due after the last takeReady() must still be reported, or the timer is armed past it
+    // and the message sits in Queued until something else happens.
+    Outbox outbox(10, 1000);
+    outbox.enqueue("a", "r", "x", 0);
+    outbox.enqueue("b", "r", "y", 0);
+    outbox.takeReady(0, anyRoom);
+    ASSERT_TRUE(outbox.retryLater("a", 500));
+    ASSERT_TRUE(outbox.retryLater("b", 500));
+    EXPECT_TRUE(outbox.takeReady(400, anyRoom).isEmpty()); // held: not due yet
+    EXPECT_EQ(outbox.nextWakeMs(600, 0), 500); // due since 500, not taken since 400: wake now
+    // Once a take saw them due (the room was not ready), they wait for outside input.
+    EXPECT_TRUE(outbox.takeReady(600, [](const QString&) { return false; }).isEmpty());
+    EXPECT_FALSE(outbox.nextWakeMs(700, 0).has_value());
+    EXPECT_EQ(ids(outbox.takeReady(700, anyRoom)), (QStringList { "a", "b" }));
+}
+
 TEST(Outbox, ExpiresMessagesPastTheirDeadline)
 {
     Outbox outbox(10, 1000);
