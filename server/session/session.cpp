@@ -111,6 +111,13 @@ void Session::receiveText(const QString& text)
     auto decoded = protocol::decodeClientFrame(
         std::string_view(utf8.constData(), std::size_t(utf8.size())), context.decodeLimits);
     if (!m_rate.tryTake(context.config.rateLimit, now)) {
+        if (decoded && m_state == State::Welcomed) {
+            if (const auto* request = std::get_if<protocol::Send>(&decoded.value())) {
+                refuseSend(
+                    *request, protocol::ErrorCode::RateLimited, "too many frames per second");
+                return;
+            }
+        }
         sendError(decoded ? std::visit([](const auto& f) { return f.id; }, decoded.value())
                           : decoded.error().id,
             protocol::ErrorCode::RateLimited, "too many frames per second");
@@ -224,6 +231,14 @@ void Session::handle(const protocol::Send& request)
             request.clientId);
         return;
     }
+    if (it->second.barrier) {
+        if (!it->second.barrier->isLiftedBy(request.clientId, monotonicMs())) {
+            refuseSend(request, it->second.barrier->code(),
+                "send: an earlier send to this room was refused; resend in order");
+            return;
+        }
+        it->second.barrier.reset();
+    }
     const ServerContext& context = m_io.context();
     // The codec checks these too; kept here so the server's limits never depend on a codec
     // default.
@@ -238,30 +253,49 @@ void Session::handle(const protocol::Send& request)
         return;
     }
     if (!context.broker->tryReserve()) {
-        sendError(request.id, protocol::ErrorCode::Overloaded, "send: storage queue full, retry",
-            request.clientId);
+        refuseSend(request, protocol::ErrorCode::Overloaded, "send: storage queue full, retry");
         return;
     }
     IoThread* io = &m_io;
     const std::uint64_t id = m_id;
     context.broker->append(AppendRequest { request.room, m_user, request.clientId, request.body },
-        [io, id, requestId = request.id, clientId = request.clientId](
+        [io, id, room = request.room, requestId = request.id, clientId = request.clientId](
             const StorageWorker::AppendReply& reply) {
-            io->runOnSession(id, [requestId, clientId, reply](Session& session) {
-                session.onAppended(requestId, clientId, reply);
+            io->runOnSession(id, [room, requestId, clientId, reply](Session& session) {
+                session.onAppended(room, requestId, clientId, reply);
             });
         });
 }
 
-void Session::onAppended(const std::string& requestId, const std::string& clientId,
-    const StorageWorker::AppendReply& reply)
+void Session::refuseSend(
+    const protocol::Send& request, protocol::ErrorCode code, std::string message)
+{
+    const auto it = m_rooms.find(request.room);
+    if (it != m_rooms.end()) {
+        const std::int64_t now = monotonicMs();
+        if (!it->second.barrier) {
+            it->second.barrier = std::make_unique<SendBarrier>(code, request.clientId, now);
+        } else {
+            it->second.barrier->refused(request.clientId, now);
+        }
+    }
+    sendError(request.id, code, std::move(message), request.clientId);
+}
+
+void Session::onAppended(const std::string& room, const std::string& requestId,
+    const std::string& clientId, const StorageWorker::AppendReply& reply)
 {
     if (m_state == State::Closing) {
         return;
     }
     if (!reply.ok) {
-        sendError(
-            requestId, protocol::ErrorCode::Unavailable, "send: storage failed, retry", clientId);
+        // Sends already handed to storage behind this one may still be stored before its resend
+        // (documented in docs/protocol.md); the barrier keeps later ones from doing the same.
+        protocol::Send refused;
+        refused.id = requestId;
+        refused.room = room;
+        refused.clientId = clientId;
+        refuseSend(refused, protocol::ErrorCode::Unavailable, "send: storage failed, retry");
         return;
     }
     const protocol::Message& message = reply.outcome.message;

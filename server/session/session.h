@@ -24,6 +24,7 @@
 #include "hub/fanouttarget.h"
 #include "protocol/frames.h"
 #include "ratelimiter.h"
+#include "sendbarrier.h"
 #include "sessionsink.h"
 #include "storage/messagestore.h"
 #include "storage/storageworker.h"
@@ -88,6 +89,7 @@ private:
         std::uint64_t missingFrom = 0; // gap found during replay (retention), 0 = none
         std::uint64_t missingTo = 0;
         std::vector<std::pair<std::uint64_t, QString>> held; // live frames during the replay
+        std::unique_ptr<SendBarrier> barrier; // up after a retryable send refusal, else null
     };
 
     void handle(const protocol::Hello& hello);
@@ -102,8 +104,11 @@ private:
     void requestReplayChunk(const std::string& room, RoomState& state);
     void onReplayChunk(const std::string& room, const HistoryResult& result);
     void finishReplay(const std::string& room, RoomState& state);
-    void onAppended(const std::string& requestId, const std::string& clientId,
-        const StorageWorker::AppendReply& reply);
+    //! Refuses a send with a retryable `code` and raises (or extends) the room's send barrier,
+    //! so the client's later sends to the room cannot overtake the refused one.
+    void refuseSend(const protocol::Send& request, protocol::ErrorCode code, std::string message);
+    void onAppended(const std::string& room, const std::string& requestId,
+        const std::string& clientId, const StorageWorker::AppendReply& reply);
     void onHistory(
         const std::string& requestId, const std::string& room, const HistoryResult& result);
 

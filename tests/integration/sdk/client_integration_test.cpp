@@ -383,3 +383,51 @@ TEST(ClientHeartbeat, AnIdleClientStaysConnectedPastTheServersSilenceLimit)
     EXPECT_TRUE(idle.errors.isEmpty());
     EXPECT_EQ(idle.client.state(), ConnectionState::Connected);
 }
+
+TEST(ClientSendOrder, RateLimitedSendsStillArriveInTheOrderTheyWereWritten)
+{
+    // 200 frames/s with bursts of 400: of 1,000 sends written at once, most are refused
+    // (`rate_limited`, retryable), and while the server works through the rest of the burst the
+    // bucket refills a few tokens, so without the barrier some later sends would be stored
+    // before the earlier refused ones. The outbox resends
+    // the refused ones and the server's send barrier keeps the later ones from overtaking them:
+    // the room shows alice's messages exactly in the order she wrote them, each once.
+    ServerProcess server({ "--rate-limit", "200" });
+    ASSERT_TRUE(server.start()) << server.output().toStdString();
+    Recorder alice(server.webSocketUrl(), "alice");
+    Recorder bob(server.webSocketUrl(), "bob");
+    ASSERT_TRUE(alice.connectAndJoin("ordered"));
+    ASSERT_TRUE(bob.connectAndJoin("ordered"));
+    QSignalSpy states(&alice.client, &Client::messageStateChanged);
+
+    constexpr int kCount = 1000;
+    QStringList written;
+    for (int i = 0; i < kCount; ++i) {
+        written.append(alice.client.send("ordered", QStringLiteral("m%1").arg(i)));
+    }
+    ASSERT_TRUE(waitFor(
+        [&] { return bob.received.size() >= kCount && alice.acks.size() >= kCount; }, 60000))
+        << "bob has " << bob.received.size() << ", alice " << alice.acks.size() << " acks\n"
+        << server.output().right(3000).toStdString();
+    QStringList bodies;
+    QStringList clientIds;
+    for (const auto& m : bob.received) {
+        bodies.append(m.body);
+        clientIds.append(m.clientId);
+    }
+    QStringList expected;
+    for (int i = 0; i < kCount; ++i) {
+        expected.append(QStringLiteral("m%1").arg(i));
+    }
+    EXPECT_EQ(bodies, expected);
+    EXPECT_EQ(clientIds, written);
+    EXPECT_EQ(bob.receivedSeqs("ordered"), range(1, kCount));
+    EXPECT_EQ(alice.acks.size(), kCount);
+    EXPECT_TRUE(alice.failures.isEmpty());
+    // The limit really was hit: some messages went back to Queued after a refusal.
+    int requeued = 0;
+    for (const auto& change : states) {
+        requeued += change.at(1).value<MessageState>() == MessageState::Queued ? 1 : 0;
+    }
+    EXPECT_GT(requeued, kCount) << "every message is Queued once; refusals add more";
+}

@@ -7,6 +7,10 @@
 #include <QTcpSocket>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 namespace parley::test {
 namespace {
 
@@ -128,6 +132,81 @@ TEST(BackpressureTest, FullStorageQueueAnswersOverloaded)
     ASSERT_TRUE(page);
     for (std::size_t i = 0; i < page->messages.size(); ++i) {
         EXPECT_EQ(page->messages[i].seq, i + 1);
+    }
+}
+
+TEST(BackpressureTest, ARefusedSendHoldsBackTheLaterOnesUntilItIsResent)
+{
+    // 50 frames/s, bursts of 100: of 300 sends pipelined at once, the first ~100 pass and then
+    // one is refused (`rate_limited`). The sends behind it were already on the wire; the server
+    // must not store any of them before the refused one comes back.
+    ServerProcess server({ "--rate-limit", "50" });
+    ASSERT_TRUE(server.start()) << server.output().toStdString();
+    RawClient client(server.webSocketUrl());
+    ASSERT_TRUE(client.open());
+    ASSERT_TRUE(client.hello("alice"));
+    ASSERT_TRUE(client.join("lobby"));
+
+    constexpr int kCount = 300;
+    const auto clientId = [](int i) { return "c" + std::to_string(i); };
+    std::map<std::string, int> order;
+    for (int i = 0; i < kCount; ++i) {
+        order[clientId(i)] = i;
+        client.send(protocol::Send { {}, "lobby", clientId(i), "m" + std::to_string(i) });
+    }
+    // Every send is answered once; what was acked is a prefix of what was written.
+    std::set<std::string> acked;
+    std::vector<std::string> refused; // every refusal, in arrival order
+    std::size_t seen = 0;
+    const auto collect = [&] {
+        const auto& frames = client.frames();
+        for (; seen < frames.size(); ++seen) {
+            if (const auto* ack = std::get_if<protocol::Ack>(&frames[seen])) {
+                EXPECT_TRUE(acked.insert(ack->clientId).second) << "acked twice: " << ack->clientId;
+            } else if (const auto* e = std::get_if<protocol::Error>(&frames[seen])) {
+                EXPECT_TRUE(protocol::isRetryable(e->code)) << e->message;
+                EXPECT_EQ(e->code, protocol::ErrorCode::RateLimited);
+                refused.push_back(e->clientId);
+            }
+        }
+        return acked.size() + refused.size();
+    };
+    ASSERT_TRUE(RawClient::waitUntil([&] { return collect() >= std::size_t(kCount); }));
+    ASSERT_FALSE(refused.empty()) << "the rate limit was never hit";
+    for (int i = 0; i < int(acked.size()); ++i) {
+        EXPECT_TRUE(acked.contains(clientId(i))) << "c" << i << " overtaken by a later send";
+    }
+
+    // Resend like the SDK: the oldest unacked first, in order, a few at a time, until all are in.
+    while (acked.size() < std::size_t(kCount)) {
+        std::vector<std::string> batch;
+        for (int i = 0; i < kCount && batch.size() < 10; ++i) {
+            if (!acked.contains(clientId(i))) {
+                batch.push_back(clientId(i));
+            }
+        }
+        const std::size_t answered = acked.size() + refused.size();
+        for (const std::string& id : batch) {
+            client.send(protocol::Send { {}, "lobby", id, "m" + std::to_string(order[id]) });
+        }
+        ASSERT_TRUE(RawClient::waitUntil([&] { return collect() >= answered + batch.size(); }));
+    }
+    // The bucket may be empty now: a refused history request is simply asked again.
+    std::optional<protocol::HistoryPage> page;
+    for (int attempt = 0; attempt < 1000 && !page; ++attempt) {
+        const std::string id = client.nextId();
+        client.send(protocol::HistoryRequest { id, "lobby", std::nullopt, 0, 500 });
+        ASSERT_TRUE(RawClient::waitUntil([&] {
+            page = client.take<protocol::HistoryPage>(
+                [&](const protocol::HistoryPage& p) { return p.id == id; }, 0);
+            return page || client.takeError(id, 0);
+        }));
+    }
+    ASSERT_TRUE(page);
+    ASSERT_EQ(page->messages.size(), std::size_t(kCount));
+    for (int i = 0; i < kCount; ++i) {
+        EXPECT_EQ(page->messages[std::size_t(i)].seq, std::uint64_t(i + 1));
+        EXPECT_EQ(page->messages[std::size_t(i)].clientId, clientId(i));
     }
 }
 
