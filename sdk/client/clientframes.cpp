@@ -49,7 +49,11 @@ void Client::Private::onFrame(const QByteArray& frame)
             QStringLiteral("undecodable frame from the server: %1").arg(fromWire(decoded.error().message))));
         return;
     }
+    const bool wasWelcomed = welcomed;
     std::visit([this](const auto& f) { handle(f); }, decoded.value());
+    if (welcomed && m_transport && (wasWelcomed || m_transport->welcomeProvesDownstream())) {
+        noteFrame();
+    }
 }
 
 void Client::Private::handle(const protocol::Welcome& welcome)

@@ -39,6 +39,7 @@ public:
     void close(int code = 1000, const QString& reason = QString()) override;
     bool sendFrame(const QByteArray& frame) override;
     bool isOpen() const override { return m_open; }
+    bool welcomeProvesDownstream() const override { return false; }
 
     //! The HTTP base (http://host:port/v1) for an endpoint URL.
     static QUrl baseUrl(const QUrl& endpoint);

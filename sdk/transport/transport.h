@@ -46,6 +46,11 @@ public:
     virtual bool isOpen() const = 0;
     //! A short name of the mechanism ("websocket", "sse", "long-poll"), for logs and UIs.
     virtual QString kind() const = 0;
+    //! Whether the handshake answer (the welcome) comes over the same downstream as every later
+    //! frame, so receiving it proves the connection carries frames. False for the HTTP
+    //! transports, whose welcome answers the session POST: there only a later frame proves the
+    //! event stream or the polls work (what transport negotiation counts as "opened").
+    virtual bool welcomeProvesDownstream() const { return true; }
 
 Q_SIGNALS:
     //! The connection is established; frames may be sent.
