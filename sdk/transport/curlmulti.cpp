@@ -110,6 +110,8 @@ quint64 CurlMulti::start(const Request& request, DataFn onData, DoneFn onDone)
         curl_easy_setopt(easy, CURLOPT_POST, 1L);
         curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transfer->body.constData());
         curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, long(transfer->body.size()));
+    } else if (request.method != "GET") {
+        curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.constData());
     }
     for (const auto& [name, value] : request.headers) {
         transfer->headers

@@ -30,7 +30,7 @@ class CurlMulti final : public QObject {
 public:
     struct Request {
         QUrl url;
-        QByteArray method = "GET"; //!< GET or POST
+        QByteArray method = "GET"; //!< GET, POST (with `body`) or another method without a body
         QByteArray body; //!< POST body
         QList<QPair<QByteArray, QByteArray>> headers;
         QString proxy; //!< empty: libcurl's default (the environment variables)
