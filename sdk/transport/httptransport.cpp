@@ -196,8 +196,14 @@ void HttpTransport::flushCommands()
                 flushCommands();
                 return;
             }
-            finish(AbnormalClosure,
-                error.isEmpty() ? QStringLiteral("commands answered %1").arg(status) : error);
+            const QString why
+                = error.isEmpty() ? QStringLiteral("commands answered %1").arg(status) : error;
+            if (status == 404) {
+                finish(AbnormalClosure, why); // the session is gone already
+                return;
+            }
+            // The session may live on at the server: end it before reporting the failure.
+            close(AbnormalClosure, why);
         });
 }
 
@@ -222,7 +228,8 @@ void HttpTransport::downstreamFailed(const QString& why, int retryMs)
         return;
     }
     if (++m_downstreamFailures >= kMaxDownstreamFailures) {
-        finish(AbnormalClosure, why);
+        // Giving up on a session the server still holds: end it (DELETE), then report.
+        close(AbnormalClosure, why);
         return;
     }
     m_retryTimer.start(retryMs);

@@ -11,7 +11,9 @@
 // The endpoint URL may be ws://, wss://, http:// or https:// with any path: the HTTP base is
 // the same host and port, scheme http(s), path /v1.
 //
-// close() ends the server session with DELETE /v1/session (bounded wait) before closed().
+// close() ends the server session with DELETE /v1/session (bounded wait) before closed(); so
+// does the transport giving up by itself (downstream or command failures), so that a failed
+// attempt leaves no session behind at the server.
 //
 // Failures: a downstream that cannot be re-established kMaxDownstreamFailures times in a row,
 // a failed command request, or a lost session (404) closes the transport with 1006; the

@@ -9,6 +9,7 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <gtest/gtest.h>
@@ -78,6 +79,24 @@ struct Peer {
     int sent = 0;
 };
 
+//! The server's open sessions, from GET /healthz (-1 when it did not answer).
+int serverSessions(quint16 port)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    if (!socket.waitForConnected(3000)) {
+        return -1;
+    }
+    socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    QByteArray response;
+    while (socket.waitForReadyRead(3000)) {
+        response += socket.readAll();
+    }
+    response += socket.readAll();
+    const QByteArray body = response.mid(response.indexOf("\r\n\r\n") + 4);
+    return QJsonDocument::fromJson(body).object().value(QStringLiteral("sessions")).toInt(-1);
+}
+
 QList<int> upTo(int n)
 {
     QList<int> result;
@@ -140,6 +159,10 @@ TEST(Negotiation, FallsBackToSseThenLongPollAndUpgradesBackWithoutLossDuplicateO
     ASSERT_TRUE(waitFor(
         [&] { return alice.on(TransportKind::WebSocket) && bob.on(TransportKind::WebSocket); },
         30000));
+    // The long-poll sessions were ended by DELETE /v1/session, not left to the heartbeat sweep
+    // (two 2 s intervals): only the two WebSocket sessions remain, well before the sweep.
+    EXPECT_TRUE(waitFor([&] { return serverSessions(server.port()) == 2; }, 1500))
+        << serverSessions(server.port()) << " sessions";
     ASSERT_TRUE(progressed(50)) << "chatting over WebSocket again";
     ticker.stop();
 
