@@ -8,7 +8,7 @@
 
 #include <QByteArray>
 #include <QByteArrayView>
-#include <string_view>
+#include <string>
 
 namespace parley::server {
 
@@ -18,7 +18,7 @@ public:
 
     //! Frames `json` (UTF-8, the caller's promise: it comes from our own encoder).
     static TextFrame fromUtf8(QByteArrayView json);
-    static TextFrame fromUtf8(std::string_view json)
+    static TextFrame fromUtf8(const std::string& json)
     {
         return fromUtf8(QByteArrayView(json.data(), qsizetype(json.size())));
     }
