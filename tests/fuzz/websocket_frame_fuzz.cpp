@@ -7,8 +7,8 @@
 //
 // Input: byte 0 picks the mode (bit 0: client frames, masked; else server frames) and the split
 // point; the rest is the byte stream.
-#include "websocket/framewriter.h"
 #include "websocket/frameparser.h"
+#include "websocket/framewriter.h"
 
 #include <cstdint>
 #include <cstdlib>
