@@ -227,6 +227,16 @@ void IoThread::upgradeToWebSocket(QTcpSocket* socket, int headBytes)
         socket->disconnectFromHost();
         return;
     }
+    // An answer to an earlier request on a kept-alive connection may still sit in the
+    // QTcpSocket's write buffer: hand it to the kernel first. What the kernel does not take now
+    // (a client that stopped reading) cannot follow the descriptor: such a client is dropped.
+    socket->flush();
+    if (socket->bytesToWrite() > 0) {
+        qCInfo(lcIo, "event=websocket_refused reason=unsent_http_response");
+        socket->abort();
+        socket->deleteLater();
+        return;
+    }
     // Frames the client sent before our 101: already in the QTcpSocket's buffer.
     const QByteArray early = socket->readAll();
     // Take the descriptor over. The QTcpSocket's notifiers are disabled first, so they leave

@@ -96,6 +96,18 @@ public:
         return std::exchange(m_buffer, {});
     }
 
+    //! Reads and drops `bytes` bytes (an HTTP body).
+    bool skip(qsizetype bytes)
+    {
+        while (m_buffer.size() < bytes) {
+            if (!fill()) {
+                return false;
+            }
+        }
+        m_buffer.remove(0, bytes);
+        return true;
+    }
+
     bool upgrade(QByteArrayView early = {})
     {
         if (!write(upgradeRequest() + early.toByteArray())) {
@@ -253,6 +265,27 @@ TEST_F(WebSocketTest, FramesSentWithTheUpgradeRequestAreNotLost)
     WireClient& c = connected();
     ASSERT_TRUE(c.write(upgradeRequest("Sec-WebSocket-Version: 13\r\n") + text(kHello)));
     ASSERT_TRUE(c.readHead().startsWith("HTTP/1.1 101"));
+    const std::optional<Message> welcome = c.next(Opcode::Text);
+    ASSERT_TRUE(welcome);
+    EXPECT_TRUE(welcome->payload.contains("welcome"));
+}
+
+TEST_F(WebSocketTest, UpgradeOnAKeptAliveHttpConnection)
+{
+    // An HTTP transport request answered with keep-alive, then an upgrade on the same connection.
+    WireClient& c = connected();
+    ASSERT_TRUE(c.write("POST /v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        "Content-Length: "
+        + QByteArray::number(kHello.size()) + "\r\n\r\n" + kHello));
+    const QByteArray head = c.readHead();
+    ASSERT_TRUE(head.startsWith("HTTP/1.1 200")) << head.data();
+    ASSERT_TRUE(head.contains("Connection: keep-alive")) << head.data();
+    const qsizetype at = head.indexOf("Content-Length: ") + 16;
+    const int length = head.mid(at, head.indexOf("\r\n", at) - at).toInt();
+    ASSERT_GT(length, 0);
+    ASSERT_TRUE(c.skip(length));
+    ASSERT_TRUE(c.upgrade());
+    ASSERT_TRUE(c.write(text(kHello)));
     const std::optional<Message> welcome = c.next(Opcode::Text);
     ASSERT_TRUE(welcome);
     EXPECT_TRUE(welcome->payload.contains("welcome"));
