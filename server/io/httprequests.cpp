@@ -225,8 +225,7 @@ void IoThread::endHttpSession(QTcpSocket* socket, const HttpRequest& request)
     post(owner, [this, owner, token = *token, guard, keepAlive] {
         const bool found = owner->httpSink(token.session, token.secret) != nullptr;
         if (found) {
-            owner->m_sessions.at(token.session)
-                ->close(QWebSocketProtocol::CloseCodeNormal, QStringLiteral("ended by the client"));
+            owner->m_sessions.at(token.session)->close(CloseCode::Normal);
         }
         post(this, [this, guard, found, keepAlive] {
             if (!guard) {
