@@ -232,6 +232,28 @@ TEST(Client, NegotiationFallsThroughTheOrderAndStartsOverWhenNothingOpens)
     client.disconnectFromServer();
 }
 
+TEST(Client, NoWelcomeWithinTheRequestTimeoutCountsAsAFailedOpen)
+{
+    // Accepts and says nothing: a proxy that black-holes the upgrade.
+    QTcpServer silent;
+    ASSERT_TRUE(silent.listen(QHostAddress::LocalHost, 0));
+    auto options = ClientOptions::forServer(
+        QUrl(QStringLiteral("ws://127.0.0.1:%1/v1/ws").arg(silent.serverPort())), "alice");
+    options.requestTimeout = std::chrono::milliseconds(150);
+    options.reconnect.initialDelay = std::chrono::milliseconds(5);
+    options.reconnect.maxDelay = std::chrono::milliseconds(10);
+    Client client(options);
+    QSignalSpy changes(&client, &Client::transportChanged);
+    QSignalSpy errors(&client, &Client::errorOccurred);
+    client.connectToServer();
+    ASSERT_TRUE(changes.wait(10000));
+    EXPECT_EQ(changes.at(0).at(0).value<TransportKind>(), TransportKind::Sse);
+    ASSERT_GE(errors.count(), 2);
+    EXPECT_EQ(errorArg(errors, 0, 0).code, ErrorCode::Timeout);
+    EXPECT_EQ(errorArg(errors, 1, 0).code, ErrorCode::Timeout);
+    client.disconnectFromServer();
+}
+
 TEST(Client, AForcedTransportIsTheOnlyOneTried)
 {
     auto options = ClientOptions::forServer(unusedPort(), "alice");
