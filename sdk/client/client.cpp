@@ -330,6 +330,7 @@ void Client::Private::onTransportOpened()
 
 void Client::Private::onTransportClosed(int code, const QString& reason)
 {
+    m_serverUnreachable = m_transport && !m_transport->reachedServer();
     if (m_transport) {
         m_transport->deleteLater();
         m_transport = nullptr;

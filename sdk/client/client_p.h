@@ -202,6 +202,7 @@ private:
     TransportKind m_transportKind = TransportKind::WebSocket;
     bool m_negotiating = false; // options.transport was Auto at connectToServer()
     bool m_transportProven = false;
+    bool m_serverUnreachable = false; // the connection that just closed never reached the server
     std::optional<TransportKind> m_remembered;
     Transport* m_probe = nullptr; // child of q, while a probe of the preferred kind is open(ing)
     QTimer* m_probeTimer; // the next probe, or the deadline of the one in flight

@@ -11,6 +11,7 @@
 #include <QJsonObject>
 #include <QLoggingCategory>
 #include <QMutex>
+#include <QRandomGenerator>
 #include <QSaveFile>
 #include <QThreadPool>
 
@@ -86,7 +87,10 @@ void Client::Private::noteFrame()
 
 void Client::Private::noteConnectionEnded()
 {
-    if (m_transportProven || !m_negotiating) {
+    const bool unreachable = std::exchange(m_serverUnreachable, false);
+    // A server that is down (connection refused) fails every kind alike: moving on would only
+    // land the returning clients on a fallback, and then upgrade them all a second time.
+    if (m_transportProven || !m_negotiating || unreachable) {
         return;
     }
     const TransportKind failed = m_negotiator.current();
@@ -105,7 +109,11 @@ void Client::Private::scheduleUpgradeProbe()
     if (m_probe || !m_negotiating || !m_negotiator.onFallback()) {
         return;
     }
-    m_probeTimer->start(m_negotiator.nextProbeDelay());
+    // Equal jitter (half the delay fixed, half random): clients that fell back together (one
+    // proxy for a whole office) do not probe, and upgrade, in lock-step.
+    const qint64 delay = m_negotiator.nextProbeDelay().count();
+    m_probeTimer->start(
+        std::chrono::milliseconds(delay / 2 + QRandomGenerator::global()->bounded(delay / 2 + 1)));
 }
 
 void Client::Private::onProbeTimer()

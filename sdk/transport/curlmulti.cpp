@@ -172,7 +172,9 @@ void CurlMulti::socketAction(qintptr fd, int events)
             ? QString()
             : QString::fromUtf8(
                 transfer->errorText[0] ? transfer->errorText : curl_easy_strerror(result));
-        finish(transfer, int(status), error);
+        const bool noConnection = result == CURLE_COULDNT_CONNECT
+            || result == CURLE_COULDNT_RESOLVE_HOST || result == CURLE_COULDNT_RESOLVE_PROXY;
+        finish(transfer, noConnection ? kNoConnection : int(status), error);
     }
     --m_depth;
     reap();

@@ -59,6 +59,7 @@ void HttpTransport::open(const QUrl& url)
     m_sessionRequested = false;
     m_outbox.clear();
     m_downstreamFailures = 0;
+    setReachedServer(true);
     CurlMulti::Request health = request(QString());
     QUrl healthUrl = m_base;
     healthUrl.setPath(QStringLiteral("/healthz"));
@@ -69,6 +70,9 @@ void HttpTransport::open(const QUrl& url)
         [this](int status, const QString& error) {
             m_controlTransfer = 0;
             if (status != 200) {
+                // No connection at all (refused, unresolvable): the server or the network is
+                // down. Anything else (a proxy's 403 or 502, an empty reply) reached something.
+                setReachedServer(status != CurlMulti::kNoConnection);
                 finish(AbnormalClosure,
                     error.isEmpty() ? QStringLiteral("healthz answered %1").arg(status) : error);
                 return;

@@ -51,6 +51,10 @@ public:
     //! transports, whose welcome answers the session POST: there only a later frame proves the
     //! event stream or the polls work (what transport negotiation counts as "opened").
     virtual bool welcomeProvesDownstream() const { return true; }
+    //! After closed(): false when the last open() never reached the server at all (connection
+    //! refused, host not found, network unreachable): the server is down or the network is,
+    //! which says nothing about this kind of transport, so negotiation does not count it.
+    bool reachedServer() const { return m_reachedServer; }
 
 Q_SIGNALS:
     //! The connection is established; frames may be sent.
@@ -59,6 +63,13 @@ Q_SIGNALS:
     void frameReceived(const QByteArray& frame);
     //! The connection is gone (or never came up); see the contract above for `code`.
     void closed(int code, const QString& reason);
+
+protected:
+    //! Implementations record, before closed(), whether this open() reached the server.
+    void setReachedServer(bool reached) { m_reachedServer = reached; }
+
+private:
+    bool m_reachedServer = true;
 };
 
 } // namespace parley

@@ -65,7 +65,9 @@ struct PARLEY_SDK_EXPORT ClientOptions {
     //! that fails to open transportFailuresBeforeFallback times in a row gives way to the next
     //! one; after the last, the order starts over. Failing to open: the connection ends before
     //! it carried a frame beyond the welcome (a refused upgrade, a proxy or HTTP error, an event
-    //! stream cut before it delivered anything), or no welcome within requestTimeout.
+    //! stream cut before it delivered anything), or no welcome within requestTimeout. A server
+    //! that cannot be reached at all (connection refused, host not found) does not count: it is
+    //! down, whatever the transport.
     QList<TransportKind> transportOrder { TransportKind::WebSocket, TransportKind::Sse,
         TransportKind::LongPoll };
     //! Auto: failed opens in a row before the next transport of transportOrder is tried.
@@ -77,8 +79,9 @@ struct PARLEY_SDK_EXPORT ClientOptions {
     QString transportMemoryPath;
     //! Auto, on a fallback transport: the first background probe of the preferred transport
     //! (the first of transportOrder) comes after this delay; each failed probe doubles it up to
-    //! upgradeProbeMaxDelay. A probe that succeeds moves the connection over (a reconnect that
-    //! resumes: no message is lost, duplicated or reordered).
+    //! upgradeProbeMaxDelay. Each wait is jittered between half the delay and the delay. A probe
+    //! that succeeds moves the connection over (a reconnect that resumes: no message is lost,
+    //! duplicated or reordered).
     std::chrono::milliseconds upgradeProbeDelay { 5000 };
     //! Auto: the longest wait between two probes of the preferred transport.
     std::chrono::milliseconds upgradeProbeMaxDelay { std::chrono::minutes(5) };

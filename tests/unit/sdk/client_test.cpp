@@ -3,6 +3,7 @@
 #include <QCoreApplication>
 #include <QSignalSpy>
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <gtest/gtest.h>
 #include <parley/client.h>
 
@@ -210,7 +211,18 @@ TEST(Client, NothingListeningIsAConnectionFailure)
 
 TEST(Client, NegotiationFallsThroughTheOrderAndStartsOverWhenNothingOpens)
 {
-    auto options = ClientOptions::forServer(unusedPort(), "alice");
+    // Reachable, but every connection is closed at once: neither a WebSocket handshake nor an
+    // HTTP answer ever comes back (a hostile middlebox).
+    QTcpServer hangUp;
+    ASSERT_TRUE(hangUp.listen(QHostAddress::LocalHost, 0));
+    QObject::connect(&hangUp, &QTcpServer::newConnection, &hangUp, [&] {
+        while (QTcpSocket* socket = hangUp.nextPendingConnection()) {
+            socket->abort();
+            socket->deleteLater();
+        }
+    });
+    auto options = ClientOptions::forServer(
+        QUrl(QStringLiteral("ws://127.0.0.1:%1/v1/ws").arg(hangUp.serverPort())), "alice");
     options.reconnect.initialDelay = std::chrono::milliseconds(5);
     options.reconnect.maxDelay = std::chrono::milliseconds(10);
     options.transportFailuresBeforeFallback = 2;
@@ -229,6 +241,26 @@ TEST(Client, NegotiationFallsThroughTheOrderAndStartsOverWhenNothingOpens)
         EXPECT_EQ(changes.at(i).at(0).value<TransportKind>(), expected.at(i)) << i;
     }
     EXPECT_GE(scheduled.count(), 6);
+    client.disconnectFromServer();
+}
+
+TEST(Client, AServerThatIsDownDoesNotMoveNegotiationOn)
+{
+    // Connection refused says the server is down, not that WebSocket is blocked: falling back
+    // would only land the returning clients on a fallback and upgrade them all a second time.
+    auto options = ClientOptions::forServer(unusedPort(), "alice");
+    options.reconnect.initialDelay = std::chrono::milliseconds(5);
+    options.reconnect.maxDelay = std::chrono::milliseconds(10);
+    options.transportFailuresBeforeFallback = 1;
+    Client client(options);
+    QSignalSpy changes(&client, &Client::transportChanged);
+    QSignalSpy scheduled(&client, &Client::reconnectScheduled);
+    client.connectToServer();
+    while (scheduled.count() < 6) {
+        ASSERT_TRUE(scheduled.wait(10000));
+    }
+    EXPECT_EQ(changes.count(), 0);
+    EXPECT_EQ(client.transport(), TransportKind::WebSocket);
     client.disconnectFromServer();
 }
 
