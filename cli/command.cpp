@@ -20,7 +20,8 @@ Command::Command(const Invocation& invocation, QObject* parent)
     m_timeout.setSingleShot(true);
     m_timeout.setInterval(std::chrono::seconds(invocation.timeoutSeconds));
     connect(&m_timeout, &QTimer::timeout, this, [this] {
-        warn(QStringLiteral("no answer from the server within %1 s").arg(m_invocation.timeoutSeconds));
+        warn(QStringLiteral("no answer from the server within %1 s")
+                 .arg(m_invocation.timeoutSeconds));
         finish(m_client.state() == ConnectionState::Connected ? ExitTimeout : ExitCannotConnect);
     });
 
@@ -33,6 +34,14 @@ Command::Command(const Invocation& invocation, QObject* parent)
             m_wasConnected = true;
         }
     });
+    // Scripts and people reading stderr learn when the connection is not a WebSocket (a
+    // fallback negotiated behind a proxy, or --transport), and when it climbs back.
+    connect(&m_client, &Client::transportChanged, this, [this](TransportKind kind) {
+        if (kind != TransportKind::WebSocket || m_reportedTransport) {
+            m_reportedTransport = true;
+            warn(QStringLiteral("transport: %1").arg(transportKindName(kind)));
+        }
+    });
     connect(&m_client, &Client::joined, this,
         [this](const QString& room, quint64, const QStringList& members) {
             if (room == m_invocation.room && !m_joined) {
@@ -40,11 +49,12 @@ Command::Command(const Invocation& invocation, QObject* parent)
                 onJoined(members);
             }
         });
-    connect(&m_client, &Client::joinFailed, this, [this](const QString&, const parley::Error& error) {
-        warn(QStringLiteral("cannot join room '%1': %2 (%3)")
-                 .arg(m_invocation.room, error.message, errorCodeName(error.code)));
-        finish(ExitServerError);
-    });
+    connect(
+        &m_client, &Client::joinFailed, this, [this](const QString&, const parley::Error& error) {
+            warn(QStringLiteral("cannot join room '%1': %2 (%3)")
+                     .arg(m_invocation.room, error.message, errorCodeName(error.code)));
+            finish(ExitServerError);
+        });
 }
 
 void Command::start()
@@ -76,19 +86,23 @@ void Command::onError(const parley::Error& error)
     }
     switch (error.code) {
     case ErrorCode::ConnectionFailed:
-        warn(QStringLiteral("cannot connect to %1: %2").arg(m_invocation.server.toString(), error.message));
+        warn(QStringLiteral("cannot connect to %1: %2")
+                 .arg(m_invocation.server.toString(), error.message));
         finish(ExitCannotConnect);
         return;
     case ErrorCode::ConnectionLost:
-        warn(QStringLiteral("connection to %1 lost: %2").arg(m_invocation.server.toString(), error.message));
+        warn(QStringLiteral("connection to %1 lost: %2")
+                 .arg(m_invocation.server.toString(), error.message));
         finish(ExitCannotConnect);
         return;
     case ErrorCode::Timeout:
-        warn(QStringLiteral("the server at %1 did not answer: %2").arg(m_invocation.server.toString(), error.message));
+        warn(QStringLiteral("the server at %1 did not answer: %2")
+                 .arg(m_invocation.server.toString(), error.message));
         finish(m_client.state() == ConnectionState::Connected ? ExitTimeout : ExitCannotConnect);
         return;
     case ErrorCode::Unauthorized:
-        warn(QStringLiteral("the server rejected user '%1': %2").arg(m_invocation.user, error.message));
+        warn(QStringLiteral("the server rejected user '%1': %2")
+                 .arg(m_invocation.user, error.message));
         finish(ExitServerError);
         return;
     case ErrorCode::InvalidOptions:
@@ -110,7 +124,8 @@ void Command::finish(int exitCode)
     m_finished = true;
     m_timeout.stop();
     m_client.disconnectFromServer();
-    QMetaObject::invokeMethod(this, [this, exitCode] { Q_EMIT finished(exitCode); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this, exitCode] { Q_EMIT finished(exitCode); }, Qt::QueuedConnection);
 }
 
 void Command::warn(const QString& text)

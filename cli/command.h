@@ -4,10 +4,9 @@
 
 #include "commandline.h"
 
-#include <parley/client.h>
-
 #include <QObject>
 #include <QTimer>
+#include <parley/client.h>
 
 namespace parley::cli {
 
@@ -58,6 +57,7 @@ private:
     QTimer m_timeout;
     bool m_joined = false;
     bool m_wasConnected = false;
+    bool m_reportedTransport = false; // a non-WebSocket transport was reported on stderr
     bool m_finished = false;
 };
 

@@ -25,6 +25,7 @@ add_library(parley_sdk_objects OBJECT
     client/client.cpp
     client/client_p.h
     client/clientframes.cpp
+    client/clientnegotiation.cpp
     client/clientoptions.cpp
     client/clientoutbox.cpp
     client/clientrequests.cpp
@@ -55,6 +56,8 @@ add_library(parley_sdk_objects OBJECT
     transport/transport.h
     transport/transportfactory.cpp
     transport/transportfactory.h
+    transport/transportnegotiator.cpp
+    transport/transportnegotiator.h
     transport/websockettransport.cpp
     transport/websockettransport.h
 )

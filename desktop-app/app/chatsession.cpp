@@ -5,6 +5,7 @@
 #include "models/roomlistmodel.h"
 #include "widgets/mainwindow.h"
 
+#include <QFileInfo>
 #include <QSettings>
 #include <parley/client.h>
 #include <parley/clientoptions.h>
@@ -20,6 +21,12 @@ ChatSession::ChatSession(const LaunchOptions& options, QSettings* settings, QObj
     clientOptions.token = options.token;
     // A chat window keeps an unsent message until the user decides: no time limit in the outbox.
     clientOptions.messageTimeout = std::chrono::milliseconds(0);
+    // Behind a proxy that breaks WebSocket, the next start begins on the transport that worked
+    // (the SDK writes the file off the GUI thread), next to the app's settings file.
+    if (settings && QFileInfo(settings->fileName()).isAbsolute()) {
+        clientOptions.transportMemoryPath
+            = QFileInfo(settings->fileName()).absolutePath() + QStringLiteral("/transports.json");
+    }
     m_client = std::make_unique<parley::Client>(clientOptions);
     m_chat = std::make_unique<ChatController>(*m_client);
     m_connection = std::make_unique<ConnectionController>(*m_client);

@@ -16,6 +16,26 @@ ConnectionController::ConnectionController(parley::Client& client, QObject* pare
     connect(
         &m_client, &Client::reconnectScheduled, this, &ConnectionController::onReconnectScheduled);
     connect(&m_client, &Client::errorOccurred, this, &ConnectionController::onError);
+    connect(&m_client, &Client::transportChanged, this, &ConnectionController::transportChanged);
+}
+
+parley::TransportKind ConnectionController::transport() const
+{
+    return m_client.transport();
+}
+
+QString ConnectionController::transportLabel() const
+{
+    switch (m_client.transport()) {
+    case TransportKind::Sse:
+        return tr("SSE");
+    case TransportKind::LongPoll:
+        return tr("long-poll");
+    case TransportKind::WebSocket:
+    case TransportKind::Auto:
+        break;
+    }
+    return tr("WebSocket");
 }
 
 void ConnectionController::start()

@@ -4,6 +4,7 @@
 #include <QDeadlineTimer>
 #include <QObject>
 #include <QTimer>
+#include <parley/clientoptions.h>
 #include <parley/connectionstate.h>
 #include <parley/error.h>
 
@@ -45,6 +46,10 @@ public:
     bool canReconnectNow() const;
     //! The last connection error, for the status bar tooltip.
     QString lastError() const { return m_lastError; }
+    //! The transport the connection uses (WebSocket, or a fallback the SDK negotiated).
+    parley::TransportKind transport() const;
+    //! A short label for transport(): "WebSocket", "SSE" or "long-poll".
+    QString transportLabel() const;
 
 Q_SIGNALS:
     //! status() changed.
@@ -53,6 +58,8 @@ Q_SIGNALS:
     void countdownChanged(int seconds);
     //! lastError() changed.
     void lastErrorChanged(const QString& error);
+    //! transport() changed (Client::transportChanged()).
+    void transportChanged(parley::TransportKind kind);
 
 private:
     void onStateChanged(parley::ConnectionState state);

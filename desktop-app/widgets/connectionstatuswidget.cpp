@@ -47,6 +47,8 @@ ConnectionStatusWidget::ConnectionStatusWidget(
         &ConnectionStatusWidget::refresh);
     connect(&m_connection, &ConnectionController::lastErrorChanged, this,
         &ConnectionStatusWidget::refresh);
+    connect(&m_connection, &ConnectionController::transportChanged, this,
+        &ConnectionStatusWidget::refresh);
     refresh();
 }
 
@@ -62,7 +64,9 @@ void ConnectionStatusWidget::refresh()
     switch (m_connection.status()) {
     case ConnectionController::Status::Connected:
         color = QColor(0x2e, 0xc2, 0x7e);
-        text = tr("Connected to %1").arg(m_serverLabel);
+        // The transport is part of the line: on a fallback (SSE, long-poll) the user sees why
+        // things may be slower, and sees it go back to WebSocket.
+        text = tr("Connected to %1 over %2").arg(m_serverLabel, m_connection.transportLabel());
         break;
     case ConnectionController::Status::Connecting:
         color = QColor(0xf5, 0xa6, 0x23);

@@ -92,6 +92,11 @@ QStringList Client::failedMessages() const
     return d->failedOrder;
 }
 
+TransportKind Client::transport() const
+{
+    return d->transportKind();
+}
+
 int Client::reconnectAttempt() const
 {
     return d->state == ConnectionState::Reconnecting ? d->policyAttempt() : 0;
@@ -159,12 +164,15 @@ Client::Private::Private(Client* q)
     , m_reconnectTimer(new QTimer(q))
     , m_healthyTimer(new QTimer(q))
     , m_heartbeatTimer(new QTimer(q))
+    , m_probeTimer(new QTimer(q))
 {
     m_clock.start();
     m_requestTimer->setSingleShot(true);
     m_outboxTimer->setSingleShot(true);
     m_reconnectTimer->setSingleShot(true);
     m_healthyTimer->setSingleShot(true);
+    m_probeTimer->setSingleShot(true);
+    QObject::connect(m_probeTimer, &QTimer::timeout, q, [this] { onProbeTimer(); });
     m_heartbeatTimer->setTimerType(Qt::PreciseTimer);
     QObject::connect(m_reconnectTimer, &QTimer::timeout, q, [this] { openTransport(); });
     QObject::connect(m_healthyTimer, &QTimer::timeout, q, [this] { m_policy.reset(); });
@@ -175,9 +183,11 @@ Client::Private::Private(Client* q)
 
 Client::Private::~Private()
 {
-    if (m_transport) {
-        QObject::disconnect(m_transport, nullptr, q, nullptr);
-        delete m_transport;
+    for (Transport* transport : { m_transport, m_probe }) {
+        if (transport) {
+            QObject::disconnect(transport, nullptr, q, nullptr);
+            delete transport;
+        }
     }
 }
 
@@ -218,6 +228,7 @@ void Client::Private::connectToServer()
     m_policy.setOptions(options.reconnect);
     m_policy.reset();
     watchNetwork();
+    startNegotiation();
     openTransport();
 }
 
@@ -261,10 +272,18 @@ void Client::Private::openTransport()
 {
     m_userClosing = false;
     nextReconnectAt = QDateTime();
-    welcomed = false;
 
     const QUrl url = options.endpoints.at(m_policy.endpoint(int(options.endpoints.size())));
-    m_transport = createTransport(url, options.transport, options.proxy, q);
+    const TransportKind kind = nextTransportKind();
+    beginConnection(createTransport(url, kind, options.proxy, q), kind);
+    m_transport->open(url);
+}
+
+void Client::Private::beginConnection(Transport* transport, TransportKind kind)
+{
+    welcomed = false;
+    m_transportProven = false;
+    m_transport = transport;
     QObject::connect(m_transport, &Transport::opened, q, [this] { onTransportOpened(); });
     QObject::connect(m_transport, &Transport::frameReceived, q,
         [this](const QByteArray& frame) { onFrame(frame); });
@@ -279,8 +298,8 @@ void Client::Private::openTransport()
     m_requests.insert(m_helloId, hello);
     armRequestTimer();
 
+    setTransportKind(kind);
     setState(ConnectionState::Connecting);
-    m_transport->open(url);
 }
 
 void Client::Private::disconnectFromServer()
@@ -311,6 +330,7 @@ void Client::Private::onTransportOpened()
 
 void Client::Private::onTransportClosed(int code, const QString& reason)
 {
+    m_serverUnreachable = m_transport && !m_transport->reachedServer();
     if (m_transport) {
         m_transport->deleteLater();
         m_transport = nullptr;
@@ -334,18 +354,48 @@ void Client::Private::onTransportClosed(int code, const QString& reason)
 
 void Client::Private::dropConnection(const Error& error, ConnectionState next)
 {
+    retireTransport();
+    connectionEnded(error, next);
+}
+
+void Client::Private::retireTransport()
+{
     if (m_transport) {
-        // Let the transport finish its close handshake on its own, then go.
+        // Let the transport finish its close handshake on its own (an HTTP transport ends its
+        // server session), then go.
         Transport* retiring = m_transport;
         m_transport = nullptr;
         QObject::disconnect(retiring, nullptr, q, nullptr);
         QObject::connect(retiring, &Transport::closed, retiring, &QObject::deleteLater);
         retiring->close(1000, QString());
     }
-    connectionEnded(error, next);
 }
 
 void Client::Private::connectionEnded(const Error& error, ConnectionState next)
+{
+    const bool userClosed = error.code == ErrorCode::Cancelled;
+    stopUpgradeProbe();
+    if (!userClosed) {
+        noteConnectionEnded();
+    }
+    const QStringList leaving = resetConnection(error, false);
+    for (const QString& room : leaving) {
+        Q_EMIT q->left(room);
+    }
+    if (!userClosed) {
+        Q_EMIT q->errorOccurred(error);
+        if (m_userClosing) {
+            return; // a slot called disconnectFromServer(): Closed, and no retry
+        }
+    }
+    if (next == ConnectionState::Disconnected && options.reconnect.enabled && !m_userClosing) {
+        scheduleReconnect();
+        return;
+    }
+    setState(next);
+}
+
+QStringList Client::Private::resetConnection(const Error& error, bool switching)
 {
     const bool userClosed = error.code == ErrorCode::Cancelled;
     welcomed = false;
@@ -371,7 +421,9 @@ void Client::Private::connectionEnded(const Error& error, ConnectionState next)
             m_requests.remove(it.key());
             break;
         case Request::Kind::History:
-            if (request.sent || userClosed) {
+            if (switching) {
+                m_requests[it.key()].sent = false; // asked again once its room is rejoined
+            } else if (request.sent || userClosed) {
                 m_requests.remove(it.key());
                 Q_EMIT q->historyFailed(it.key(), request.room,
                     Error { error.code, error.message, error.retryable, it.key() });
@@ -398,21 +450,7 @@ void Client::Private::connectionEnded(const Error& error, ConnectionState next)
         announce(id, MessageState::Queued);
     }
     armRequestTimer();
-
-    for (const QString& room : leaving) {
-        Q_EMIT q->left(room);
-    }
-    if (!userClosed) {
-        Q_EMIT q->errorOccurred(error);
-        if (m_userClosing) {
-            return; // a slot called disconnectFromServer(): Closed, and no retry
-        }
-    }
-    if (next == ConnectionState::Disconnected && options.reconnect.enabled && !m_userClosing) {
-        scheduleReconnect();
-        return;
-    }
-    setState(next);
+    return leaving;
 }
 
 void Client::Private::join(const QString& room)

@@ -9,6 +9,13 @@
 // messages go back to the queue (resent with the same client id, the server dedupes), rooms stay
 // wanted and are rejoined, the resume cursors go into the next hello, and, unless the cause is
 // terminal or the user closed, the ReconnectPolicy schedules the next attempt (Reconnecting).
+//
+// Transport negotiation (ClientOptions::transport Auto, clientnegotiation.cpp): each attempt
+// opens the kind the TransportNegotiator names; a connection that ends before it proved it
+// carries frames counts as a failed open. On a fallback, the preferred kind is probed in the
+// background; a probe that opens becomes the connection (switchToProbe): the old transport is
+// retired (its HTTP session ended), sent messages go back to the queue and the hello resumes
+// from the cursors, exactly as after a drop, without the backoff wait.
 #pragma once
 
 #include <parley/client.h>
@@ -19,11 +26,15 @@
 #include "reconnect/reconnectpolicy.h"
 #include "protocol/frames.h"
 #include "replay/deliverytracker.h"
+#include "transport/transportnegotiator.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QHash>
+#include <QThreadPool>
 #include <QTimer>
+
+#include <memory>
 
 namespace parley {
 
@@ -50,6 +61,8 @@ public:
     QString fetchHistory(const QString& room, const HistoryQuery& query);
 
     int policyAttempt() const { return m_policy.attempt(); }
+    //! The kind of the current (or next) connection.
+    TransportKind transportKind() const { return m_transportKind; }
 
     Client* const q;
     ClientOptions options;
@@ -92,6 +105,10 @@ private:
 
     // Transport events.
     void openTransport();
+    //! Makes `transport` (of `kind`) the connection and starts the handshake deadline.
+    void beginConnection(Transport* transport, TransportKind kind);
+    //! Closes the current transport without waiting for it (it deletes itself once closed).
+    void retireTransport();
     void scheduleReconnect();
     void onTransportOpened();
     void onHeartbeatTimer();
@@ -135,6 +152,10 @@ private:
     void onRequestTimer();
     void failRequest(const QString& requestId, const Request& request, const Error& error);
     void dropConnection(const Error& error, ConnectionState next);
+    //! What ends with any connection: requests, room phases, sent messages back to the queue.
+    //! `switching`: the connection is being replaced at once (unsent history requests wait for
+    //! the new one instead of failing). Returns the rooms whose leave completed with it.
+    QStringList resetConnection(const Error& error, bool switching);
     void connectionEnded(const Error& error, ConnectionState next);
     void removeRoom(const QString& room, const Error& why);
 
@@ -160,6 +181,32 @@ private:
     bool m_flushScheduled = false;
     NetworkMonitor* m_network = nullptr; //!< created on the first connect (owned by q)
     OutboxJournal* m_journal = nullptr; // child of q; null without ClientOptions::outboxPath
+
+    // Transport negotiation (clientnegotiation.cpp).
+    void startNegotiation();
+    TransportKind nextTransportKind() const;
+    void setTransportKind(TransportKind kind);
+    //! A frame arrived: the first one that proves the downstream counts the open as a success.
+    void noteFrame();
+    //! The connection ended (not by the user): counts a failed open when it never proved itself.
+    void noteConnectionEnded();
+    void scheduleUpgradeProbe();
+    void onProbeTimer();
+    void stopUpgradeProbe();
+    void switchToProbe();
+    QString memoryKey() const;
+    std::optional<TransportKind> loadRememberedTransport() const;
+    void rememberTransport(TransportKind kind);
+
+    TransportNegotiator m_negotiator;
+    TransportKind m_transportKind = TransportKind::WebSocket;
+    bool m_negotiating = false; // options.transport was Auto at connectToServer()
+    bool m_transportProven = false;
+    bool m_serverUnreachable = false; // the connection that just closed never reached the server
+    std::optional<TransportKind> m_remembered;
+    Transport* m_probe = nullptr; // child of q, while a probe of the preferred kind is open(ing)
+    QTimer* m_probeTimer; // the next probe, or the deadline of the one in flight
+    std::unique_ptr<QThreadPool> m_memoryWriter; // one thread: writes land in order
 };
 
 } // namespace parley

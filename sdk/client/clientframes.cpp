@@ -1,6 +1,5 @@
 // Client::Private: what the client does with each server frame, and the outbox flow.
 #include "client_p.h"
-
 #include "protocol/codec.h"
 #include "transport/transport.h"
 #include "wireconversion.h"
@@ -43,13 +42,19 @@ void Client::Private::onFrame(const QByteArray& frame)
 {
     m_lastReceivedMs = now();
     static const protocol::DecodeLimits limits = serverFrameLimits();
-    auto decoded = protocol::decodeServerFrame(std::string_view(frame.constData(), std::size_t(frame.size())), limits);
+    auto decoded = protocol::decodeServerFrame(
+        std::string_view(frame.constData(), std::size_t(frame.size())), limits);
     if (!decoded) {
         Q_EMIT q->errorOccurred(makeError(ErrorCode::ProtocolError,
-            QStringLiteral("undecodable frame from the server: %1").arg(fromWire(decoded.error().message))));
+            QStringLiteral("undecodable frame from the server: %1")
+                .arg(fromWire(decoded.error().message))));
         return;
     }
+    const bool wasWelcomed = welcomed;
     std::visit([this](const auto& f) { handle(f); }, decoded.value());
+    if (welcomed && m_transport && (wasWelcomed || m_transport->welcomeProvesDownstream())) {
+        noteFrame();
+    }
 }
 
 void Client::Private::handle(const protocol::Welcome& welcome)
@@ -98,10 +103,14 @@ void Client::Private::handle(const protocol::Joined& joined)
     const QString room = fromWire(joined.room);
     const QString id = fromWire(joined.id);
     const auto it = rooms.find(room);
-    if (it == rooms.end() || it->phase != Room::Phase::Joining || (!id.isEmpty() && it->requestId != id)) {
+    if (it == rooms.end() || it->phase != Room::Phase::Joining
+        || (!id.isEmpty() && it->requestId != id)) {
         return; // left (or rejoined) meanwhile: this answer is stale
     }
-    m_requests.remove(id);
+    // A resumed room is joined by the server from the hello's cursors (`joined` without an id)
+    // while the client's own join may be in flight: that join is answered too, then ignored as
+    // stale, so its request ends here; left waiting it would time out and drop the room.
+    m_requests.remove(id.isEmpty() ? it->requestId : id);
     armRequestTimer();
     it->phase = Room::Phase::Joined;
     it->requestId.clear();
@@ -173,7 +182,8 @@ void Client::Private::fetchMissing(const QString& room, const DeliveryTracker::R
     request.kind = Request::Kind::CatchUp;
     request.room = room;
     request.missing = range;
-    request.query = HistoryQuery::after(range.from - 1, int(std::min<quint64>(range.to - range.from + 1, limits.maxHistoryLimit)));
+    request.query = HistoryQuery::after(
+        range.from - 1, int(std::min<quint64>(range.to - range.from + 1, limits.maxHistoryLimit)));
     request.deadlineMs = now() + options.requestTimeout.count();
     auto inserted = m_requests.insert(id, request);
     m_catchUps.insert(room, id);
@@ -294,8 +304,9 @@ void Client::Private::onHeartbeatTimer()
     const qint64 t = now();
     const qint64 interval = std::max<qint64>(20, heartbeatMs);
     if (t - m_lastReceivedMs > 2 * interval) {
-        dropConnection(makeError(ErrorCode::ConnectionLost,
-                           QStringLiteral("nothing from the server for %1 ms").arg(t - m_lastReceivedMs)),
+        dropConnection(
+            makeError(ErrorCode::ConnectionLost,
+                QStringLiteral("nothing from the server for %1 ms").arg(t - m_lastReceivedMs)),
             ConnectionState::Disconnected);
         return;
     }
@@ -343,7 +354,8 @@ void Client::Private::handle(const protocol::Error& wireError)
     armRequestTimer();
     if (request.kind == Request::Kind::Hello) {
         dropConnection(error,
-            error.code == ErrorCode::Unauthorized ? ConnectionState::Closed : ConnectionState::Disconnected);
+            error.code == ErrorCode::Unauthorized ? ConnectionState::Closed
+                                                  : ConnectionState::Disconnected);
         return;
     }
     if (request.kind == Request::Kind::CatchUp) {
@@ -364,7 +376,8 @@ void Client::Private::scheduleFlush()
         return;
     }
     m_flushScheduled = true;
-    QMetaObject::invokeMethod(q, [this] { flushOutbox(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        q, [this] { flushOutbox(); }, Qt::QueuedConnection);
 }
 
 void Client::Private::flushOutbox()
@@ -379,7 +392,8 @@ void Client::Private::flushOutbox()
     });
     for (const OutboxEntry& entry : ready) {
         announce(entry.clientId, MessageState::Sent);
-        sendFrame(protocol::Send { std::string(), toWire(entry.room), toWire(entry.clientId), toWire(entry.body) });
+        sendFrame(protocol::Send {
+            std::string(), toWire(entry.room), toWire(entry.clientId), toWire(entry.body) });
     }
     armOutboxTimer();
 }
@@ -389,7 +403,8 @@ void Client::Private::armOutboxTimer()
     const qint64 t = now();
     const auto next = outbox.nextWakeMs(t, options.messageTimeout.count());
     if (next) {
-        m_outboxTimer->start(int(std::clamp<qint64>(*next - t, 0, std::numeric_limits<int>::max())));
+        m_outboxTimer->start(
+            int(std::clamp<qint64>(*next - t, 0, std::numeric_limits<int>::max())));
     } else {
         m_outboxTimer->stop();
     }
@@ -401,7 +416,8 @@ void Client::Private::onOutboxTimer()
     for (const OutboxEntry& entry : expired) {
         failMessage(entry,
             makeError(ErrorCode::Timeout,
-                QStringLiteral("not acknowledged within %1 ms").arg(options.messageTimeout.count())),
+                QStringLiteral("not acknowledged within %1 ms")
+                    .arg(options.messageTimeout.count())),
             false);
     }
     flushOutbox();

@@ -41,7 +41,29 @@ std::optional<Error> ClientOptions::validate() const
         return invalid(QStringLiteral(
             "reconnect needs initialDelay > 0, factor >= 1, maxDelay >= initialDelay, healthyAfter >= 0"));
     }
+    if (transportFailuresBeforeFallback < 1) {
+        return invalid(QStringLiteral("transportFailuresBeforeFallback must be at least 1"));
+    }
+    if (upgradeProbeDelay.count() <= 0 || upgradeProbeMaxDelay < upgradeProbeDelay) {
+        return invalid(
+            QStringLiteral("upgrade probes need upgradeProbeDelay > 0 and upgradeProbeMaxDelay >= upgradeProbeDelay"));
+    }
     return std::nullopt;
+}
+
+QString transportKindName(TransportKind kind)
+{
+    switch (kind) {
+    case TransportKind::WebSocket:
+        return QStringLiteral("websocket");
+    case TransportKind::Sse:
+        return QStringLiteral("sse");
+    case TransportKind::LongPoll:
+        return QStringLiteral("long-poll");
+    case TransportKind::Auto:
+        break;
+    }
+    return QStringLiteral("auto");
 }
 
 ClientOptions ClientOptions::forServer(const QUrl& endpoint, const QString& user)

@@ -50,6 +50,13 @@ void Client::Private::failRequest(
         dropConnection(error, ConnectionState::Disconnected);
         break;
     case Request::Kind::Join:
+        if (!m_transportProven && error.code == ErrorCode::Timeout) {
+            // Nothing came down this connection since the welcome (an HTTP transport whose
+            // event stream or polls never got through): the connection failed to open, the
+            // room did not. It stays wanted and is joined again by the next connection.
+            dropConnection(error, ConnectionState::Disconnected);
+            break;
+        }
         removeRoom(request.room, error);
         Q_EMIT q->joinFailed(request.room, error);
         break;

@@ -110,6 +110,8 @@ quint64 CurlMulti::start(const Request& request, DataFn onData, DoneFn onDone)
         curl_easy_setopt(easy, CURLOPT_POST, 1L);
         curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transfer->body.constData());
         curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, long(transfer->body.size()));
+    } else if (request.method != "GET") {
+        curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.constData());
     }
     for (const auto& [name, value] : request.headers) {
         transfer->headers
@@ -170,7 +172,9 @@ void CurlMulti::socketAction(qintptr fd, int events)
             ? QString()
             : QString::fromUtf8(
                 transfer->errorText[0] ? transfer->errorText : curl_easy_strerror(result));
-        finish(transfer, int(status), error);
+        const bool noConnection = result == CURLE_COULDNT_CONNECT
+            || result == CURLE_COULDNT_RESOLVE_HOST || result == CURLE_COULDNT_RESOLVE_PROXY;
+        finish(transfer, noConnection ? kNoConnection : int(status), error);
     }
     --m_depth;
     reap();

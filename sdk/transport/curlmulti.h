@@ -30,7 +30,7 @@ class CurlMulti final : public QObject {
 public:
     struct Request {
         QUrl url;
-        QByteArray method = "GET"; //!< GET or POST
+        QByteArray method = "GET"; //!< GET, POST (with `body`) or another method without a body
         QByteArray body; //!< POST body
         QList<QPair<QByteArray, QByteArray>> headers;
         QString proxy; //!< empty: libcurl's default (the environment variables)
@@ -39,7 +39,11 @@ public:
     };
     //! Body bytes as they arrive, with the response status.
     using DataFn = std::function<void(int status, QByteArrayView bytes)>;
-    //! The transfer ended: the status (0 if none), and an error text when the transfer failed.
+    //! The status a transfer ends with when no connection could be made at all (refused, host
+    //! or proxy not resolvable): the server (or proxy) is down or the network is.
+    static constexpr int kNoConnection = -1;
+    //! The transfer ended: the HTTP status (0 if none, kNoConnection if no connection was made),
+    //! and an error text when the transfer failed.
     using DoneFn = std::function<void(int status, const QString& error)>;
 
     explicit CurlMulti(QObject* parent = nullptr);

@@ -55,9 +55,11 @@ void HttpTransport::open(const QUrl& url)
     m_cursor = 0;
     m_open = false;
     m_finished = false;
+    m_endingSession = false;
     m_sessionRequested = false;
     m_outbox.clear();
     m_downstreamFailures = 0;
+    setReachedServer(true);
     CurlMulti::Request health = request(QString());
     QUrl healthUrl = m_base;
     healthUrl.setPath(QStringLiteral("/healthz"));
@@ -68,6 +70,9 @@ void HttpTransport::open(const QUrl& url)
         [this](int status, const QString& error) {
             m_controlTransfer = 0;
             if (status != 200) {
+                // No connection at all (refused, unresolvable): the server or the network is
+                // down. Anything else (a proxy's 403 or 502, an empty reply) reached something.
+                setReachedServer(status != CurlMulti::kNoConnection);
                 finish(AbnormalClosure,
                     error.isEmpty() ? QStringLiteral("healthz answered %1").arg(status) : error);
                 return;
@@ -82,9 +87,32 @@ void HttpTransport::close(int code, const QString& reason)
     if (m_finished) {
         return;
     }
-    // Signals never come from inside close(): the end is reported from the event loop.
-    QTimer::singleShot(0, this, [this, code, reason] { finish(code, reason); });
     m_open = false;
+    if (m_token.isEmpty() || m_endingSession) {
+        // Signals never come from inside close(): the end is reported from the event loop.
+        QTimer::singleShot(0, this, [this, code, reason] { finish(code, reason); });
+        return;
+    }
+    // End the server session (DELETE /v1/session) before reporting closed(), so that a client
+    // switching transports does not leave a session behind until the heartbeat sweep; the
+    // downstream and unsent commands stop now. Bounded: the DELETE gets kEndSessionTimeoutMs.
+    m_endingSession = true;
+    m_retryTimer.stop();
+    stopDownstream();
+    m_outbox.clear();
+    if (m_commandTransfer) {
+        m_curl.cancel(m_commandTransfer);
+        m_commandTransfer = 0;
+    }
+    CurlMulti::Request r = request(QStringLiteral("/session"));
+    r.method = "DELETE";
+    r.timeoutMs = kEndSessionTimeoutMs;
+    m_controlTransfer = m_curl.start(
+        r, [](int, QByteArrayView) {},
+        [this, code, reason](int, const QString&) {
+            m_controlTransfer = 0;
+            finish(code, reason);
+        });
 }
 
 bool HttpTransport::sendFrame(const QByteArray& frame)
@@ -141,15 +169,22 @@ void HttpTransport::openSession(const QByteArray& hello)
 
 void HttpTransport::flushCommands()
 {
-    if (m_commandTransfer != 0 || m_token.isEmpty() || m_outbox.isEmpty() || m_finished) {
+    if (m_commandTransfer != 0 || m_token.isEmpty() || m_outbox.isEmpty() || m_finished
+        || m_endingSession) {
         return;
     }
+    // One request carries at most kMaxBatchBytes (and at least one frame): a long outbox
+    // flushed after a reconnect would otherwise make one body past the server's request limit
+    // (413), failing the transport over and over. The rest follows when this batch is accepted.
     QByteArray batch = "[";
-    for (qsizetype i = 0; i < m_outbox.size(); ++i) {
-        batch += (i ? "," : "") + m_outbox[i];
+    qsizetype taken = 0;
+    while (taken < m_outbox.size()
+        && (taken == 0 || batch.size() + m_outbox[taken].size() + 2 <= kMaxBatchBytes)) {
+        batch += (taken ? "," : "") + m_outbox[taken];
+        ++taken;
     }
     batch += "]";
-    m_outbox.clear();
+    m_outbox.erase(m_outbox.begin(), m_outbox.begin() + taken);
     CurlMulti::Request r = request(QStringLiteral("/commands"));
     r.method = "POST";
     r.body = batch;
@@ -165,8 +200,14 @@ void HttpTransport::flushCommands()
                 flushCommands();
                 return;
             }
-            finish(AbnormalClosure,
-                error.isEmpty() ? QStringLiteral("commands answered %1").arg(status) : error);
+            const QString why
+                = error.isEmpty() ? QStringLiteral("commands answered %1").arg(status) : error;
+            if (status == 404) {
+                finish(AbnormalClosure, why); // the session is gone already
+                return;
+            }
+            // The session may live on at the server: end it before reporting the failure.
+            close(AbnormalClosure, why);
         });
 }
 
@@ -191,7 +232,8 @@ void HttpTransport::downstreamFailed(const QString& why, int retryMs)
         return;
     }
     if (++m_downstreamFailures >= kMaxDownstreamFailures) {
-        finish(AbnormalClosure, why);
+        // Giving up on a session the server still holds: end it (DELETE), then report.
+        close(AbnormalClosure, why);
         return;
     }
     m_retryTimer.start(retryMs);

@@ -11,6 +11,10 @@
 // The endpoint URL may be ws://, wss://, http:// or https:// with any path: the HTTP base is
 // the same host and port, scheme http(s), path /v1.
 //
+// close() ends the server session with DELETE /v1/session (bounded wait) before closed(); so
+// does the transport giving up by itself (downstream or command failures), so that a failed
+// attempt leaves no session behind at the server.
+//
 // Failures: a downstream that cannot be re-established kMaxDownstreamFailures times in a row,
 // a failed command request, or a lost session (404) closes the transport with 1006; the
 // server's close event/field gives its own code (4001, 4003, 1001, ...).
@@ -28,6 +32,10 @@ class HttpTransport : public Transport {
 
 public:
     static constexpr int kMaxDownstreamFailures = 3;
+    //! The largest POST /v1/commands body (a batch always holds at least one frame).
+    static constexpr qsizetype kMaxBatchBytes = 60 * 1024;
+    //! How long close() waits for DELETE /v1/session before reporting closed() anyway.
+    static constexpr int kEndSessionTimeoutMs = 3000;
 
     explicit HttpTransport(QObject* parent = nullptr);
     ~HttpTransport() override;
@@ -39,6 +47,7 @@ public:
     void close(int code = 1000, const QString& reason = QString()) override;
     bool sendFrame(const QByteArray& frame) override;
     bool isOpen() const override { return m_open; }
+    bool welcomeProvesDownstream() const override { return false; }
 
     //! The HTTP base (http://host:port/v1) for an endpoint URL.
     static QUrl baseUrl(const QUrl& endpoint);
@@ -75,6 +84,7 @@ private:
     bool m_open = false;
     bool m_finished = true;
     bool m_sessionRequested = false;
+    bool m_endingSession = false; // close() sent DELETE /v1/session; closed() follows its answer
     QList<QByteArray> m_outbox;
     quint64 m_commandTransfer = 0;
     quint64 m_controlTransfer = 0; // healthz or session

@@ -46,6 +46,15 @@ public:
     virtual bool isOpen() const = 0;
     //! A short name of the mechanism ("websocket", "sse", "long-poll"), for logs and UIs.
     virtual QString kind() const = 0;
+    //! Whether the handshake answer (the welcome) comes over the same downstream as every later
+    //! frame, so receiving it proves the connection carries frames. False for the HTTP
+    //! transports, whose welcome answers the session POST: there only a later frame proves the
+    //! event stream or the polls work (what transport negotiation counts as "opened").
+    virtual bool welcomeProvesDownstream() const { return true; }
+    //! After closed(): false when the last open() never reached the server at all (connection
+    //! refused, host not found, network unreachable): the server is down or the network is,
+    //! which says nothing about this kind of transport, so negotiation does not count it.
+    bool reachedServer() const { return m_reachedServer; }
 
 Q_SIGNALS:
     //! The connection is established; frames may be sent.
@@ -54,6 +63,13 @@ Q_SIGNALS:
     void frameReceived(const QByteArray& frame);
     //! The connection is gone (or never came up); see the contract above for `code`.
     void closed(int code, const QString& reason);
+
+protected:
+    //! Implementations record, before closed(), whether this open() reached the server.
+    void setReachedServer(bool reached) { m_reachedServer = reached; }
+
+private:
+    bool m_reachedServer = true;
 };
 
 } // namespace parley

@@ -14,8 +14,9 @@ class Transport;
 //! the URL's scheme. ws:// and wss:// give a WebSocketTransport,
 Transport* createTransport(const QUrl& url, QObject* parent);
 
-//! A new, unopened transport of `kind` for `url` (Auto: WebSocket; negotiation is not there
-//! yet), or nullptr when the URL is not supported. Endpoints stay ws:// or wss:// URLs: the HTTP
+//! A new, unopened transport of `kind` for `url` (Auto gives WebSocket: negotiation picks a
+//! concrete kind before calling this, see TransportNegotiator), or nullptr when the URL is not
+//! supported. Endpoints stay ws:// or wss:// URLs: the HTTP
 //! transports reach the same host and port over http(s). `proxy` applies to the HTTP transports.
 Transport* createTransport(
     const QUrl& url, TransportKind kind, const QString& proxy, QObject* parent);

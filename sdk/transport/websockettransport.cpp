@@ -9,6 +9,13 @@ namespace {
 // limits. This only stops a broken peer from making us buffer without end.
 constexpr qint64 kMaxIncomingMessageBytes = 64 * 1024 * 1024;
 constexpr int kCloseHandshakeTimeoutMs = 3000;
+
+// Errors that mean no connection was made at all: the server or the network is down.
+bool isConnectionMade(QAbstractSocket::SocketError error)
+{
+    return error != QAbstractSocket::ConnectionRefusedError
+        && error != QAbstractSocket::HostNotFoundError && error != QAbstractSocket::NetworkError;
+}
 } // namespace
 
 WebSocketTransport::WebSocketTransport(QObject* parent)
@@ -43,6 +50,8 @@ void WebSocketTransport::open(const QUrl& url)
     m_open = false;
     m_closing = false;
     m_finished = false;
+    m_requestWritten = false;
+    setReachedServer(true);
     socket->setMaxAllowedIncomingMessageSize(kMaxIncomingMessageBytes);
 
     // Queued connections: the contract promises no signal from inside open()/close()/
@@ -81,23 +90,36 @@ void WebSocketTransport::open(const QUrl& url)
             // QWebSocket reports 1000 (normal) even when the TCP connection just dropped: only a
             // close handshake (ours or the server's, both pass through aboutToClose()) makes
             // its close code meaningful.
+            if (!m_open) {
+                setReachedServer(m_requestWritten || isConnectionMade(socket->error()));
+            }
             const bool handshake = m_open && m_closing;
-            const QString reason = socket->closeReason().isEmpty() ? socket->errorString()
-                                                                   : socket->closeReason();
+            const QString reason
+                = socket->closeReason().isEmpty() ? socket->errorString() : socket->closeReason();
             finish(handshake ? int(socket->closeCode()) : AbnormalClosure, reason);
         },
         Qt::QueuedConnection);
     connect(
         // Qt 6.4 names it error(); errorOccurred() arrived in 6.5.
         socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
-        [this, socket](QAbstractSocket::SocketError) {
+        [this, socket](QAbstractSocket::SocketError error) {
             // Before the handshake completed, an error is the end of this attempt (QWebSocket
             // does not always follow it with disconnected()).
             if (socket == m_socket && !m_open) {
+                setReachedServer(m_requestWritten || isConnectionMade(error));
                 finish(AbnormalClosure, socket->errorString());
             }
         },
         Qt::QueuedConnection);
+
+    // Direct: the upgrade request went out, so a TCP connection was made. QWebSocket reports a
+    // refused upgrade (an HTTP 403 from a proxy) with ConnectionRefusedError too; only this
+    // tells it from a refused TCP connection (the server is down).
+    connect(socket, &QWebSocket::bytesWritten, this, [this, socket] {
+        if (socket == m_socket) {
+            m_requestWritten = true;
+        }
+    });
 
     // Direct: only records that a close handshake started (QWebSocket::close() runs for our
     // close() and for a close frame from the server).

@@ -32,6 +32,7 @@ private:
     bool m_open = false;
     bool m_closing = false;
     bool m_finished = true;
+    bool m_requestWritten = false; // the upgrade request was written: TCP connected
     // A peer that never answers our close frame must not keep the transport open forever.
     QTimer m_closeTimer;
 };

@@ -201,7 +201,8 @@ RequestSniffer::Decision RequestSniffer::inspect(
         return d;
     };
     if (path == "/v1/session") {
-        return endpoint("POST", Verdict::OpenSession);
+        return endpoint(method == "DELETE" ? "DELETE" : "POST",
+            method == "DELETE" ? Verdict::EndSession : Verdict::OpenSession);
     }
     if (path == "/v1/commands") {
         return endpoint("POST", Verdict::Commands);

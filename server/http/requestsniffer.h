@@ -27,6 +27,7 @@ public:
         Health, //!< GET /healthz
         WebSocket, //!< GET /v1/ws with Upgrade: websocket: hand to the WebSocket server
         OpenSession, //!< POST /v1/session: body is a hello frame
+        EndSession, //!< DELETE /v1/session: ends the session named by the token (no body)
         Commands, //!< POST /v1/commands: body is one client frame or a JSON array of them
         EventStream, //!< GET /v1/sse: text/event-stream of the session's frames
         Poll, //!< GET /v1/poll: long-poll for the session's frames

@@ -74,6 +74,9 @@ void IoThread::handleHttp(QTcpSocket* socket, const HttpRequest& request)
     case RequestSniffer::Verdict::Commands:
         forwardCommands(socket, request);
         return;
+    case RequestSniffer::Verdict::EndSession:
+        endHttpSession(socket, request);
+        return;
     default:
         routeToSession(socket, request);
         return;
@@ -204,6 +207,35 @@ void IoThread::forwardCommands(QTcpSocket* socket, const HttpRequest& request)
                 return;
             }
             respondHttp(guard, 202, "{\"accepted\":" + QByteArray::number(count) + "}", keepAlive);
+        });
+    });
+}
+
+void IoThread::endHttpSession(QTcpSocket* socket, const HttpRequest& request)
+{
+    const bool keepAlive = request.head.keepAlive;
+    const std::optional<SessionToken> token = SessionToken::parse(request.head.sessionToken);
+    if (!token || token->thread >= int(m_context.ioThreads.size())) {
+        respondHttp(socket, 401, errorJson("unauthorized", "missing or malformed session token"),
+            keepAlive);
+        return;
+    }
+    IoThread* owner = m_context.ioThreads[std::size_t(token->thread)];
+    QPointer<QTcpSocket> guard(socket);
+    post(owner, [this, owner, token = *token, guard, keepAlive] {
+        const bool found = owner->httpSink(token.session, token.secret) != nullptr;
+        if (found) {
+            owner->m_sessions.at(token.session)->close(CloseCode::Normal);
+        }
+        post(this, [this, guard, found, keepAlive] {
+            if (!guard) {
+                return;
+            }
+            if (!found) {
+                respondHttp(guard, 404, errorJson("unknown_session", "no such session"), keepAlive);
+                return;
+            }
+            respondHttp(guard, 200, "{\"ended\":true}", keepAlive);
         });
     });
 }

@@ -148,6 +148,7 @@ void IoThread::sniff(QTcpSocket* socket)
     case RequestSniffer::Verdict::NeedMore:
         return;
     case RequestSniffer::Verdict::OpenSession:
+    case RequestSniffer::Verdict::EndSession:
     case RequestSniffer::Verdict::Commands:
     case RequestSniffer::Verdict::EventStream:
     case RequestSniffer::Verdict::Poll: {

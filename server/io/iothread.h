@@ -21,6 +21,8 @@
 // later requests: /v1/commands bodies are posted to the owning thread as text frames (the reply
 // comes back here and the connection stays open for the next request), /v1/sse and /v1/poll
 // sockets are moved to the owning thread (QObject::moveToThread, parentless) and attached there.
+// DELETE /v1/session (a client leaving, or switching to another transport) closes the session on
+// its thread with 1000, like a WebSocket close: a held stream or poll gets the close event.
 //
 // Fan-out: deliverToRoom() gets one serialised frame per thread from the hub and writes it to
 // every local member. Session removal is always deferred to a later event (never done inside a
@@ -86,6 +88,7 @@ private:
     void handleHttp(QTcpSocket* socket, const HttpRequest& request);
     void openHttpSession(QTcpSocket* socket, const HttpRequest& request);
     void forwardCommands(QTcpSocket* socket, const HttpRequest& request);
+    void endHttpSession(QTcpSocket* socket, const HttpRequest& request);
     void routeToSession(QTcpSocket* socket, const HttpRequest& request);
     void attachHttp(QTcpSocket* socket, std::uint64_t sessionId, QByteArray secret, bool stream,
         QByteArray cursor);

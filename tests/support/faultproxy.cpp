@@ -14,6 +14,11 @@ struct FaultProxy::Link {
     QByteArray pendingUp; // client bytes that arrived before the upstream connected
     bool blackHoled = false;
     bool closing = false;
+    bool upstreamDone = false; // the server closed; the client side closes once flushed
+    QByteArray firstHead; // the first request's head, until it is complete
+    bool firstHeadSeen = false;
+    bool streaming = false; // an event-stream request went up: its response may be cut
+    qint64 streamedBytes = 0;
     // Latency: chunks wait here in order; one timer per direction drains them.
     struct Delayed {
         qint64 dueMs;
@@ -21,6 +26,9 @@ struct FaultProxy::Link {
     };
     std::list<Delayed> delayedUp;
     std::list<Delayed> delayedDown;
+    // Context of the latency timers: they die with the link, not with a socket that may
+    // outlive it (a client side being closed gracefully).
+    std::unique_ptr<QObject> timers = std::make_unique<QObject>();
 };
 
 FaultProxy::FaultProxy(QHostAddress targetHost, quint16 targetPort, QObject* parent)
@@ -131,20 +139,54 @@ void FaultProxy::onNewConnection()
                 link->upstream->abort();
                 return;
             }
+            if (link->upstream->state() == QAbstractSocket::UnconnectedState
+                && link->upstream->error() == QAbstractSocket::RemoteHostClosedError) {
+                upstreamFinished(link);
+                return;
+            }
             closeLink(link);
         };
-        connect(link->upstream, &QTcpSocket::disconnected, this, upstreamGone);
+        connect(link->upstream, &QTcpSocket::disconnected, this, [this, link, upstreamGone] {
+            if (!link->blackHoled) {
+                upstreamFinished(link); // a close, not an error: deliver its last bytes
+                return;
+            }
+            upstreamGone();
+        });
         connect(client, &QTcpSocket::errorOccurred, this, [this, link] { closeLink(link); });
-        connect(link->upstream, &QTcpSocket::errorOccurred, this, upstreamGone);
+        connect(link->upstream, &QTcpSocket::errorOccurred, this,
+            [this, link, upstreamGone](QAbstractSocket::SocketError error) {
+                if (error == QAbstractSocket::RemoteHostClosedError && !link->blackHoled) {
+                    upstreamFinished(link);
+                    return;
+                }
+                upstreamGone();
+            });
         link->upstream->connectToHost(m_targetHost, m_targetPort);
     }
 }
 
 void FaultProxy::forward(Link* link, QTcpSocket* from, QTcpSocket* to, bool toUpstream)
 {
-    const QByteArray bytes = from->readAll();
+    QByteArray bytes = from->readAll();
     if (link->blackHoled || link->closing || bytes.isEmpty()) {
         return; // discarded: a black hole loses what goes in
+    }
+    if (toUpstream && !inspectRequest(link, bytes)) {
+        return;
+    }
+    if (!toUpstream && link->streaming && m_cutStreamsAfter >= 0) {
+        const qint64 room = m_cutStreamsAfter - link->streamedBytes;
+        if (bytes.size() >= room) {
+            ++m_cutStreams;
+            if (room > 0) {
+                to->write(bytes.first(room));
+                to->flush();
+            }
+            closeLink(link);
+            return;
+        }
+        link->streamedBytes += bytes.size();
     }
     if (toUpstream && to->state() != QAbstractSocket::ConnectedState) {
         link->pendingUp += bytes;
@@ -168,10 +210,9 @@ void FaultProxy::deliver(Link* link, QTcpSocket* to, const QByteArray& bytes, bo
     if (!wasEmpty) {
         return;
     }
-    // Drain in order; each step re-arms for the next due chunk. The client socket is the timer's
-    // context, so a closed link's timers die with it.
+    // Drain in order; each step re-arms for the next due chunk.
     QTimer::singleShot(
-        m_latencyMs, link->client, [this, link, toUpstream] { drain(link, toUpstream); });
+        m_latencyMs, link->timers.get(), [this, link, toUpstream] { drain(link, toUpstream); });
 }
 
 void FaultProxy::drain(Link* link, bool toUpstream)
@@ -189,9 +230,87 @@ void FaultProxy::drain(Link* link, bool toUpstream)
         queue.pop_front();
     }
     if (!queue.empty()) {
-        QTimer::singleShot(int(queue.front().dueMs - now), link->client,
+        QTimer::singleShot(int(queue.front().dueMs - now), link->timers.get(),
             [this, link, toUpstream] { drain(link, toUpstream); });
+    } else if (!toUpstream && link->upstreamDone) {
+        closeGracefully(link);
     }
+}
+
+bool FaultProxy::inspectRequest(Link* link, const QByteArray& bytes)
+{
+    if (!link->firstHeadSeen) {
+        link->firstHead += bytes;
+        const qsizetype end = link->firstHead.indexOf("\r\n\r\n");
+        if (end < 0 && link->firstHead.size() < 16 * 1024) {
+            // Keep the bytes for the check; they are forwarded along with the rest below.
+        } else {
+            link->firstHeadSeen = true;
+            const QByteArray head = link->firstHead.left(end).toLower();
+            link->firstHead.clear();
+            if (m_refuseUpgrades && head.contains("upgrade: websocket")) {
+                ++m_refusedUpgrades;
+                link->client->write("HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n"
+                                    "Content-Length: 24\r\nConnection: close\r\n\r\n"
+                                    "WebSocket not permitted\n");
+                link->upstreamDone = true;
+                closeGracefully(link);
+                return false;
+            }
+        }
+    }
+    // Every request head on the connection (HTTP clients reuse connections) may ask for a stream.
+    if (bytes.contains("\r\n\r\n")) {
+        const QByteArray lower = bytes.toLower();
+        if (lower.contains("accept: text/event-stream")) {
+            link->streaming = true;
+            link->streamedBytes = 0;
+        } else if (lower.startsWith("get ") || lower.startsWith("post ")
+            || lower.startsWith("delete ")) {
+            link->streaming = false;
+        }
+    }
+    return true;
+}
+
+void FaultProxy::upstreamFinished(Link* link)
+{
+    if (link->closing || link->upstreamDone) {
+        return;
+    }
+    link->upstreamDone = true;
+    // What the server sent last may still be in the socket's buffer.
+    if (link->upstream->bytesAvailable() > 0) {
+        forward(link, link->upstream, link->client, false);
+    }
+    if (!link->closing && link->delayedDown.empty()) {
+        closeGracefully(link);
+    }
+}
+
+void FaultProxy::closeGracefully(Link* link)
+{
+    if (link->closing) {
+        return;
+    }
+    link->closing = true;
+    QObject::disconnect(link->client, nullptr, this, nullptr);
+    QObject::disconnect(link->upstream, nullptr, this, nullptr);
+    link->upstream->abort();
+    link->upstream->deleteLater();
+    // disconnectFromHost() writes out what is buffered, then closes (FIN); the socket goes once
+    // it is unconnected (or after a bound, if the client never reads).
+    QTcpSocket* client = link->client;
+    connect(client, &QTcpSocket::disconnected, client, &QObject::deleteLater);
+    QTimer::singleShot(5000, client, [client] {
+        client->abort();
+        client->deleteLater();
+    });
+    client->disconnectFromHost();
+    QTimer::singleShot(0, this, [this, link] {
+        m_links.remove_if([link](const std::unique_ptr<Link>& l) { return l.get() == link; });
+    });
+    Q_EMIT connectionClosed();
 }
 
 void FaultProxy::closeLink(Link* link)

@@ -9,6 +9,15 @@
 //   bytes are discarded: a half-open TCP path (cable pulled, NAT entry gone). Leaving BlackHole
 //   aborts the black-holed connections, since their byte streams lost data and cannot resume.
 // - setLatency(ms): every chunk is delayed by ms (order kept per direction).
+// - setRefuseUpgrades(true): a new connection whose first request asks for a WebSocket upgrade
+//   is answered 403 and closed, as by a proxy that does not let WebSocket through; other HTTP
+//   requests pass. Connections already upgraded carry on.
+// - setCutStreamsAfter(n): a response to a request that asks for an event stream
+//   (Accept: text/event-stream) is cut (RST) after n bytes of it, as by a proxy that buffers or
+//   kills long-lived responses; n < 0 turns it off.
+// When the server closes a connection, what it sent last is still delivered (delayed chunks
+// included) before the client side is closed gracefully: HTTP responses ending in a close lose
+// nothing in the proxy.
 #pragma once
 
 #include <QElapsedTimer>
@@ -47,6 +56,13 @@ public:
     int cutAll();
     //! Delay added to each forwarded chunk.
     void setLatency(int ms) { m_latencyMs = ms; }
+    //! Answers new WebSocket upgrade requests with 403 (see above).
+    void setRefuseUpgrades(bool refuse) { m_refuseUpgrades = refuse; }
+    //! Cuts event-stream responses after `bytes` bytes; negative: never (see above).
+    void setCutStreamsAfter(int bytes) { m_cutStreamsAfter = bytes; }
+    //! Upgrade requests refused and streams cut so far.
+    int refusedUpgrades() const { return m_refusedUpgrades; }
+    int cutStreams() const { return m_cutStreams; }
 
     //! Client connections open right now.
     int openConnections() const { return int(m_links.size()); }
@@ -66,6 +82,11 @@ private:
     void deliver(Link* link, QTcpSocket* to, const QByteArray& bytes, bool toUpstream);
     void drain(Link* link, bool toUpstream);
     void closeLink(Link* link);
+    //! The server closed: flush what it sent, then close the client side gracefully.
+    void upstreamFinished(Link* link);
+    void closeGracefully(Link* link);
+    //! Looks at client bytes for the fault modes; false when the link was closed for it.
+    bool inspectRequest(Link* link, const QByteArray& bytes);
 
     QTcpServer m_server;
     QElapsedTimer m_clock;
@@ -74,6 +95,10 @@ private:
     Mode m_mode = Mode::PassThrough;
     int m_latencyMs = 0;
     int m_accepted = 0;
+    bool m_refuseUpgrades = false;
+    int m_cutStreamsAfter = -1;
+    int m_refusedUpgrades = 0;
+    int m_cutStreams = 0;
     std::list<std::unique_ptr<Link>> m_links;
 };
 

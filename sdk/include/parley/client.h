@@ -70,6 +70,10 @@ public:
     //! Client ids of the failed messages kept for retry() or discard(), oldest first (at most
     //! 1,000; past that the oldest are forgotten).
     QStringList failedMessages() const;
+    //! The transport of the current connection (or of the attempt being made, or of the last
+    //! one). With ClientOptions::transport Auto it follows the negotiation, reported by
+    //! transportChanged(); before the first connectToServer() it is WebSocket.
+    TransportKind transport() const;
     //! While Reconnecting: the number of the attempt that is scheduled (1 for the first); 0
     //! otherwise.
     int reconnectAttempt() const;
@@ -118,6 +122,10 @@ public:
 Q_SIGNALS:
     //! The connection state changed to `state`.
     void stateChanged(parley::ConnectionState state);
+    //! The connection now uses transport `kind`: a fallback after failed opens, or the upgrade
+    //! back to the preferred transport (see ClientOptions::transportOrder). Emitted on the
+    //! event-loop turn after the attempt on the new kind started; transport() already tells.
+    void transportChanged(parley::TransportKind kind);
     //! The connection was lost (or an attempt failed); attempt number `attempt` starts in
     //! `delayMs` milliseconds (state Reconnecting). UIs show "reconnecting in N s".
     void reconnectScheduled(int attempt, int delayMs);

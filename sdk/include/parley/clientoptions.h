@@ -16,11 +16,14 @@ namespace parley {
 
 //! The mechanism that carries a Client's connection.
 enum class TransportKind {
-    Auto, //!< the default order (today: WebSocket; fallback negotiation is planned)
+    Auto, //!< negotiated: ClientOptions::transportOrder, falling back and upgrading back
     WebSocket, //!< one WebSocket (/v1/ws)
     Sse, //!< Server-Sent Events downstream (/v1/sse), HTTP POSTs upstream (/v1/commands)
     LongPoll, //!< long polls downstream (/v1/poll), HTTP POSTs upstream (/v1/commands)
 };
+
+//! "websocket", "sse", "long-poll" (or "auto"): a short name for logs and status lines.
+PARLEY_SDK_EXPORT QString transportKindName(TransportKind kind);
 
 //! Everything a Client needs to know before connectToServer(). A plain value: copy it, change
 //! it, hand it to Client::setOptions().
@@ -55,8 +58,33 @@ struct PARLEY_SDK_EXPORT ClientOptions {
     //! Automatic reconnect (on by default).
     ReconnectOptions reconnect;
     //! Which transport to use. The HTTP transports reach the endpoint's host and port over
-    //! http(s) (wss:// → https://), the same port as WebSocket.
+    //! http(s) (wss:// → https://), the same port as WebSocket. Auto negotiates (see
+    //! transportOrder); any other kind is the only one used.
     TransportKind transport = TransportKind::Auto;
+    //! Auto: the transports to try, best first (Auto entries and repeats are ignored). A kind
+    //! that fails to open transportFailuresBeforeFallback times in a row gives way to the next
+    //! one; after the last, the order starts over. Failing to open: the connection ends before
+    //! it carried a frame beyond the welcome (a refused upgrade, a proxy or HTTP error, an event
+    //! stream cut before it delivered anything), or no welcome within requestTimeout. A server
+    //! that cannot be reached at all (connection refused, host not found) does not count: it is
+    //! down, whatever the transport.
+    QList<TransportKind> transportOrder { TransportKind::WebSocket, TransportKind::Sse,
+        TransportKind::LongPoll };
+    //! Auto: failed opens in a row before the next transport of transportOrder is tried.
+    int transportFailuresBeforeFallback = 2;
+    //! Auto: a small JSON file remembering, per server (host:port of the endpoint), the last
+    //! transport that worked, so the next start begins there instead of failing over again.
+    //! Empty: nothing is remembered. The file is read once at connectToServer() (a few hundred
+    //! bytes) and written on a worker thread, never on the caller's.
+    QString transportMemoryPath;
+    //! Auto, on a fallback transport: the first background probe of the preferred transport
+    //! (the first of transportOrder) comes after this delay; each failed probe doubles it up to
+    //! upgradeProbeMaxDelay. Each wait is jittered between half the delay and the delay. A probe
+    //! that succeeds moves the connection over (a reconnect that resumes: no message is lost,
+    //! duplicated or reordered).
+    std::chrono::milliseconds upgradeProbeDelay { 5000 };
+    //! Auto: the longest wait between two probes of the preferred transport.
+    std::chrono::milliseconds upgradeProbeMaxDelay { std::chrono::minutes(5) };
     //! HTTP transports: an explicit proxy URL (e.g. http://proxy:3128). Empty: the standard
     //! environment variables (http_proxy, https_proxy, no_proxy) apply.
     QString proxy;

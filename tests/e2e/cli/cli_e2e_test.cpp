@@ -7,9 +7,7 @@
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTcpServer>
-
 #include <gtest/gtest.h>
-
 #include <memory>
 
 using parley::test::ServerProcess;
@@ -22,7 +20,8 @@ struct Result {
     QByteArray err;
 };
 
-std::unique_ptr<QProcess> startCli(const QStringList& args, const QString& serverUrl, const QString& user)
+std::unique_ptr<QProcess> startCli(
+    const QStringList& args, const QString& serverUrl, const QString& user)
 {
     auto process = std::make_unique<QProcess>();
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -48,7 +47,8 @@ bool waitFinished(QProcess& process, int timeoutMs = 30000)
 
 // Appends what `channel` of `process` printed to `seen` until it contains `needle`. Output that
 // arrived while nobody was waiting is buffered by QProcess, so it is read before waiting again.
-bool readUntil(QProcess& process, QProcess::ProcessChannel channel, QByteArray& seen, const QByteArray& needle)
+bool readUntil(
+    QProcess& process, QProcess::ProcessChannel channel, QByteArray& seen, const QByteArray& needle)
 {
     QSignalSpy ready(&process,
         channel == QProcess::StandardOutput ? &QProcess::readyReadStandardOutput
@@ -130,9 +130,32 @@ TEST_F(CliE2e, SendThenHistoryJsonShowsTheMessage)
     EXPECT_GT(lines[0]["ts"].toInteger(), 0);
 }
 
+TEST_F(CliE2e, ANonWebSocketTransportIsReportedOnStderr)
+{
+    for (const char* kind : { "sse", "poll" }) {
+        const Result sent
+            = runCli({ "send", "via", "over", kind, "--transport", kind }, url(), "alice");
+        ASSERT_EQ(sent.exitCode, 0) << kind << ": " << sent.err.toStdString();
+        const QByteArray expected
+            = QByteArray("transport: ") + (QByteArray(kind) == "poll" ? "long-poll" : kind);
+        EXPECT_TRUE(sent.err.contains(expected)) << kind << ": " << sent.err.toStdString();
+    }
+    // WebSocket, negotiated or forced: nothing said.
+    for (const char* kind : { "auto", "ws" }) {
+        const Result sent
+            = runCli({ "send", "via", "over", kind, "--transport", kind }, url(), "alice");
+        ASSERT_EQ(sent.exitCode, 0) << kind << ": " << sent.err.toStdString();
+        EXPECT_FALSE(sent.err.contains("transport:")) << kind << ": " << sent.err.toStdString();
+    }
+    const Result history = runCli({ "history", "via", "--json" }, url(), "bob");
+    ASSERT_EQ(history.exitCode, 0) << history.err.toStdString();
+    EXPECT_EQ(jsonLines(history.out).size(), 4) << history.out.toStdString();
+}
+
 TEST_F(CliE2e, SendReadsOneMessagePerStdinLineAndHistoryLimits)
 {
-    const Result sent = runCli({ "send", "lines", "--json" }, url(), "alice", "first\nsecond\n\nthird");
+    const Result sent
+        = runCli({ "send", "lines", "--json" }, url(), "alice", "first\nsecond\n\nthird");
     ASSERT_EQ(sent.exitCode, 0) << sent.err.toStdString();
     const auto acks = jsonLines(sent.out);
     ASSERT_EQ(acks.size(), 3); // the empty line is skipped
@@ -156,7 +179,8 @@ TEST_F(CliE2e, TailJsonPrintsAMessageSentByAnotherClient)
     ASSERT_TRUE(tail->waitForStarted(10000));
     // tail says on stderr when it follows the room; from then on every message is printed.
     QByteArray err;
-    ASSERT_TRUE(readUntil(*tail, QProcess::StandardError, err, "following live")) << err.toStdString();
+    ASSERT_TRUE(readUntil(*tail, QProcess::StandardError, err, "following live"))
+        << err.toStdString();
 
     const Result sent = runCli({ "send", "live", "breaking news" }, url(), "reporter");
     ASSERT_EQ(sent.exitCode, 0) << sent.err.toStdString();
@@ -193,8 +217,8 @@ TEST(CliExitCodes, CannotConnectIsThree)
     const quint16 port = probe.serverPort();
     probe.close();
     const QString url = QStringLiteral("ws://127.0.0.1:%1/v1/ws").arg(port);
-    for (const QStringList& args : { QStringList { "send", "r", "x" }, QStringList { "history", "r" },
-             QStringList { "tail", "r" } }) {
+    for (const QStringList& args : { QStringList { "send", "r", "x" },
+             QStringList { "history", "r" }, QStringList { "tail", "r" } }) {
         const Result r = runCli(args, url);
         EXPECT_EQ(r.exitCode, 3) << args.join(' ').toStdString() << ": " << r.err.toStdString();
         EXPECT_TRUE(r.err.contains("cannot connect")) << r.err.toStdString();

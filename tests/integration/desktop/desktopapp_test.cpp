@@ -265,6 +265,8 @@ TEST_F(DesktopAppTest, ServerRestartShowsReconnectingAndDeliversThePendingMessag
     ConnectionStatusWidget* status = window().connectionStatus();
     EXPECT_TRUE(status->text().startsWith(QStringLiteral("Connected")))
         << status->text().toStdString();
+    EXPECT_TRUE(status->text().endsWith(QStringLiteral("over WebSocket")))
+        << status->text().toStdString();
     EXPECT_FALSE(status->reconnectButton()->isVisibleTo(status));
 
     server.kill();

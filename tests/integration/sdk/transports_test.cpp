@@ -125,6 +125,38 @@ TEST_P(TransportChat, TwoClientsChatInOrderWithoutLossOrDuplicates)
     EXPECT_EQ(bob.state(), ConnectionState::Closed);
 }
 
+TEST_P(TransportChat, ALongOutboxQueuedOfflineIsDeliveredOnceConnected)
+{
+    // 400 messages of 1,000 characters queued before the connection: flushed at once after the
+    // join, far more than one HTTP request may carry (4 x 64 KiB): the HTTP transports must
+    // split them into bounded batches, in order.
+    const QString room = QStringLiteral("outbox-%1").arg(name(GetParam()));
+    auto o = options("carol");
+    Client carol(o);
+    QList<quint64> acked;
+    QList<Message> got;
+    QObject::connect(&carol, &Client::messageAcked, &carol,
+        [&](const QString&, const QString&, quint64 seq) { acked.append(seq); });
+    QObject::connect(
+        &carol, &Client::messageReceived, &carol, [&](const Message& m) { got.append(m); });
+    carol.join(room);
+    constexpr int kCount = 400;
+    const QString filler(990, QLatin1Char('x'));
+    for (int i = 0; i < kCount; ++i) {
+        carol.send(room, QStringLiteral("%1 ").arg(i, 4, 10, QLatin1Char('0')) + filler);
+    }
+    carol.connectToServer();
+    ASSERT_TRUE(waitFor([&] { return acked.size() == kCount && got.size() == kCount; }, 30000))
+        << "acked " << acked.size() << ", received " << got.size() << ", state "
+        << connectionStateName(carol.state()).toStdString();
+    for (int i = 0; i < kCount; ++i) {
+        EXPECT_TRUE(got[i].body.startsWith(QStringLiteral("%1 ").arg(i, 4, 10, QLatin1Char('0'))))
+            << i;
+        EXPECT_EQ(got[i].seq, quint64(i + 1));
+    }
+    carol.disconnectFromServer();
+}
+
 INSTANTIATE_TEST_SUITE_P(AllTransports, TransportChat,
     ::testing::Values(TransportKind::WebSocket, TransportKind::Sse, TransportKind::LongPoll),
     [](const ::testing::TestParamInfo<TransportKind>& info) { return name(info.param); });

@@ -257,3 +257,51 @@ TEST_F(HttpTransportTest, AStockSseClientReadsTheStreamAndResumesWithLastEventId
     again.waitForFinished(5000);
     EXPECT_TRUE(replayed) << replay.toStdString();
 }
+
+TEST_F(HttpTransportTest, DeleteSessionEndsItAndAHeldPollGetsTheCloseAtOnce)
+{
+    const QByteArray token = openSession("carol");
+    const QByteArray del = "DELETE /v1/session HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+    // Without or with a wrong token: nothing ends.
+    EXPECT_TRUE(rawHttp(s_server->port(), del + "\r\n").startsWith("HTTP/1.1 401"));
+    EXPECT_TRUE(rawHttp(s_server->port(), del + "X-Parley-Session: 0.999999.abc\r\n\r\n")
+                    .startsWith("HTTP/1.1 404"));
+
+    // A poll held open on the session (the server's poll timeout is 300 ms: keep the session
+    // busy with a longer one by asking from the current cursor).
+    QTcpSocket poll;
+    poll.connectToHost(QHostAddress::LocalHost, s_server->port());
+    ASSERT_TRUE(poll.waitForConnected(5000));
+    poll.write("GET /v1/poll?cursor=1 HTTP/1.1\r\nX-Parley-Session: " + token + "\r\n\r\n");
+    ASSERT_TRUE(poll.waitForBytesWritten(5000));
+
+    const QByteArray ended
+        = rawHttp(s_server->port(), del + "X-Parley-Session: " + token + "\r\n\r\n");
+    EXPECT_TRUE(ended.startsWith("HTTP/1.1 200")) << ended.toStdString();
+    EXPECT_EQ(QJsonDocument::fromJson(bodyOf(ended)).object().value("ended").toBool(), true);
+
+    // The poll (this one, or the next if it had already timed out) reports the close.
+    QByteArray answer;
+    ASSERT_TRUE(RawClient::waitUntil(
+        [&] {
+            answer += poll.readAll();
+            return poll.state() == QAbstractSocket::UnconnectedState;
+        },
+        10000));
+    if (!answer.contains("\"closed\"")) {
+        answer = rawHttp(s_server->port(),
+            "GET /v1/poll?cursor=1 HTTP/1.1\r\nX-Parley-Session: " + token + "\r\n\r\n");
+    }
+    EXPECT_TRUE(answer.contains("\"closed\"") || answer.startsWith("HTTP/1.1 404"))
+        << answer.toStdString();
+    // The session is gone: commands and a second DELETE find nothing.
+    ASSERT_TRUE(RawClient::waitUntil(
+        [&] {
+            return rawHttp(s_server->port(), post("/v1/commands", R"({"type":"heartbeat"})", token))
+                .startsWith("HTTP/1.1 404");
+        },
+        5000));
+    EXPECT_TRUE(rawHttp(s_server->port(), del + "X-Parley-Session: " + token + "\r\n\r\n")
+                    .startsWith("HTTP/1.1 404"));
+    EXPECT_TRUE(healthy());
+}

@@ -1,12 +1,11 @@
 // parley::Client through its public API, without a Parley server: option validation, local
 // failures reported after the call returns, the outbox bound, connection failures.
-#include <parley/client.h>
-
 #include <QCoreApplication>
 #include <QSignalSpy>
 #include <QTcpServer>
-
+#include <QTcpSocket>
 #include <gtest/gtest.h>
+#include <parley/client.h>
 
 using namespace parley;
 
@@ -47,20 +46,31 @@ TEST(ClientOptions, InvalidOptionsAreRejectedWithAReason)
     };
     const Case cases[] = {
         { "no endpoint", [](ClientOptions& o) { o.endpoints.clear(); } },
-        { "http scheme", [](ClientOptions& o) { o.endpoints = { QUrl("http://127.0.0.1:8080/") }; } },
+        { "http scheme",
+            [](ClientOptions& o) { o.endpoints = { QUrl("http://127.0.0.1:8080/") }; } },
         { "no host", [](ClientOptions& o) { o.endpoints = { QUrl("ws:///v1/ws") }; } },
         { "second endpoint bad", [](ClientOptions& o) { o.endpoints.append(QUrl("not a url")); } },
         { "empty user", [](ClientOptions& o) { o.user.clear(); } },
         { "user with space", [](ClientOptions& o) { o.user = "al ice"; } },
         { "user too long", [](ClientOptions& o) { o.user = QString(65, 'a'); } },
-        { "zero request timeout", [](ClientOptions& o) { o.requestTimeout = std::chrono::milliseconds(0); } },
-        { "negative message timeout", [](ClientOptions& o) { o.messageTimeout = std::chrono::milliseconds(-1); } },
+        { "zero request timeout",
+            [](ClientOptions& o) { o.requestTimeout = std::chrono::milliseconds(0); } },
+        { "negative message timeout",
+            [](ClientOptions& o) { o.messageTimeout = std::chrono::milliseconds(-1); } },
         { "zero outbox count", [](ClientOptions& o) { o.maxOutboxMessages = 0; } },
         { "zero outbox bytes", [](ClientOptions& o) { o.maxOutboxBytes = 0; } },
         { "zero held", [](ClientOptions& o) { o.maxHeldMessages = 0; } },
-        { "zero reconnect delay", [](ClientOptions& o) { o.reconnect.initialDelay = std::chrono::milliseconds(0); } },
+        { "zero reconnect delay",
+            [](ClientOptions& o) { o.reconnect.initialDelay = std::chrono::milliseconds(0); } },
         { "shrinking backoff", [](ClientOptions& o) { o.reconnect.factor = 0.5; } },
-        { "cap below initial", [](ClientOptions& o) { o.reconnect.maxDelay = std::chrono::milliseconds(10); } },
+        { "cap below initial",
+            [](ClientOptions& o) { o.reconnect.maxDelay = std::chrono::milliseconds(10); } },
+        { "no failure allowed before fallback",
+            [](ClientOptions& o) { o.transportFailuresBeforeFallback = 0; } },
+        { "zero probe delay",
+            [](ClientOptions& o) { o.upgradeProbeDelay = std::chrono::milliseconds(0); } },
+        { "probe cap below first probe",
+            [](ClientOptions& o) { o.upgradeProbeMaxDelay = std::chrono::milliseconds(10); } },
     };
     for (const auto& c : cases) {
         ClientOptions options = base;
@@ -197,6 +207,102 @@ TEST(Client, NothingListeningIsAConnectionFailure)
     EXPECT_EQ(states.at(1).at(0).value<ConnectionState>(), ConnectionState::Disconnected);
     // The outbox keeps the message for the next connection.
     EXPECT_EQ(client.pendingMessageCount(), 1);
+}
+
+TEST(Client, NegotiationFallsThroughTheOrderAndStartsOverWhenNothingOpens)
+{
+    // Reachable, but every connection is closed at once: neither a WebSocket handshake nor an
+    // HTTP answer ever comes back (a hostile middlebox).
+    QTcpServer hangUp;
+    ASSERT_TRUE(hangUp.listen(QHostAddress::LocalHost, 0));
+    QObject::connect(&hangUp, &QTcpServer::newConnection, &hangUp, [&] {
+        while (QTcpSocket* socket = hangUp.nextPendingConnection()) {
+            socket->abort();
+            socket->deleteLater();
+        }
+    });
+    auto options = ClientOptions::forServer(
+        QUrl(QStringLiteral("ws://127.0.0.1:%1/v1/ws").arg(hangUp.serverPort())), "alice");
+    options.reconnect.initialDelay = std::chrono::milliseconds(5);
+    options.reconnect.maxDelay = std::chrono::milliseconds(10);
+    options.transportFailuresBeforeFallback = 2;
+    Client client(options);
+    EXPECT_EQ(client.transport(), TransportKind::WebSocket);
+    QSignalSpy changes(&client, &Client::transportChanged);
+    QSignalSpy scheduled(&client, &Client::reconnectScheduled);
+    client.connectToServer();
+    // Two failed opens per kind: WebSocket, WebSocket, SSE, SSE, long-poll, long-poll, WebSocket.
+    while (changes.count() < 3) {
+        ASSERT_TRUE(changes.wait(10000));
+    }
+    const QList<TransportKind> expected { TransportKind::Sse, TransportKind::LongPoll,
+        TransportKind::WebSocket };
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(changes.at(i).at(0).value<TransportKind>(), expected.at(i)) << i;
+    }
+    EXPECT_GE(scheduled.count(), 6);
+    client.disconnectFromServer();
+}
+
+TEST(Client, AServerThatIsDownDoesNotMoveNegotiationOn)
+{
+    // Connection refused says the server is down, not that WebSocket is blocked: falling back
+    // would only land the returning clients on a fallback and upgrade them all a second time.
+    auto options = ClientOptions::forServer(unusedPort(), "alice");
+    options.reconnect.initialDelay = std::chrono::milliseconds(5);
+    options.reconnect.maxDelay = std::chrono::milliseconds(10);
+    options.transportFailuresBeforeFallback = 1;
+    Client client(options);
+    QSignalSpy changes(&client, &Client::transportChanged);
+    QSignalSpy scheduled(&client, &Client::reconnectScheduled);
+    client.connectToServer();
+    while (scheduled.count() < 6) {
+        ASSERT_TRUE(scheduled.wait(10000));
+    }
+    EXPECT_EQ(changes.count(), 0);
+    EXPECT_EQ(client.transport(), TransportKind::WebSocket);
+    client.disconnectFromServer();
+}
+
+TEST(Client, NoWelcomeWithinTheRequestTimeoutCountsAsAFailedOpen)
+{
+    // Accepts and says nothing: a proxy that black-holes the upgrade.
+    QTcpServer silent;
+    ASSERT_TRUE(silent.listen(QHostAddress::LocalHost, 0));
+    auto options = ClientOptions::forServer(
+        QUrl(QStringLiteral("ws://127.0.0.1:%1/v1/ws").arg(silent.serverPort())), "alice");
+    options.requestTimeout = std::chrono::milliseconds(150);
+    options.reconnect.initialDelay = std::chrono::milliseconds(5);
+    options.reconnect.maxDelay = std::chrono::milliseconds(10);
+    Client client(options);
+    QSignalSpy changes(&client, &Client::transportChanged);
+    QSignalSpy errors(&client, &Client::errorOccurred);
+    client.connectToServer();
+    ASSERT_TRUE(changes.wait(10000));
+    EXPECT_EQ(changes.at(0).at(0).value<TransportKind>(), TransportKind::Sse);
+    ASSERT_GE(errors.count(), 2);
+    EXPECT_EQ(errorArg(errors, 0, 0).code, ErrorCode::Timeout);
+    EXPECT_EQ(errorArg(errors, 1, 0).code, ErrorCode::Timeout);
+    client.disconnectFromServer();
+}
+
+TEST(Client, AForcedTransportIsTheOnlyOneTried)
+{
+    auto options = ClientOptions::forServer(unusedPort(), "alice");
+    options.reconnect.initialDelay = std::chrono::milliseconds(5);
+    options.reconnect.maxDelay = std::chrono::milliseconds(10);
+    options.transport = TransportKind::LongPoll;
+    Client client(options);
+    QSignalSpy changes(&client, &Client::transportChanged);
+    QSignalSpy scheduled(&client, &Client::reconnectScheduled);
+    client.connectToServer();
+    while (scheduled.count() < 5) {
+        ASSERT_TRUE(scheduled.wait(10000));
+    }
+    EXPECT_EQ(client.transport(), TransportKind::LongPoll);
+    ASSERT_EQ(changes.count(), 1);
+    EXPECT_EQ(changes.at(0).at(0).value<TransportKind>(), TransportKind::LongPoll);
+    client.disconnectFromServer();
 }
 
 TEST(Client, AServerThatNeverAnswersTimesOutTheHandshake)
