@@ -382,6 +382,11 @@ void Client::Private::connectionEnded(const Error& error, ConnectionState next)
         case Request::Kind::Leave:
             m_requests.remove(it.key());
             break;
+        case Request::Kind::Presence: // always sent at once: its answer is lost with the link
+            m_requests.remove(it.key());
+            Q_EMIT q->presenceQueryFailed(
+                it.key(), Error { error.code, error.message, error.retryable, it.key() });
+            break;
         case Request::Kind::History:
             if (request.sent || userClosed) {
                 m_requests.remove(it.key());

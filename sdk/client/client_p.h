@@ -47,6 +47,7 @@ public:
     //! Persistent outbox: opens the journal named by options.outboxPath (once) and reloads it.
     void openJournal();
     QString fetchHistory(const QString& room, const HistoryQuery& query);
+    QString queryPresence(const QStringList& users); // clientpresence.cpp
 
     int policyAttempt() const { return m_policy.attempt(); }
 
@@ -75,7 +76,7 @@ public:
 
 private:
     struct Request {
-        enum class Kind { Hello, Join, Leave, History, CatchUp };
+        enum class Kind { Hello, Join, Leave, History, CatchUp, Presence };
         Kind kind = Kind::History;
         QString room;
         HistoryQuery query;
@@ -108,6 +109,8 @@ private:
     void handle(const protocol::HeartbeatAck& heartbeatAck);
     void handle(const protocol::Presence& presence);
     void handle(const protocol::Error& error);
+    void handle(const protocol::UserPresence& presence); // clientpresence.cpp
+    void handle(const protocol::PresenceState& state);
 
     bool sendFrame(const protocol::ClientFrame& frame);
     void sendJoin(const QString& room);

@@ -66,6 +66,9 @@ void Client::Private::failRequest(
     case Request::Kind::CatchUp:
         m_catchUps.remove(request.room);
         break;
+    case Request::Kind::Presence:
+        Q_EMIT q->presenceQueryFailed(requestId, error);
+        break;
     }
 }
 

@@ -9,6 +9,7 @@
 // Strings are UTF-8 std::string so the codec stays free of Qt and cheap to fuzz.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -85,7 +86,18 @@ struct HistoryRequest {
     bool operator==(const HistoryRequest&) const = default;
 };
 
-using ClientFrame = std::variant<Hello, Join, Leave, Send, Heartbeat, HistoryRequest>;
+//! Names a `presence_query` may ask about at once.
+inline constexpr std::size_t kMaxPresenceQueryUsers = 100;
+
+//! Which of `users` are online (any session alive, on any node). Answered by `presence_state`.
+struct PresenceQuery {
+    std::string id;
+    std::vector<std::string> users; //!< 1..kMaxPresenceQueryUsers valid user names
+    bool operator==(const PresenceQuery&) const = default;
+};
+
+using ClientFrame
+    = std::variant<Hello, Join, Leave, Send, Heartbeat, HistoryRequest, PresenceQuery>;
 
 // ---------------------------------------------------------------------------------------------
 // Server -> client.
@@ -186,6 +198,21 @@ struct Presence {
     bool operator==(const Presence&) const = default;
 };
 
+//! A user's online state: an element of `presence_state`, and on its own the `user_presence`
+//! event sent to the members of the user's rooms when the user comes online or goes offline.
+struct UserPresence {
+    std::string user;
+    bool online = false;
+    bool operator==(const UserPresence&) const = default;
+};
+
+//! The answer to `presence_query`: one entry per name asked, in the order asked.
+struct PresenceState {
+    std::string id;
+    std::vector<UserPresence> users;
+    bool operator==(const PresenceState&) const = default;
+};
+
 //! Stable error codes. Their wire names (errorCodeName) never change meaning.
 enum class ErrorCode {
     BadJson, //!< not valid JSON, or not a JSON object
@@ -215,6 +242,6 @@ struct Error {
 };
 
 using ServerFrame = std::variant<Welcome, Joined, Left, Message, Ack, Recovered, HistoryPage,
-    HeartbeatAck, Presence, Error>;
+    HeartbeatAck, Presence, Error, UserPresence, PresenceState>;
 
 } // namespace parley::protocol

@@ -9,6 +9,9 @@
 #include "hub/roomhub.h"
 #include "io/iothread.h"
 #include "listener/listener.h"
+#include "presence/localpresence.h"
+#include "presence/redispresence.h"
+#include "protocol/codec.h"
 #include "storage/sqlitemessagestore.h"
 #include "storage/storageworker.h"
 
@@ -159,6 +162,7 @@ bool Server::start(QString* error)
     }
 
     m_context.ioThreads = m_ioThreads;
+    startPresence(); // before the first session: sessions report to it
     m_listener = new Listener(m_ioThreads);
     const QHostAddress address = config.host == QLatin1String("localhost")
         ? QHostAddress(QHostAddress::LocalHost)
@@ -173,9 +177,60 @@ bool Server::start(QString* error)
     qCInfo(lcServer).noquote().nospace()
         << "event=started node=" << QString::fromStdString(m_context.nodeId)
         << " listen=" << listenAddress() << " io_threads=" << threads
-        << " dispatcher=" << eventDispatcherName(QCoreApplication::eventDispatcher()) << " rooms=" << rooms.size()
-        << " data=" << dbPath;
+        << " dispatcher=" << eventDispatcherName(QCoreApplication::eventDispatcher())
+        << " rooms=" << rooms.size() << " data=" << dbPath;
     return true;
+}
+
+void Server::startPresence()
+{
+    const ServerConfig& config = m_context.config;
+    const std::int64_t ttlMs = std::int64_t(config.presenceTtlS) * 1000;
+    QObject* object = nullptr;
+    if (m_redisBroker) {
+        auto presence
+            = std::make_unique<RedisPresence>(*RedisEndpoint::fromUrl(config.redisUrl), ttlMs);
+        object = presence.get();
+        m_presence = std::move(presence);
+    } else {
+        auto presence = std::make_unique<LocalPresence>(ttlMs);
+        object = presence.get();
+        m_presence = std::move(presence);
+    }
+    m_context.presence = m_presence.get();
+    // Transitions are announced to the members of the user's rooms on this node: the frame is
+    // serialised once and every I/O thread picks its own members.
+    ServerContext* context = &m_context;
+    m_presence->setTransitionHandler([context](const PresenceManager::Transition& transition) {
+        const QString frame = QString::fromStdString(
+            protocol::encode(protocol::UserPresence { transition.user, transition.online }));
+        for (IoThread* io : context->ioThreads) {
+            io->deliverToRooms(transition.rooms, frame);
+        }
+    });
+    m_presenceThread = new QThread;
+    m_presenceThread->setObjectName(QStringLiteral("presence"));
+    object->moveToThread(m_presenceThread);
+    installDispatcher(m_presenceThread);
+    m_presenceThread->start();
+    if (auto* redis = dynamic_cast<RedisPresence*>(m_presence.get())) {
+        redis->start();
+    } else if (auto* local = dynamic_cast<LocalPresence*>(m_presence.get())) {
+        local->start();
+    }
+}
+
+void Server::stopPresence()
+{
+    if (!m_presenceThread) {
+        return;
+    }
+    if (auto* redis = dynamic_cast<RedisPresence*>(m_presence.get())) {
+        QMetaObject::invokeMethod(
+            redis, [redis] { redis->stopLinks(); }, Qt::BlockingQueuedConnection);
+    }
+    m_presenceThread->quit();
+    m_presenceThread->wait();
 }
 
 QString Server::listenAddress() const
@@ -245,6 +300,9 @@ void Server::stopThreads()
         m_hubThread->quit();
         m_hubThread->wait();
     }
+    // Presence next, for the same reason (it posts transitions to I/O threads); its object is
+    // deleted only after the I/O threads, whose sessions post to it until they stop.
+    stopPresence();
     for (QThread* thread : m_ioThreadHandles) {
         thread->quit();
     }
@@ -267,6 +325,10 @@ void Server::stopThreads()
     }
     // Their threads have finished: deleting them from here is safe (no timers, no notifiers;
     // the broker's links were stopped on its thread above).
+    m_context.presence = nullptr;
+    m_presence.reset();
+    delete m_presenceThread;
+    m_presenceThread = nullptr;
     delete m_redisBroker;
     m_redisBroker = nullptr;
     delete m_brokerThread;

@@ -125,6 +125,9 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
     const QCommandLineOption redisDedupeTtl(QStringLiteral("redis-dedupe-ttl"),
         QStringLiteral("Cluster: seconds a client message id is remembered (default 86400)."),
         QStringLiteral("S"));
+    const QCommandLineOption presenceTtl(QStringLiteral("presence-ttl"),
+        QStringLiteral("Seconds a user stays online after their client's last frame (default 60)."),
+        QStringLiteral("S"));
     const QCommandLineOption retainCount(QStringLiteral("history-retain-count"),
         QStringLiteral("Messages kept per room for replay and history; older ones are trimmed "
                        "(default 0: all)."),
@@ -139,7 +142,7 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
     parser.addOptions({ listen, dataDir, nodeId, devAuth, authFile, ioThreads, maxFrame, maxBody,
         maxRooms, heartbeat, rateLimit, storageQueue, maxOutbound, headerTimeout, redis,
         redisHistory, redisDedupeTtl, presenceMax, retainCount, retainAge, dedupeWindow,
-        pollTimeout, sseKeepAlive });
+        pollTimeout, sseKeepAlive, presenceTtl });
 
     auto usageError = [&parser](const QString& message) {
         return Exit { 2, QStringLiteral("parleyd: %1\n\n%2").arg(message, parser.helpText()) };
@@ -204,6 +207,7 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         { presenceMax, 0, 10000000, &config.presenceMaxMembers },
         { redisHistory, 1, 100000000, &config.redisHistory },
         { redisDedupeTtl, 1, 365 * 86400, &config.redisDedupeTtlS },
+        { presenceTtl, 1, 86400, &config.presenceTtlS },
         { retainCount, 0, 4000000000U, &config.historyRetainCount },
         { retainAge, 0, 4000000000U, &config.historyRetainAgeS },
         { dedupeWindow, 1, 4000000000U, &config.dedupeWindowS },

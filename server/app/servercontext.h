@@ -15,6 +15,7 @@ namespace parley::server {
 class Authenticator;
 class Broker;
 class IoThread;
+class PresenceManager;
 class RoomHub;
 class StorageWorker;
 
@@ -28,6 +29,8 @@ struct ServerContext {
     StorageWorker* storage = nullptr;
     //! Publish, history and room delivery go through the broker (local or Redis).
     Broker* broker = nullptr;
+    //! Who is online (local TTL map, or Redis in a cluster).
+    PresenceManager* presence = nullptr;
     //! Every I/O thread, by index (HTTP requests are routed to the thread owning the session).
     std::vector<IoThread*> ioThreads;
 

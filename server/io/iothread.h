@@ -70,6 +70,10 @@ public:
     void deliverToRoom(const std::string& room, std::uint64_t seq, const QString& frame) override;
     void completeJoin(std::uint64_t sessionId, JoinResult result) override;
 
+    // Frames addressed to users rather than to one room (iothreadusers.cpp). Thread-safe.
+    //! Sends `frame` once to every local session that joined any of `rooms` (presence events).
+    void deliverToRooms(std::vector<std::string> rooms, QString frame);
+
     // --- this thread only (used by sessions) ----------------------------------------------------
     void addRoomMember(const std::string& room, Session* session);
     void removeRoomMember(const std::string& room, Session* session);

@@ -98,6 +98,15 @@ private:
     void handle(const protocol::Send& send);
     void handle(const protocol::Heartbeat& heartbeat);
     void handle(const protocol::HistoryRequest& request);
+    void handle(const protocol::PresenceQuery& query);
+
+    // Presence (sessionpresence.cpp): this session's part of the user's online state.
+    //! Tells the presence manager the session is alive, with its joined rooms.
+    void reportAlive(std::int64_t nowMs);
+    //! Refreshes the session's presence entry every ttl/3 (from checkTimeouts()).
+    void refreshPresence(std::int64_t nowMs);
+    void reportDown();
+    std::string presenceKey() const;
 
     void startJoin(const std::string& room, const std::string& requestId,
         std::optional<protocol::Cursor> resume);
@@ -125,6 +134,7 @@ private:
     bool m_detached = false;
     std::int64_t m_lastSeenMs;
     std::int64_t m_closingSinceMs = 0;
+    std::int64_t m_presenceReportedMs = 0;
     RateLimiter m_rate;
     std::string m_user;
     std::unordered_map<std::string, RoomState> m_rooms;
