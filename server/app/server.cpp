@@ -88,6 +88,7 @@ bool Server::start(QString* error)
         RedisBroker::Options options;
         options.endpoint = *RedisEndpoint::fromUrl(config.redisUrl);
         options.historyMax = config.redisHistory;
+        options.historyMaxAgeS = config.redisHistoryAgeS;
         options.dedupeTtlS = config.redisDedupeTtlS;
         options.queueLimit = config.storageQueue;
         m_redisBroker = new RedisBroker(options);

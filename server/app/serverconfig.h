@@ -38,6 +38,8 @@ struct ServerConfig {
     QString redisUrl;
     //! Cluster: messages kept in each room's Redis history (approximate cap).
     std::uint32_t redisHistory = 10000;
+    //! Cluster: age in seconds past which messages leave the Redis history (0: any age).
+    std::uint32_t redisHistoryAgeS = 0;
     //! Cluster: seconds a (sender, client id) is remembered for dedupe.
     std::uint32_t redisDedupeTtlS = 86400;
     //! Seconds a session counts as online after its client's last frame (refreshed every ttl/3
