@@ -25,6 +25,7 @@ add_library(parley_sdk_objects OBJECT
     client/client.cpp
     client/client_p.h
     client/clientframes.cpp
+    client/clientdirect.cpp
     client/clientpresence.cpp
     client/clientoptions.cpp
     client/clientoutbox.cpp

@@ -48,6 +48,7 @@ public:
     void openJournal();
     QString fetchHistory(const QString& room, const HistoryQuery& query);
     QString queryPresence(const QStringList& users); // clientpresence.cpp
+    QString sendDirect(const QString& user, const QString& text); // clientdirect.cpp
 
     int policyAttempt() const { return m_policy.attempt(); }
 
@@ -76,13 +77,14 @@ public:
 
 private:
     struct Request {
-        enum class Kind { Hello, Join, Leave, History, CatchUp, Presence };
+        enum class Kind { Hello, Join, Leave, History, CatchUp, Presence, Direct };
         Kind kind = Kind::History;
         QString room;
         HistoryQuery query;
         bool sent = false;
         qint64 deadlineMs = 0;
         DeliveryTracker::Range missing; // CatchUp: the hole being fetched
+        QString clientId; // Direct: the message's client id
     };
 
     qint64 now() const { return m_clock.elapsed(); }
@@ -111,6 +113,8 @@ private:
     void handle(const protocol::Error& error);
     void handle(const protocol::UserPresence& presence); // clientpresence.cpp
     void handle(const protocol::PresenceState& state);
+    void handle(const protocol::DirectMessage& message); // clientdirect.cpp
+    void handle(const protocol::DirectAck& ack);
 
     bool sendFrame(const protocol::ClientFrame& frame);
     void sendJoin(const QString& room);

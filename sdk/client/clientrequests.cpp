@@ -69,6 +69,9 @@ void Client::Private::failRequest(
     case Request::Kind::Presence:
         Q_EMIT q->presenceQueryFailed(requestId, error);
         break;
+    case Request::Kind::Direct:
+        Q_EMIT q->directMessageFailed(request.clientId, error);
+        break;
     }
 }
 

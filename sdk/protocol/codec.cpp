@@ -40,6 +40,7 @@ constexpr std::array kErrorNames {
     ErrorName { ErrorCode::Overloaded, "overloaded", true },
     ErrorName { ErrorCode::Unavailable, "unavailable", true },
     ErrorName { ErrorCode::Internal, "internal", true },
+    ErrorName { ErrorCode::UserOffline, "user_offline", false },
 };
 
 bool nestingWithin(std::string_view bytes, int maxDepth)
@@ -347,6 +348,27 @@ DecodeResult<ClientFrame> decodeClientObject(
         }
         return finish<ClientFrame>(std::move(r), std::move(f), id);
     }
+    if (type == "direct") {
+        Direct f;
+        f.id = id;
+        f.to = r.string("to", true);
+        if (!r.failed() && !validName(f.to)) {
+            r.fail(ErrorCode::BadFrame, "field 'to' must be a user name");
+        }
+        f.clientId = r.string("client_id", true);
+        if (!r.failed() && f.clientId.empty()) {
+            r.fail(ErrorCode::BadFrame, "field 'client_id' must not be empty");
+        }
+        f.body = r.string("body", true, std::numeric_limits<std::size_t>::max());
+        if (!r.failed() && f.body.empty()) {
+            r.fail(ErrorCode::EmptyBody, "body must not be empty");
+        }
+        if (!r.failed() && f.body.size() > limits.maxBodyBytes) {
+            r.fail(ErrorCode::BodyTooLarge,
+                "body exceeds " + std::to_string(limits.maxBodyBytes) + " bytes");
+        }
+        return finish<ClientFrame>(std::move(r), std::move(f), id);
+    }
     return DecodeError { ErrorCode::UnknownType, "unknown frame type '" + type + "'", id };
 }
 
@@ -495,6 +517,25 @@ DecodeResult<ServerFrame> decodeServerObject(
         }
         return finish<ServerFrame>(std::move(r), std::move(f), id);
     }
+    if (type == "direct_message") {
+        DirectMessage f;
+        f.from = r.string("from", true);
+        f.to = r.string("to", true);
+        f.clientId = r.string("client_id", false);
+        f.msgId = r.string("msg_id", true);
+        f.body = r.string("body", true, limits.maxBodyBytes);
+        f.ts = r.signedNumber("ts", true);
+        return finish<ServerFrame>(std::move(r), std::move(f), id);
+    }
+    if (type == "direct_ack") {
+        DirectAck f;
+        f.id = id;
+        f.clientId = r.string("client_id", true);
+        f.to = r.string("to", true);
+        f.msgId = r.string("msg_id", true);
+        f.ts = r.signedNumber("ts", true);
+        return finish<ServerFrame>(std::move(r), std::move(f), id);
+    }
     if (type == "error") {
         Error f;
         f.id = id;
@@ -623,6 +664,15 @@ struct ClientEncoder {
         j["limit"] = f.limit;
         return j;
     }
+    json operator()(const Direct& f) const
+    {
+        json j { { "type", "direct" } };
+        putId(j, f.id);
+        j["to"] = f.to;
+        j["client_id"] = f.clientId;
+        j["body"] = f.body;
+        return j;
+    }
     json operator()(const PresenceQuery& f) const
     {
         json j { { "type", "presence_query" } };
@@ -748,6 +798,27 @@ struct ServerEncoder {
     {
         return json { { "type", "user_presence" }, { "user", f.user }, { "online", f.online } };
     }
+    json operator()(const DirectMessage& f) const
+    {
+        json j { { "type", "direct_message" }, { "from", f.from }, { "to", f.to } };
+        if (!f.clientId.empty()) {
+            j["client_id"] = f.clientId;
+        }
+        j["msg_id"] = f.msgId;
+        j["body"] = f.body;
+        j["ts"] = f.ts;
+        return j;
+    }
+    json operator()(const DirectAck& f) const
+    {
+        json j { { "type", "direct_ack" } };
+        putId(j, f.id);
+        j["client_id"] = f.clientId;
+        j["to"] = f.to;
+        j["msg_id"] = f.msgId;
+        j["ts"] = f.ts;
+        return j;
+    }
     json operator()(const PresenceState& f) const
     {
         json j { { "type", "presence_state" } };
@@ -763,10 +834,10 @@ struct ServerEncoder {
 
 // The wire names of frame types, in variant order.
 constexpr std::array<std::string_view, std::variant_size_v<ClientFrame>> kClientTypes { "hello",
-    "join", "leave", "send", "heartbeat", "history", "presence_query" };
+    "join", "leave", "send", "heartbeat", "history", "presence_query", "direct" };
 constexpr std::array<std::string_view, std::variant_size_v<ServerFrame>> kServerTypes { "welcome",
     "joined", "left", "message", "ack", "recovered", "history_page", "heartbeat_ack", "presence",
-    "error", "user_presence", "presence_state" };
+    "error", "user_presence", "presence_state", "direct_message", "direct_ack" };
 
 std::string dump(const json& j)
 {

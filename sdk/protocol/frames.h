@@ -96,8 +96,19 @@ struct PresenceQuery {
     bool operator==(const PresenceQuery&) const = default;
 };
 
+//! A message to one user rather than to a room: delivered to every session of `to` that is
+//! online at that moment, on any node; not stored. Answered by `direct_ack` or an error
+//! (`user_offline` when `to` has no live session).
+struct Direct {
+    std::string id;
+    std::string to;
+    std::string clientId; //!< chosen by the sender, echoed to the recipient and in the ack
+    std::string body;
+    bool operator==(const Direct&) const = default;
+};
+
 using ClientFrame
-    = std::variant<Hello, Join, Leave, Send, Heartbeat, HistoryRequest, PresenceQuery>;
+    = std::variant<Hello, Join, Leave, Send, Heartbeat, HistoryRequest, PresenceQuery, Direct>;
 
 // ---------------------------------------------------------------------------------------------
 // Server -> client.
@@ -213,6 +224,27 @@ struct PresenceState {
     bool operator==(const PresenceState&) const = default;
 };
 
+//! A direct message, as delivered to its recipient.
+struct DirectMessage {
+    std::string from;
+    std::string to;
+    std::string clientId;
+    std::string msgId; //!< server-assigned, unique
+    std::string body;
+    std::int64_t ts = 0; //!< server time, milliseconds since the Unix epoch
+    bool operator==(const DirectMessage&) const = default;
+};
+
+//! `direct` reached the recipient's node(s).
+struct DirectAck {
+    std::string id;
+    std::string clientId;
+    std::string to;
+    std::string msgId;
+    std::int64_t ts = 0;
+    bool operator==(const DirectAck&) const = default;
+};
+
 //! Stable error codes. Their wire names (errorCodeName) never change meaning.
 enum class ErrorCode {
     BadJson, //!< not valid JSON, or not a JSON object
@@ -231,6 +263,7 @@ enum class ErrorCode {
     Overloaded, //!< the server sheds load (storage queue full); retry later
     Unavailable, //!< storage or cluster link down; retry later
     Internal, //!< a bug or unexpected failure on the server; retry later
+    UserOffline, //!< `direct` to a user without a live session (not retried by the SDK)
 };
 
 struct Error {
@@ -242,6 +275,6 @@ struct Error {
 };
 
 using ServerFrame = std::variant<Welcome, Joined, Left, Message, Ack, Recovered, HistoryPage,
-    HeartbeatAck, Presence, Error, UserPresence, PresenceState>;
+    HeartbeatAck, Presence, Error, UserPresence, PresenceState, DirectMessage, DirectAck>;
 
 } // namespace parley::protocol

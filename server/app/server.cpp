@@ -6,11 +6,13 @@
 #include "common/ids.h"
 #include "common/post.h"
 #include "eventdispatcherfactory.h"
+#include "http/httprequest.h"
 #include "hub/roomhub.h"
 #include "io/iothread.h"
 #include "listener/listener.h"
 #include "presence/localpresence.h"
 #include "presence/redispresence.h"
+#include "routing/noderouter.h"
 #include "protocol/codec.h"
 #include "storage/sqlitemessagestore.h"
 #include "storage/storageworker.h"
@@ -212,12 +214,36 @@ void Server::startPresence()
     m_presenceThread = new QThread;
     m_presenceThread->setObjectName(QStringLiteral("presence"));
     object->moveToThread(m_presenceThread);
+    if (m_redisBroker) {
+        // The router shares the presence thread: both are light, and it reads presence's keys.
+        m_router = new NodeRouter(*RedisEndpoint::fromUrl(config.redisUrl), m_context.nodeId);
+        m_router->setCommandsHandler(
+            [context](QByteArray text, QList<QString> frames, NodeRouter::StatusDone reply) {
+                const std::optional<SessionToken> token = SessionToken::parse(text);
+                if (!token || context->ioThreads.empty()) {
+                    reply(404);
+                    return;
+                }
+                context->ioThreads.front()->runCommands(
+                    *token, std::move(frames), std::move(reply));
+            });
+        m_router->setUserFrameHandler([context](std::string user, QString frame) {
+            for (IoThread* io : context->ioThreads) {
+                io->deliverToUser(user, frame);
+            }
+        });
+        m_router->moveToThread(m_presenceThread);
+        m_context.router = m_router;
+    }
     installDispatcher(m_presenceThread);
     m_presenceThread->start();
     if (auto* redis = dynamic_cast<RedisPresence*>(m_presence.get())) {
         redis->start();
     } else if (auto* local = dynamic_cast<LocalPresence*>(m_presence.get())) {
         local->start();
+    }
+    if (m_router) {
+        m_router->start();
     }
 }
 
@@ -229,6 +255,10 @@ void Server::stopPresence()
     if (auto* redis = dynamic_cast<RedisPresence*>(m_presence.get())) {
         QMetaObject::invokeMethod(
             redis, [redis] { redis->stopLinks(); }, Qt::BlockingQueuedConnection);
+    }
+    if (NodeRouter* router = m_router) {
+        QMetaObject::invokeMethod(
+            router, [router] { router->stopLinks(); }, Qt::BlockingQueuedConnection);
     }
     m_presenceThread->quit();
     m_presenceThread->wait();
@@ -328,6 +358,9 @@ void Server::stopThreads()
     // the broker's links were stopped on its thread above).
     m_context.presence = nullptr;
     m_presence.reset();
+    m_context.router = nullptr;
+    delete m_router;
+    m_router = nullptr;
     delete m_presenceThread;
     m_presenceThread = nullptr;
     delete m_redisBroker;

@@ -30,6 +30,7 @@ class Broker;
 class RedisBroker;
 class IoThread;
 class Listener;
+class NodeRouter;
 class PresenceManager;
 class RoomHub;
 class StorageWorker;
@@ -66,6 +67,7 @@ private:
     QThread* m_brokerThread = nullptr;
     std::unique_ptr<PresenceManager> m_presence; // a QObject living on m_presenceThread
     QThread* m_presenceThread = nullptr;
+    NodeRouter* m_router = nullptr; // cluster only; lives on m_presenceThread too
     RoomHub* m_hub = nullptr;
     QThread* m_storageThread = nullptr;
     QThread* m_hubThread = nullptr;

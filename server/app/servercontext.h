@@ -15,6 +15,7 @@ namespace parley::server {
 class Authenticator;
 class Broker;
 class IoThread;
+class NodeRouter;
 class PresenceManager;
 class RoomHub;
 class StorageWorker;
@@ -31,6 +32,8 @@ struct ServerContext {
     Broker* broker = nullptr;
     //! Who is online (local TTL map, or Redis in a cluster).
     PresenceManager* presence = nullptr;
+    //! Cluster only (null alone): messages to another node or to a user's nodes.
+    NodeRouter* router = nullptr;
     //! Every I/O thread, by index (HTTP requests are routed to the thread owning the session).
     std::vector<IoThread*> ioThreads;
 

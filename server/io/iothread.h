@@ -30,7 +30,9 @@
 
 #include "hub/fanouttarget.h"
 
+#include <QList>
 #include <QObject>
+#include <QString>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -46,6 +48,7 @@ namespace parley::server {
 
 class HttpSink;
 struct HttpRequest;
+struct SessionToken;
 class Session;
 struct ServerContext;
 
@@ -73,6 +76,13 @@ public:
     // Frames addressed to users rather than to one room (iothreadusers.cpp). Thread-safe.
     //! Sends `frame` once to every local session that joined any of `rooms` (presence events).
     void deliverToRooms(std::vector<std::string> rooms, QString frame);
+    //! Runs HTTP command frames for the session of `token` on its thread (a local /v1/commands
+    //! request, or one forwarded by another node); `done` gets 202, or 404 when there is no
+    //! such session here. `done` runs on the session's thread.
+    //! Sends `frame` to every local session of `user` (direct messages).
+    void deliverToUser(std::string user, QString frame);
+    void runCommands(
+        const SessionToken& token, QList<QString> frames, std::function<void(int status)> done);
 
     // --- this thread only (used by sessions) ----------------------------------------------------
     void addRoomMember(const std::string& room, Session* session);

@@ -25,4 +25,17 @@ void IoThread::deliverToRooms(std::vector<std::string> rooms, QString frame)
     });
 }
 
+void IoThread::deliverToUser(std::string user, QString frame)
+{
+    post(this, [this, user = std::move(user), frame = std::move(frame)] {
+        // A scan of this thread's sessions: direct messages are rare next to room traffic; an
+        // index user -> sessions would cost memory on every connection.
+        for (const auto& [id, session] : m_sessions) {
+            if (session->user() == user) {
+                session->deliverDirect(frame);
+            }
+        }
+    });
+}
+
 } // namespace parley::server

@@ -50,6 +50,11 @@ void logFailure(const char* what, const RedisReply& reply)
 
 } // namespace
 
+QByteArray RedisPresence::sessionsKey(const std::string& user)
+{
+    return userKeys(user)[0];
+}
+
 RedisPresence::RedisPresence(RedisEndpoint endpoint, std::int64_t ttlMs)
     : m_endpoint(std::move(endpoint))
     , m_ttlMs(ttlMs)

@@ -37,6 +37,9 @@ class RedisPresence : public QObject, public PresenceManager {
 public:
     //! The channel every transition is published on.
     static constexpr const char* kChannel = "parley:presence";
+    //! The user's sorted set of live sessions "<node>/<session>" -> expiry (ms, Redis clock);
+    //! also the user -> node routing read by routing/noderouter.h.
+    static QByteArray sessionsKey(const std::string& user);
 
     RedisPresence(RedisEndpoint endpoint, std::int64_t ttlMs);
     ~RedisPresence() override;

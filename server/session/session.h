@@ -55,6 +55,10 @@ public:
     Session& operator=(const Session&) = delete;
 
     std::uint64_t id() const { return m_id; }
+    //! The authenticated user; empty before hello.
+    const std::string& user() const { return m_user; }
+    //! A direct message for this session's user (sessiondirect.cpp).
+    void deliverDirect(const QString& frame);
     SessionSink& sink() const { return *m_sink; }
     bool isClosing() const { return m_state == State::Closing; }
 
@@ -99,6 +103,9 @@ private:
     void handle(const protocol::Heartbeat& heartbeat);
     void handle(const protocol::HistoryRequest& request);
     void handle(const protocol::PresenceQuery& query);
+    void handle(const protocol::Direct& direct); // sessiondirect.cpp
+    void onDirectRouted(const protocol::Direct& direct, const protocol::DirectMessage& message,
+        bool ok, bool delivered);
 
     // Presence (sessionpresence.cpp): this session's part of the user's online state.
     //! Tells the presence manager the session is alive, with its joined rooms.

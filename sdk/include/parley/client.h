@@ -122,6 +122,14 @@ public:
     //! ConnectionLost) when the client is not connected.
     QString queryPresence(const QStringList& users);
 
+    //! Sends `text` to `user` directly (not to a room): it reaches every session of `user` that
+    //! is online at that moment, on any server node, and is not stored (no history, no replay).
+    //! Returns the message's client id (a UUID); the outcome is directMessageAcked() (it reached
+    //! the user's node(s)) or directMessageFailed() with that id: UserOffline when `user` has no
+    //! live session, InvalidArgument for a bad name or empty text, ConnectionLost when not
+    //! connected or the connection dropped before the answer. Never resent by the SDK.
+    QString sendDirect(const QString& user, const QString& text);
+
 Q_SIGNALS:
     //! The connection state changed to `state`.
     void stateChanged(parley::ConnectionState state);
@@ -155,6 +163,12 @@ Q_SIGNALS:
     void presenceReceived(const QString& requestId, const QHash<QString, bool>& online);
     //! queryPresence() `requestId` failed (not connected, presence unavailable, timeout).
     void presenceQueryFailed(const QString& requestId, const parley::Error& error);
+    //! A direct message from `from` to this user (see sendDirect()); `sentAt` is server time.
+    void directMessageReceived(const QString& from, const QString& text, const QDateTime& sentAt);
+    //! Direct message `clientId` to `user` reached the node(s) where `user` is connected.
+    void directMessageAcked(const QString& clientId, const QString& user);
+    //! Direct message `clientId` was not delivered; `error` says why.
+    void directMessageFailed(const QString& clientId, const parley::Error& error);
     //! The answer to fetchHistory() `requestId`: `messages` in ascending seq order; `hasMore`
     //! when more messages exist beyond this page in the requested direction.
     void historyReceived(const QString& requestId, const QString& room,
