@@ -1,8 +1,7 @@
 // Client: direct messages (to one user rather than to a room; at most once, never stored).
 #include "client_p.h"
-#include "wireconversion.h"
-
 #include "protocol/codec.h"
+#include "wireconversion.h"
 
 #include <QUuid>
 
@@ -27,8 +26,8 @@ QString Client::Private::sendDirect(const QString& user, const QString& text)
     frame.clientId = toWire(clientId);
     frame.body = toWire(text);
     if (!protocol::isValidUserName(frame.to)) {
-        return fail(ErrorCode::InvalidArgument,
-            QStringLiteral("'%1' is not a valid user name").arg(user));
+        return fail(
+            ErrorCode::InvalidArgument, QStringLiteral("'%1' is not a valid user name").arg(user));
     }
     if (frame.body.empty()) {
         return fail(ErrorCode::InvalidArgument, QStringLiteral("empty text"));

@@ -284,8 +284,7 @@ void IoThread::routeToSession(QTcpSocket* socket, const HttpRequest& request)
     if (token->isElsewhere(m_context.nodeId)) {
         // A stream cannot be forwarded: the balancer's stickiness keeps it on its node; after
         // that node died, 404 tells the client to open a new session here.
-        respondHttp(socket, 404,
-            errorJson("unknown_session", "the session lives on another node"),
+        respondHttp(socket, 404, errorJson("unknown_session", "the session lives on another node"),
             request.head.keepAlive);
         return;
     }

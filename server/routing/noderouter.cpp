@@ -124,8 +124,8 @@ void NodeRouter::forwardCommands(
             if (!m_timeoutTimer->isActive()) {
                 m_timeoutTimer->start();
             }
-            m_client->command({ "PUBLISH", channelOf(node), payload },
-                [this, id](const RedisReply& reply) {
+            m_client->command(
+                { "PUBLISH", channelOf(node), payload }, [this, id](const RedisReply& reply) {
                     if (reply.isInteger() && reply.integer() > 0) {
                         return; // the owner got it: its answer (or the timeout) completes it
                     }
@@ -189,8 +189,7 @@ void NodeRouter::onMessage(const QByteArray& channel, const QByteArray& payload)
         return;
     }
     const QString rid = o.value(QLatin1String("rid")).toString();
-    const QByteArray replyTo
-        = channelOf(o.value(QLatin1String("from")).toString().toStdString());
+    const QByteArray replyTo = channelOf(o.value(QLatin1String("from")).toString().toStdString());
     QList<QString> frames;
     for (const QJsonValue& frame : o.value(QLatin1String("f")).toArray()) {
         frames.push_back(frame.toString());
@@ -202,10 +201,10 @@ void NodeRouter::onMessage(const QByteArray& channel, const QByteArray& payload)
                 if (!m_client) {
                     return;
                 }
-                m_client->command({ "PUBLISH", replyTo,
-                                      compact({ { QStringLiteral("k"), QStringLiteral("r") },
-                                          { QStringLiteral("rid"), rid },
-                                          { QStringLiteral("s"), status } }) },
+                m_client->command(
+                    { "PUBLISH", replyTo,
+                        compact({ { QStringLiteral("k"), QStringLiteral("r") },
+                            { QStringLiteral("rid"), rid }, { QStringLiteral("s"), status } }) },
                     [](const RedisReply&) {});
             });
         });

@@ -81,7 +81,8 @@ public:
     const std::string& nodeId() const { return m_nodeId; }
 
     //! Thread-safe: forwards a /v1/commands request to `node` (see above).
-    void forwardCommands(std::string node, QByteArray token, QList<QString> frames, StatusDone done);
+    void forwardCommands(
+        std::string node, QByteArray token, QList<QString> frames, StatusDone done);
     //! Thread-safe: sends `frame` to every node with a live session of `user` (see above).
     void sendToUser(std::string user, QString frame, UserDone done);
 

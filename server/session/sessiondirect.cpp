@@ -1,6 +1,4 @@
 // Session: direct messages (a `direct` frame to one user, on whatever nodes the user is).
-#include "session.h"
-
 #include "app/servercontext.h"
 #include "common/clock.h"
 #include "common/ids.h"
@@ -8,6 +6,7 @@
 #include "presence/presencemanager.h"
 #include "protocol/codec.h"
 #include "routing/noderouter.h"
+#include "session.h"
 
 namespace parley::server {
 
@@ -37,8 +36,8 @@ void Session::handle(const protocol::Direct& direct)
     };
     if (context.router) {
         // Cluster: Redis knows the user's nodes (their live presence sessions).
-        context.router->sendToUser(direct.to, frame,
-            [finish](bool ok, int nodes) { finish(ok, nodes > 0); });
+        context.router->sendToUser(
+            direct.to, frame, [finish](bool ok, int nodes) { finish(ok, nodes > 0); });
         return;
     }
     if (!context.presence) {
@@ -59,8 +58,8 @@ void Session::handle(const protocol::Direct& direct)
         });
 }
 
-void Session::onDirectRouted(const protocol::Direct& direct,
-    const protocol::DirectMessage& message, bool ok, bool delivered)
+void Session::onDirectRouted(
+    const protocol::Direct& direct, const protocol::DirectMessage& message, bool ok, bool delivered)
 {
     if (m_state == State::Closing) {
         return;
