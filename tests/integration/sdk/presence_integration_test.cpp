@@ -36,6 +36,14 @@ struct Member {
             });
         QObject::connect(&client, &Client::presenceQueryFailed, &client,
             [this](const QString& id, const Error& error) { failures.insert(id, error); });
+        QObject::connect(&client, &Client::directMessageReceived, &client,
+            [this](const QString& from, const QString& text, const QDateTime&) {
+                directs.append({ from, text });
+            });
+        QObject::connect(&client, &Client::directMessageAcked, &client,
+            [this](const QString& id, const QString&) { directAcks.append(id); });
+        QObject::connect(&client, &Client::directMessageFailed, &client,
+            [this](const QString& id, const Error& error) { failures.insert(id, error); });
     }
 
     bool connectAndJoin(const QString& room)
@@ -55,6 +63,8 @@ struct Member {
     QList<QPair<QString, bool>> changes;
     QHash<QString, QHash<QString, bool>> answers;
     QHash<QString, Error> failures;
+    QList<QPair<QString, QString>> directs;
+    QStringList directAcks;
 };
 
 class PresenceIntegration : public ::testing::Test {
@@ -115,3 +125,22 @@ TEST_F(PresenceIntegration, BadQueriesFailWithoutReachingTheServer)
 }
 
 } // namespace
+
+TEST_F(PresenceIntegration, DirectMessageReachesTheUserOrFailsWhenOffline)
+{
+    Member alice(m_server->webSocketUrl(), "alice");
+    ASSERT_TRUE(alice.connectAndJoin("lobby"));
+    Member bob(m_server->webSocketUrl(), "bob");
+    ASSERT_TRUE(bob.connectAndJoin("lobby"));
+
+    const QString id = alice.client.sendDirect("bob", "psst");
+    ASSERT_TRUE(waitFor([&] { return alice.directAcks.contains(id); }));
+    ASSERT_TRUE(waitFor([&] { return !bob.directs.isEmpty(); }));
+    EXPECT_EQ(bob.directs.first(), qMakePair(QString("alice"), QString("psst")));
+
+    const QString lost = alice.client.sendDirect("carol", "anyone?");
+    ASSERT_TRUE(waitFor([&] { return alice.failures.contains(lost); }));
+    EXPECT_EQ(alice.failures.value(lost).code, ErrorCode::UserOffline);
+    EXPECT_FALSE(alice.failures.value(lost).retryable);
+    EXPECT_TRUE(alice.directAcks.size() == 1);
+}

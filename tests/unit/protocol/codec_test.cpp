@@ -44,6 +44,7 @@ TEST(CodecTest, EveryClientFrameRoundTrips)
         HistoryRequest { "", "lobby", std::nullopt, std::nullopt, 50 },
         PresenceQuery { "p1", { "alice", "bob" } },
         PresenceQuery { "", { "carol" } },
+        Direct { "d1", "bob", "c-9", "psst" },
     };
     for (const auto& frame : frames) {
         expectRoundTrip(frame, decodeClientFrame);
@@ -74,6 +75,10 @@ TEST(CodecTest, EveryServerFrameRoundTrips)
         UserPresence { "bob", false },
         PresenceState { "p1", { { "alice", true }, { "bob", false } } },
         PresenceState { "", {} },
+        DirectMessage { "alice", "bob", "c-9", "m-1", "psst", 1700000000000 },
+        DirectMessage { "alice", "bob", "", "m-2", "no client id", 5 },
+        DirectAck { "d1", "c-9", "bob", "m-1", 1700000000000 },
+        Error { "d2", ErrorCode::UserOffline, "bob has no live session", "c-10" },
     };
     for (const auto& frame : frames) {
         expectRoundTrip(frame, decodeServerFrame);
@@ -110,7 +115,7 @@ TEST(CodecTest, ErrorCodeNamesAreStableAndInvertible)
              ErrorCode::BadRoom, ErrorCode::NotJoined, ErrorCode::TooManyRooms,
              ErrorCode::HelloRequired, ErrorCode::AlreadyWelcomed, ErrorCode::Unauthorized,
              ErrorCode::RateLimited, ErrorCode::Overloaded, ErrorCode::Unavailable,
-             ErrorCode::Internal }) {
+             ErrorCode::Internal, ErrorCode::UserOffline }) {
         EXPECT_EQ(errorCodeFromName(errorCodeName(code)), code) << errorCodeName(code);
     }
     EXPECT_EQ(errorCodeName(ErrorCode::BodyTooLarge), "body_too_large");
@@ -193,6 +198,11 @@ INSTANTIATE_TEST_SUITE_P(Table, MalformedClientFrame,
         MalformedCase { "history_limit_huge", R"({"type":"history","room":"r","limit":100000})", ErrorCode::BadFrame },
         MalformedCase { "history_limit_float", R"({"type":"history","room":"r","limit":1.5})", ErrorCode::BadFrame },
         MalformedCase { "history_before_string", R"({"type":"history","room":"r","before":"5"})", ErrorCode::BadFrame },
+        MalformedCase { "direct_without_to", R"({"type":"direct","id":"d","client_id":"c","body":"x"})", ErrorCode::BadFrame, "d" },
+        MalformedCase { "direct_bad_to", R"({"type":"direct","to":"a b","client_id":"c","body":"x"})", ErrorCode::BadFrame },
+        MalformedCase { "direct_empty_body", R"({"type":"direct","to":"bob","client_id":"c","body":""})", ErrorCode::EmptyBody },
+        MalformedCase { "direct_oversize_body", R"({"type":"direct","to":"bob","client_id":"c","body":")" + std::string(65, 'b') + "\"}", ErrorCode::BodyTooLarge },
+        MalformedCase { "direct_without_client_id", R"({"type":"direct","to":"bob","body":"x"})", ErrorCode::BadFrame },
         MalformedCase { "presence_query_without_users", R"({"type":"presence_query","id":"p"})", ErrorCode::BadFrame, "p" },
         MalformedCase { "presence_query_no_names", R"({"type":"presence_query","users":[]})", ErrorCode::BadFrame },
         MalformedCase { "presence_query_bad_name", R"({"type":"presence_query","users":["a b"]})", ErrorCode::BadFrame },
