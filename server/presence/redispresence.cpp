@@ -42,7 +42,8 @@ QByteArray joinRooms(const std::vector<std::string>& rooms)
 
 void logFailure(const char* what, const RedisReply& reply)
 {
-    if (reply.isError()) {
+    // Closed: the node is shutting down; the entry expires with its TTL.
+    if (reply.isError() && reply.errorKind() != RedisReply::ErrorKind::Closed) {
         qCWarning(lcPresence).noquote().nospace() << "event=presence_update_failed op=" << what
                                                   << " reply=" << reply.toString().left(200);
     }
