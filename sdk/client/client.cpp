@@ -385,8 +385,8 @@ void Client::Private::connectionEnded(const Error& error, ConnectionState next)
         case Request::Kind::Presence: // always sent at once: its answer is lost with the link
         case Request::Kind::Direct:
             m_requests.remove(it.key());
-            failRequest(it.key(), request,
-                Error { error.code, error.message, error.retryable, it.key() });
+            failRequest(
+                it.key(), request, Error { error.code, error.message, error.retryable, it.key() });
             break;
         case Request::Kind::History:
             if (request.sent || userClosed) {

@@ -12,8 +12,8 @@
 #include "listener/listener.h"
 #include "presence/localpresence.h"
 #include "presence/redispresence.h"
-#include "routing/noderouter.h"
 #include "protocol/codec.h"
+#include "routing/noderouter.h"
 #include "storage/sqlitemessagestore.h"
 #include "storage/storageworker.h"
 
@@ -217,16 +217,15 @@ void Server::startPresence()
     if (m_redisBroker) {
         // The router shares the presence thread: both are light, and it reads presence's keys.
         m_router = new NodeRouter(*RedisEndpoint::fromUrl(config.redisUrl), m_context.nodeId);
-        m_router->setCommandsHandler(
-            [context](QByteArray text, QList<QString> frames, NodeRouter::StatusDone reply) {
-                const std::optional<SessionToken> token = SessionToken::parse(text);
-                if (!token || context->ioThreads.empty()) {
-                    reply(404);
-                    return;
-                }
-                context->ioThreads.front()->runCommands(
-                    *token, std::move(frames), std::move(reply));
-            });
+        m_router->setCommandsHandler([context](QByteArray text, QList<QString> frames,
+                                         NodeRouter::StatusDone reply) {
+            const std::optional<SessionToken> token = SessionToken::parse(text);
+            if (!token || context->ioThreads.empty()) {
+                reply(404);
+                return;
+            }
+            context->ioThreads.front()->runCommands(*token, std::move(frames), std::move(reply));
+        });
         m_router->setUserFrameHandler([context](std::string user, QString frame) {
             for (IoThread* io : context->ioThreads) {
                 io->deliverToUser(user, frame);

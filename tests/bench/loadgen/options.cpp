@@ -118,8 +118,7 @@ int Options::senderCount() const
 int Options::firstOfRoom(int room) const
 {
     // The smallest c with c * rooms / connections >= room (see roomOf()).
-    return static_cast<int>(
-        (static_cast<std::int64_t>(room) * connections + rooms - 1) / rooms);
+    return static_cast<int>((static_cast<std::int64_t>(room) * connections + rooms - 1) / rooms);
 }
 
 std::uint16_t Options::portOf(int connection) const
