@@ -38,6 +38,8 @@ add_library(parley_sdk_objects OBJECT
     outbox/outbox.h
     outbox/outboxjournal.cpp
     outbox/outboxjournal.h
+    reconnect/networkmonitor.cpp
+    reconnect/networkmonitor.h
     reconnect/reconnectpolicy.cpp
     reconnect/reconnectpolicy.h
     replay/deliverytracker.cpp

@@ -6,7 +6,6 @@
 #include "transport/transportfactory.h"
 #include "wireconversion.h"
 
-#include <QNetworkInformation>
 #include <QUuid>
 
 namespace parley {
@@ -244,24 +243,13 @@ void Client::Private::scheduleReconnect()
 
 void Client::Private::watchNetwork()
 {
-    if (m_watchingNetwork) {
+    if (m_network) {
         return;
     }
-    m_watchingNetwork = true;
-    // Not every platform (or container) has a reachability backend; without one the backoff
-    // timer alone drives the retries.
-    if (!QNetworkInformation::loadBackendByFeatures(QNetworkInformation::Feature::Reachability)) {
-        return;
-    }
-    if (QNetworkInformation* info = QNetworkInformation::instance()) {
-        QObject::connect(info, &QNetworkInformation::reachabilityChanged, q,
-            [this](QNetworkInformation::Reachability reachability) {
-                if (reachability == QNetworkInformation::Reachability::Online
-                    || reachability == QNetworkInformation::Reachability::Site) {
-                    onNetworkReachable();
-                }
-            });
-    }
+    m_network = new NetworkMonitor(q);
+    QObject::connect(
+        m_network, &NetworkMonitor::networkReturned, q, [this] { onNetworkReachable(); });
+    m_network->start();
 }
 
 void Client::Private::onNetworkReachable()

@@ -15,6 +15,7 @@
 
 #include "outbox/outbox.h"
 #include "outbox/outboxjournal.h"
+#include "reconnect/networkmonitor.h"
 #include "reconnect/reconnectpolicy.h"
 #include "protocol/frames.h"
 #include "replay/deliverytracker.h"
@@ -164,7 +165,7 @@ private:
     qint64 m_lastHeartbeatMs = 0;
     ReconnectPolicy m_policy;
     bool m_flushScheduled = false;
-    bool m_watchingNetwork = false;
+    NetworkMonitor* m_network = nullptr; //!< created on the first connect (owned by q)
     OutboxJournal* m_journal = nullptr; // child of q; null without ClientOptions::outboxPath
 };
 

@@ -205,7 +205,7 @@ void Server::startPresence()
     // serialised once and every I/O thread picks its own members.
     ServerContext* context = &m_context;
     m_presence->setTransitionHandler([context](const PresenceManager::Transition& transition) {
-        const QString frame = QString::fromStdString(
+        const TextFrame frame = TextFrame::fromUtf8(
             protocol::encode(protocol::UserPresence { transition.user, transition.online }));
         for (IoThread* io : context->ioThreads) {
             io->deliverToRooms(transition.rooms, frame);
@@ -226,7 +226,8 @@ void Server::startPresence()
             }
             context->ioThreads.front()->runCommands(*token, std::move(frames), std::move(reply));
         });
-        m_router->setUserFrameHandler([context](std::string user, QString frame) {
+        m_router->setUserFrameHandler([context](std::string user, QString json) {
+            const TextFrame frame = TextFrame::fromUtf8(json.toUtf8());
             for (IoThread* io : context->ioThreads) {
                 io->deliverToUser(user, frame);
             }

@@ -91,6 +91,16 @@ void NotifierTable::remove(QSocketNotifier* notifier)
     if (e->isEmpty()) {
         --m_descriptorCount;
         e->emptied = true;
+        if (e->inKernel) {
+            // Leave the epoll set now, while the descriptor is surely still open. Deferred to
+            // applyChanges(), the EPOLL_CTL_DEL would come after the owner closed it; if the
+            // socket lives on in a dup() (a connection handed from QTcpSocket to a raw-descriptor
+            // owner), the kernel keeps the registration of the closed number and reports its
+            // events under that number, which a later socket may reuse.
+            ::epoll_ctl(m_epollFd, EPOLL_CTL_DEL, fd, nullptr);
+            e->inKernel = false;
+            e->kernelEvents = 0;
+        }
     }
     markDirty(fd, *e);
 }

@@ -97,7 +97,8 @@ void HttpSink::attachStream(QTcpSocket* socket, std::optional<std::uint64_t> aft
     if (!canReplayFrom(from)) {
         // What the client missed is gone from the queue: it must re-open and replay from
         // storage (its hello carries the resume cursors).
-        close(4003, QStringLiteral("stream cursor outside the replay window"));
+        closeWith(
+            CloseCode::SlowConsumer, QStringLiteral("stream cursor outside the replay window"));
         return;
     }
     for (const Frame& f : m_frames) {
@@ -119,7 +120,7 @@ void HttpSink::attachPoll(QTcpSocket* socket, std::uint64_t after, std::int64_t 
     m_pollAfter = after;
     m_pollDeadlineMs = nowMs + m_settings.pollTimeoutMs;
     if (!m_closed && !canReplayFrom(after)) {
-        close(4003, QStringLiteral("poll cursor outside the replay window"));
+        closeWith(CloseCode::SlowConsumer, QStringLiteral("poll cursor outside the replay window"));
         return;
     }
     // The client holds everything up to `after`: acknowledged.
@@ -141,9 +142,9 @@ void HttpSink::tick(std::int64_t nowMs)
     }
 }
 
-void HttpSink::sendText(const QString& text)
+void HttpSink::send(const TextFrame& frame)
 {
-    Frame f { m_nextCursor++, text.toUtf8() };
+    Frame f { m_nextCursor++, frame.payload().toByteArray() };
     m_undeliveredBytes += f.json.size();
     m_retainedBytes += f.json.size();
     m_frames.push_back(std::move(f));
@@ -162,13 +163,18 @@ qint64 HttpSink::pendingBytes() const
     return m_undeliveredBytes + (m_stream ? m_stream->bytesToWrite() : 0);
 }
 
-void HttpSink::close(int code, const QString& reason)
+void HttpSink::close(CloseCode code)
+{
+    closeWith(code, QString::fromLatin1(closeReason(code)));
+}
+
+void HttpSink::closeWith(CloseCode code, const QString& reason)
 {
     if (m_closed) {
         return;
     }
     m_closed = true;
-    m_closeCode = code;
+    m_closeCode = int(code);
     m_closeReason = reason;
     if (m_stream) {
         writeCloseEvent();

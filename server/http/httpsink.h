@@ -65,9 +65,9 @@ public:
     void tick(std::int64_t nowMs);
 
     // SessionSink
-    void sendText(const QString& text) override;
+    void send(const TextFrame& frame) override;
     qint64 pendingBytes() const override;
-    void close(int code, const QString& reason) override;
+    void close(CloseCode code) override;
     void abort() override;
     QString peer() const override { return m_peer; }
 
@@ -77,6 +77,7 @@ private:
         QByteArray json;
     };
 
+    void closeWith(CloseCode code, const QString& reason);
     bool canReplayFrom(std::uint64_t after) const;
     void writeEvent(const Frame& frame);
     void writeCloseEvent();

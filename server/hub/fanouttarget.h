@@ -3,8 +3,8 @@
 #pragma once
 
 #include "protocol/frames.h"
+#include "websocket/textframe.h"
 
-#include <QString>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,9 +32,9 @@ public:
     // keeps "joined before the first live message" and per-room seq order.
 
     //! Deliver an already serialised frame to every local session that joined `room`.
-    //! `seq` is the message's seq, 0 for frames outside the stream (presence).
-    virtual void deliverToRoom(const std::string& room, std::uint64_t seq, const QString& frame)
-        = 0;
+    //! `seq` is the message's seq, 0 for frames outside the stream (presence). The frame is
+    //! shared by every target and recipient (serialised once per fan-out).
+    virtual void deliverToRoom(const std::string& room, std::uint64_t seq, TextFrame frame) = 0;
     //! Complete a join request of one local session.
     virtual void completeJoin(std::uint64_t sessionId, JoinResult result) = 0;
 };

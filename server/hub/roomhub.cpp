@@ -12,9 +12,9 @@ Q_LOGGING_CATEGORY(lcHub, "parley.hub", QtInfoMsg)
 
 namespace {
 
-QString serialise(const protocol::ServerFrame& frame)
+TextFrame serialise(const protocol::ServerFrame& frame)
 {
-    return QString::fromStdString(protocol::encode(frame));
+    return TextFrame::fromUtf8(protocol::encode(frame));
 }
 
 } // namespace
@@ -85,7 +85,8 @@ void RoomHub::publish(std::vector<protocol::Message> messages)
             }
             room.lastSeq = std::max(room.lastSeq, message.seq);
             if (!room.threads.empty()) {
-                // Serialised once here; every I/O thread shares the same implicitly shared QString.
+                // Serialised once here (the whole WebSocket frame); every I/O thread and every
+                // recipient shares the same bytes.
                 broadcast(message.room, room, message.seq, serialise(message));
             }
         }
@@ -218,7 +219,7 @@ void RoomHub::removeMember(
 }
 
 void RoomHub::broadcast(
-    const std::string& name, Room& room, std::uint64_t seq, const QString& frame)
+    const std::string& name, Room& room, std::uint64_t seq, const TextFrame& frame)
 {
     for (const auto& [target, count] : room.threads) {
         target->deliverToRoom(name, seq, frame);

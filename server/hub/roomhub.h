@@ -80,7 +80,7 @@ private:
         const std::string& name);
     void roomCreated(
         const std::string& name, bool ok, const std::string& error, const RoomPosition& position);
-    void broadcast(const std::string& name, Room& room, std::uint64_t seq, const QString& frame);
+    void broadcast(const std::string& name, Room& room, std::uint64_t seq, const TextFrame& frame);
     void announcePresence(
         const std::string& name, Room& room, const std::string& user, bool online);
 

@@ -132,15 +132,14 @@ void IoThread::openHttpSession(QTcpSocket* socket, const HttpRequest& request)
     m_httpSinks.emplace(id, sink);
     m_context.sessions.fetch_add(1, std::memory_order_relaxed);
 
-    raw->receiveText(QString::fromUtf8(request.body));
+    raw->receiveText(request.body);
     const QByteArray first = sink->frame(1);
     const QJsonObject reply = QJsonDocument::fromJson(first).object();
     if (reply.value(QStringLiteral("type")).toString() != QLatin1String("welcome")) {
         // Not welcomed (bad JSON, not a hello, unauthorized): the error frame says why.
         const bool unauthorized
             = reply.value(QStringLiteral("code")).toString() == QLatin1String("unauthorized");
-        raw->close(QWebSocketProtocol::CloseCode(unauthorized ? 4001 : 4000),
-            QStringLiteral("no session"));
+        raw->close(unauthorized ? CloseCode::Unauthorized : CloseCode::BadFrame);
         respondHttp(socket, unauthorized ? 401 : 400,
             first.isEmpty() ? errorJson("bad_frame", "hello expected") : first,
             request.head.keepAlive);
@@ -266,7 +265,7 @@ void IoThread::runCommands(
                 if (session.isClosing()) {
                     break;
                 }
-                session.receiveText(frame);
+                session.receiveText(frame.toUtf8());
             }
         }
         done(found ? 202 : 404);

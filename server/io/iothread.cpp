@@ -11,14 +11,15 @@
 #include "routing/noderouter.h"
 #include "session/session.h"
 #include "session/websocketsink.h"
+#include "websocket/handshake.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
+#include <QSocketNotifier>
 #include <QTcpSocket>
 #include <QTimer>
-#include <QWebSocket>
-#include <QWebSocketServer>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace parley::server {
@@ -79,13 +80,7 @@ IoThread::IoThread(int index, ServerContext& context)
     : m_index(index)
     , m_context(context)
 {
-    // Created here as children so moveToThread() takes them along; started on the thread.
-    m_webSockets
-        = new QWebSocketServer(QStringLiteral("parleyd"), QWebSocketServer::NonSecureMode, this);
-    // handleConnection() sockets arrive already sniffed; nothing waits in Qt's pending queue for
-    // long, but a burst of upgrades in one loop iteration must not be refused.
-    m_webSockets->setMaxPendingConnections(1024);
-    connect(m_webSockets, &QWebSocketServer::newConnection, this, [this] { acceptWebSockets(); });
+    // Created here as a child so moveToThread() takes it along; started on the thread.
     m_sweepTimer = new QTimer(this);
     m_sweepIntervalMs = std::clamp<std::int64_t>(m_context.config.heartbeatMs / 4, 25, 1000);
     m_sweepTimer->setInterval(int(m_sweepIntervalMs));
@@ -199,10 +194,7 @@ void IoThread::sniff(QTcpSocket* socket)
         answerHttp(socket, decision.status, errorJson(decision.code, decision.message));
         return;
     case RequestSniffer::Verdict::WebSocket:
-        m_pending.erase(socket);
-        QObject::disconnect(socket, nullptr, this, nullptr);
-        // The request head is still unread in the socket's buffer: Qt reads it from there.
-        m_webSockets->handleConnection(socket);
+        upgradeToWebSocket(socket, decision.headBytes);
         return;
     }
 }
@@ -225,40 +217,74 @@ void IoThread::answerHttp(QTcpSocket* socket, int status, const QByteArray& json
     socket->disconnectFromHost();
 }
 
-void IoThread::acceptWebSockets()
+void IoThread::upgradeToWebSocket(QTcpSocket* socket, int headBytes)
 {
-    while (m_webSockets->hasPendingConnections()) {
-        QWebSocket* socket = m_webSockets->nextPendingConnection();
-        if (!socket) {
-            break;
-        }
-        socket->setParent(nullptr); // owned by its Session from here on
+    m_pending.erase(socket);
+    QObject::disconnect(socket, nullptr, this, nullptr);
+    const QByteArray head = socket->read(headBytes);
+    const websocket::HandshakeReply reply = websocket::answerHandshake(head);
+    if (!reply.accepted || m_shuttingDown) {
         if (m_shuttingDown) {
-            socket->close(
-                QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("server shutting down"));
-            socket->deleteLater();
-            continue;
+            answerHttp(socket, 503, errorJson("shutting_down", "server shutting down"));
+            return;
         }
-        const std::uint64_t id = m_context.nextSessionId.fetch_add(1, std::memory_order_relaxed);
-        // Frames up to maxFrameBytes are decoded; frames up to 4x that are read and refused with
-        // `frame_too_large` (the connection carries on); beyond that Qt's framing rejects the
-        // frame from its header, before buffering it, and closes with 1009.
-        const quint64 hardLimit = quint64(m_context.config.maxFrameBytes) * 4;
-        socket->setMaxAllowedIncomingMessageSize(hardLimit);
-        socket->setMaxAllowedIncomingFrameSize(hardLimit);
-        auto session
-            = std::make_unique<Session>(*this, id, std::make_unique<WebSocketSink>(socket));
-        Session* raw = session.get();
-        connect(socket, &QWebSocket::textMessageReceived, socket,
-            [raw](const QString& text) { raw->receiveText(text); });
-        connect(socket, &QWebSocket::binaryMessageReceived, socket,
-            [raw](const QByteArray&) { raw->receiveBinary(); });
-        m_sessions.emplace(id, std::move(session));
-        m_context.sessions.fetch_add(1, std::memory_order_relaxed);
-        // Removal is deferred to its own event: `disconnected` can be emitted from inside a write
-        // made during a fan-out loop, and the loop must not see its set change under it.
-        connect(socket, &QWebSocket::disconnected, this,
-            [this, id] { post(this, [this, id] { sessionDisconnected(id); }); });
+        qCInfo(lcIo, "event=websocket_refused status=%d code=%s", reply.status,
+            reply.code.constData());
+        socket->write(reply.response);
+        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        QTimer::singleShot(5000, socket, [socket] { socket->abort(); });
+        socket->disconnectFromHost();
+        return;
+    }
+    // An answer to an earlier request on a kept-alive connection may still sit in the
+    // QTcpSocket's write buffer: hand it to the kernel first. What the kernel does not take now
+    // (a client that stopped reading) cannot follow the descriptor: such a client is dropped.
+    socket->flush();
+    if (socket->bytesToWrite() > 0) {
+        qCInfo(lcIo, "event=websocket_refused reason=unsent_http_response");
+        socket->abort();
+        socket->deleteLater();
+        return;
+    }
+    // Frames the client sent before our 101: already in the QTcpSocket's buffer.
+    const QByteArray early = socket->readAll();
+    // Take the descriptor over. The QTcpSocket's notifiers are disabled first, so they leave
+    // the epoll set while the descriptor is still open (NotifierTable::remove), then the
+    // QTcpSocket closes its descriptor; the connection lives on in the duplicate.
+    const int fd = ::fcntl(int(socket->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
+    for (QSocketNotifier* notifier : socket->findChildren<QSocketNotifier*>()) {
+        notifier->setEnabled(false);
+    }
+    socket->abort();
+    socket->deleteLater();
+    if (fd < 0) {
+        qCWarning(lcIo, "event=websocket_dup_failed errno=%d", errno);
+        return;
+    }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+
+    const std::uint64_t id = m_context.nextSessionId.fetch_add(1, std::memory_order_relaxed);
+    const ServerConfig& config = m_context.config;
+    WebSocketConnection::Settings settings;
+    // Messages up to maxFrameBytes are decoded; up to 4x that they are read and refused with
+    // `frame_too_large` (the connection carries on); beyond that the frame parser closes with
+    // 1009 from the frame header, before buffering the payload.
+    settings.maxMessageBytes = config.maxFrameBytes * 4;
+    // The session closes a slow consumer (4003) past maxOutboundBytes before each live frame;
+    // replies to its own requests are always queued, so the connection's own bound is higher.
+    settings.maxQueuedBytes = qint64(config.maxOutboundBytes) * 2;
+    // Removal is deferred to its own event: the connection can end from inside a write made
+    // during a fan-out loop, and the loop must not see its set change under it.
+    auto sink = std::make_unique<WebSocketSink>(
+        fd, settings, [this, id] { post(this, [this, id] { sessionDisconnected(id); }); });
+    WebSocketSink* rawSink = sink.get();
+    rawSink->connection().writeRaw(reply.response);
+    auto session = std::make_unique<Session>(*this, id, std::move(sink));
+    rawSink->attach(session.get());
+    m_sessions.emplace(id, std::move(session));
+    m_context.sessions.fetch_add(1, std::memory_order_relaxed);
+    if (!early.isEmpty()) {
+        rawSink->connection().receive(early);
     }
 }
 
@@ -284,9 +310,9 @@ void IoThread::runOnSession(std::uint64_t sessionId, std::function<void(Session&
     });
 }
 
-void IoThread::deliverToRoom(const std::string& room, std::uint64_t seq, const QString& frame)
+void IoThread::deliverToRoom(const std::string& room, std::uint64_t seq, TextFrame frame)
 {
-    post(this, [this, room, seq, frame] {
+    post(this, [this, room, seq, frame = std::move(frame)] {
         const auto it = m_rooms.find(room);
         if (it == m_rooms.end()) {
             return;
@@ -357,8 +383,7 @@ void IoThread::shutdown(std::function<void()> drained)
             socket->deleteLater();
         }
         for (const auto& [id, session] : m_sessions) {
-            session->close(
-                QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("server shutting down"));
+            session->close(CloseCode::GoingAway);
         }
         QTimer::singleShot(kShutdownGraceMs, this, [this] {
             // Peers that did not finish the close handshake in time are dropped.

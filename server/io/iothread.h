@@ -3,14 +3,13 @@
 //
 // Per connection: a QTcpSocket is made from the descriptor the Listener hands over. Its request
 // head is sniffed with peek() (bounded by maxHeaderBytes, and by headerTimeoutMs against
-// slow-loris): GET /healthz is answered here; GET /v1/ws with an Upgrade header goes, unread, to
-// this thread's QWebSocketServer via handleConnection(), which re-emits readyRead for bytes
-// already buffered (checked in Qt 6.4's qwebsocketserver_p.cpp, and exercised by every
-// integration test) so the handshake does not stall; anything else gets a JSON 4xx and is closed.
-// Known Qt 6.4 limit: bytes a client sends after its request head but before our 101 response
-// are consumed by Qt's handshake parsing and lost (measured: bytesAvailable() is 0 once the
-// QWebSocket exists). RFC 6455 4.1 forbids sending before the 101, and browsers and QWebSocket
-// wait, so only a broken client is affected; it would see its first frames ignored.
+// slow-loris): GET /healthz is answered here; GET /v1/ws with an Upgrade header is upgraded here
+// (websocket/handshake.h): the head is read, the 101 written, and the descriptor taken over by
+// a WebSocketConnection (dup()ed, then the QTcpSocket is closed: no QTcpSocket or QWebSocket
+// stays per WebSocket connection, issue 3). Bytes the client sent after its request head
+// (frames before our 101, which RFC 6455 4.1 forbids but which we accept) were buffered by the
+// QTcpSocket and are fed to the new connection's parser first, so nothing is lost. Anything
+// else gets a JSON 4xx and is closed.
 //
 // Timers: ONE sweep timer per thread serves every connection on it — header deadlines, heartbeat
 // timeouts (silent for 2 intervals -> 4002) and sessions stuck closing. A coarse sweep over all
@@ -29,6 +28,7 @@
 #pragma once
 
 #include "hub/fanouttarget.h"
+#include "websocket/textframe.h"
 
 #include <QList>
 #include <QObject>
@@ -41,8 +41,6 @@
 
 class QTcpSocket;
 class QTimer;
-class QWebSocket;
-class QWebSocketServer;
 
 namespace parley::server {
 
@@ -70,17 +68,17 @@ public:
     void shutdown(std::function<void()> drained);
 
     // FanoutTarget (called on the hub thread).
-    void deliverToRoom(const std::string& room, std::uint64_t seq, const QString& frame) override;
+    void deliverToRoom(const std::string& room, std::uint64_t seq, TextFrame frame) override;
     void completeJoin(std::uint64_t sessionId, JoinResult result) override;
 
     // Frames addressed to users rather than to one room (iothreadusers.cpp). Thread-safe.
     //! Sends `frame` once to every local session that joined any of `rooms` (presence events).
-    void deliverToRooms(std::vector<std::string> rooms, QString frame);
+    void deliverToRooms(std::vector<std::string> rooms, TextFrame frame);
     //! Runs HTTP command frames for the session of `token` on its thread (a local /v1/commands
     //! request, or one forwarded by another node); `done` gets 202, or 404 when there is no
     //! such session here. `done` runs on the session's thread.
     //! Sends `frame` to every local session of `user` (direct messages).
-    void deliverToUser(std::string user, QString frame);
+    void deliverToUser(std::string user, TextFrame frame);
     void runCommands(
         const SessionToken& token, QList<QString> frames, std::function<void(int status)> done);
 
@@ -107,14 +105,14 @@ private:
     void attachHttp(QTcpSocket* socket, std::uint64_t sessionId, QByteArray secret, bool stream,
         QByteArray cursor);
     HttpSink* httpSink(std::uint64_t sessionId, const QByteArray& secret);
-    void acceptWebSockets();
+    //! Answers the upgrade request (RequestSniffer verdict WebSocket) and makes the session.
+    void upgradeToWebSocket(QTcpSocket* socket, int headBytes);
     void sessionDisconnected(std::uint64_t sessionId);
     void sweep();
     void checkDrained();
 
     const int m_index;
     ServerContext& m_context;
-    QWebSocketServer* m_webSockets = nullptr;
     QTimer* m_sweepTimer = nullptr;
     std::int64_t m_sweepIntervalMs = 1000;
     std::unordered_map<QTcpSocket*, std::int64_t> m_pending; // socket -> header deadline

@@ -5,7 +5,7 @@
 
 namespace parley::server {
 
-void IoThread::deliverToRooms(std::vector<std::string> rooms, QString frame)
+void IoThread::deliverToRooms(std::vector<std::string> rooms, TextFrame frame)
 {
     post(this, [this, rooms = std::move(rooms), frame = std::move(frame)] {
         // A session in several of the rooms gets the frame once. It goes through the first room
@@ -25,7 +25,7 @@ void IoThread::deliverToRooms(std::vector<std::string> rooms, QString frame)
     });
 }
 
-void IoThread::deliverToUser(std::string user, QString frame)
+void IoThread::deliverToUser(std::string user, TextFrame frame)
 {
     post(this, [this, user = std::move(user), frame = std::move(frame)] {
         // A scan of this thread's sessions: direct messages are rare next to room traffic; an

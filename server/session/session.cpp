@@ -35,16 +35,16 @@ Session::Session(IoThread& io, std::uint64_t id, std::unique_ptr<SessionSink> si
 
 Session::~Session() = default;
 
-void Session::close(QWebSocketProtocol::CloseCode code, const QString& reason)
+void Session::close(CloseCode code)
 {
     if (m_state == State::Closing) {
         return;
     }
     qCInfo(lcSession, "event=session_close session=%llu code=%d reason=\"%s\"",
-        (unsigned long long)m_id, int(code), qPrintable(reason));
+        (unsigned long long)m_id, int(code), closeReason(code));
     m_state = State::Closing;
     m_closingSinceMs = monotonicMs();
-    m_sink->close(int(code), reason);
+    m_sink->close(code);
 }
 
 void Session::detach()
@@ -84,7 +84,7 @@ void Session::checkTimeouts(std::int64_t nowMs)
         return;
     }
     if (nowMs - m_lastSeenMs > 2 * std::int64_t(m_io.context().config.heartbeatMs)) {
-        close(QWebSocketProtocol::CloseCode(4002), QStringLiteral("heartbeat timeout"));
+        close(CloseCode::HeartbeatTimeout);
         return;
     }
     refreshPresence(nowMs);
@@ -99,20 +99,19 @@ void Session::receiveBinary()
     }
     m_lastSeenMs = monotonicMs();
     sendError({}, protocol::ErrorCode::BadFrame, "binary frames are not part of the protocol");
-    close(QWebSocketProtocol::CloseCode(4000), QStringLiteral("protocol violation"));
+    close(CloseCode::BadFrame);
 }
 
-void Session::receiveText(const QString& text)
+void Session::receiveText(QByteArrayView text)
 {
     if (m_state == State::Closing) {
         return;
     }
     const std::int64_t now = monotonicMs();
     m_lastSeenMs = now;
-    const QByteArray utf8 = text.toUtf8();
     const ServerContext& context = m_io.context();
     auto decoded = protocol::decodeClientFrame(
-        std::string_view(utf8.constData(), std::size_t(utf8.size())), context.decodeLimits);
+        std::string_view(text.data(), std::size_t(text.size())), context.decodeLimits);
     if (!m_rate.tryTake(context.config.rateLimit, now)) {
         if (decoded && m_state == State::Welcomed) {
             if (const auto* request = std::get_if<protocol::Send>(&decoded.value())) {
@@ -130,7 +129,7 @@ void Session::receiveText(const QString& text)
         const protocol::DecodeError& error = decoded.error();
         if (m_state == State::AwaitingHello && error.code == protocol::ErrorCode::Unauthorized) {
             sendError(error.id, error.code, error.message);
-            close(QWebSocketProtocol::CloseCode(4001), QStringLiteral("unauthorized"));
+            close(CloseCode::Unauthorized);
             return;
         }
         sendError(error.id, error.code, error.message);
@@ -157,7 +156,7 @@ void Session::handle(const protocol::Hello& hello)
         qCInfo(lcSession, "event=auth_failed session=%llu user=%s", (unsigned long long)m_id,
             hello.user.c_str());
         sendError(hello.id, protocol::ErrorCode::Unauthorized, "bad user name or token");
-        close(QWebSocketProtocol::CloseCode(4001), QStringLiteral("unauthorized"));
+        close(CloseCode::Unauthorized);
         return;
     }
     m_user = hello.user;
@@ -502,12 +501,12 @@ void Session::finishReplay(const std::string& room, RoomState& state)
     state.held.clear();
     for (const auto& [seq, frame] : held) {
         if (seq == 0 || seq > state.replayUpTo) {
-            sendText(frame);
+            sendFrame(frame);
         }
     }
 }
 
-void Session::deliverLive(const std::string& room, std::uint64_t seq, const QString& frame)
+void Session::deliverLive(const std::string& room, std::uint64_t seq, const TextFrame& frame)
 {
     if (m_state == State::Closing) {
         return;
@@ -518,17 +517,17 @@ void Session::deliverLive(const std::string& room, std::uint64_t seq, const QStr
     }
     if (it->second.phase == Phase::Replaying) {
         if (it->second.held.size() >= kMaxHeldFrames) {
-            close(QWebSocketProtocol::CloseCode(4003), QStringLiteral("slow consumer"));
+            close(CloseCode::SlowConsumer);
             return;
         }
         it->second.held.emplace_back(seq, frame);
         return;
     }
     if (isSlowConsumer()) {
-        close(QWebSocketProtocol::CloseCode(4003), QStringLiteral("slow consumer"));
+        close(CloseCode::SlowConsumer);
         return;
     }
-    sendText(frame);
+    sendFrame(frame);
 }
 
 // --- output ------------------------------------------------------------------------------------
@@ -540,12 +539,12 @@ bool Session::isSlowConsumer() const
 
 void Session::send(const protocol::ServerFrame& frame)
 {
-    sendText(QString::fromStdString(protocol::encode(frame)));
+    sendFrame(TextFrame::fromUtf8(protocol::encode(frame)));
 }
 
-void Session::sendText(const QString& text)
+void Session::sendFrame(const TextFrame& frame)
 {
-    m_sink->sendText(text);
+    m_sink->send(frame);
 }
 
 void Session::sendError(const std::string& id, protocol::ErrorCode code, std::string message,

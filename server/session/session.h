@@ -28,9 +28,10 @@
 #include "sessionsink.h"
 #include "storage/messagestore.h"
 #include "storage/storageworker.h"
+#include "websocket/closecode.h"
+#include "websocket/textframe.h"
 
-#include <QString>
-#include <QWebSocketProtocol>
+#include <QByteArrayView>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -58,23 +59,23 @@ public:
     //! The authenticated user; empty before hello.
     const std::string& user() const { return m_user; }
     //! A direct message for this session's user (sessiondirect.cpp).
-    void deliverDirect(const QString& frame);
+    void deliverDirect(const TextFrame& frame);
     SessionSink& sink() const { return *m_sink; }
     bool isClosing() const { return m_state == State::Closing; }
 
-    //! One text frame from the client (any transport).
-    void receiveText(const QString& text);
+    //! One text frame from the client (any transport), UTF-8.
+    void receiveText(QByteArrayView text);
     //! The client showed it is alive without sending a frame (an HTTP stream or poll attached).
     void touch(std::int64_t nowMs) { m_lastSeenMs = nowMs; }
     //! A binary frame from the client: a protocol violation.
     void receiveBinary();
 
     //! A live frame for `room` (seq 0: not part of the stream, e.g. presence).
-    void deliverLive(const std::string& room, std::uint64_t seq, const QString& frame);
+    void deliverLive(const std::string& room, std::uint64_t seq, const TextFrame& frame);
     //! The hub answered a join.
     void onJoinCompleted(const JoinResult& result);
     //! Starts the close handshake with `code`; further input is ignored.
-    void close(QWebSocketProtocol::CloseCode code, const QString& reason);
+    void close(CloseCode code);
     //! The connection is gone: leave every room (local and hub). Idempotent.
     void detach();
     //! Sweep: closes the session if it was silent for two heartbeat intervals, aborts it if its
@@ -92,7 +93,7 @@ private:
         std::uint64_t replayUpTo = 0; // room's last seq at join time
         std::uint64_t missingFrom = 0; // gap found during replay (retention), 0 = none
         std::uint64_t missingTo = 0;
-        std::vector<std::pair<std::uint64_t, QString>> held; // live frames during the replay
+        std::vector<std::pair<std::uint64_t, TextFrame>> held; // live frames during the replay
         std::unique_ptr<SendBarrier> barrier; // up after a retryable send refusal, else null
     };
 
@@ -129,7 +130,7 @@ private:
         const std::string& requestId, const std::string& room, const HistoryResult& result);
 
     void send(const protocol::ServerFrame& frame);
-    void sendText(const QString& text);
+    void sendFrame(const TextFrame& frame);
     void sendError(const std::string& id, protocol::ErrorCode code, std::string message,
         const std::string& clientId = {});
     bool isSlowConsumer() const;

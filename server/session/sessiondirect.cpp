@@ -26,7 +26,7 @@ void Session::handle(const protocol::Direct& direct)
     message.msgId = randomHex(8);
     message.body = direct.body;
     message.ts = wallClockMs();
-    const QString frame = QString::fromStdString(protocol::encode(message));
+    const std::string json = protocol::encode(message);
     IoThread* io = &m_io;
     const std::uint64_t id = m_id;
     auto finish = [io, id, direct, message](bool ok, bool delivered) {
@@ -37,7 +37,8 @@ void Session::handle(const protocol::Direct& direct)
     if (context.router) {
         // Cluster: Redis knows the user's nodes (their live presence sessions).
         context.router->sendToUser(
-            direct.to, frame, [finish](bool ok, int nodes) { finish(ok, nodes > 0); });
+            direct.to, QString::fromStdString(json),
+            [finish](bool ok, int nodes) { finish(ok, nodes > 0); });
         return;
     }
     if (!context.presence) {
@@ -46,8 +47,9 @@ void Session::handle(const protocol::Direct& direct)
     }
     // Alone: the user is here if online at all.
     const ServerContext* shared = &context;
-    context.presence->query(
-        { direct.to }, [shared, finish, to = direct.to, frame](bool ok, std::vector<bool> online) {
+    context.presence->query({ direct.to },
+        [shared, finish, to = direct.to, frame = TextFrame::fromUtf8(json)](
+            bool ok, std::vector<bool> online) {
             const bool here = ok && online.size() == 1 && online[0];
             if (here) {
                 for (IoThread* thread : shared->ioThreads) {
@@ -83,16 +85,16 @@ void Session::onDirectRouted(
     send(ack);
 }
 
-void Session::deliverDirect(const QString& frame)
+void Session::deliverDirect(const TextFrame& frame)
 {
     if (m_state != State::Welcomed) {
         return;
     }
     if (isSlowConsumer()) {
-        close(QWebSocketProtocol::CloseCode(4003), QStringLiteral("slow consumer"));
+        close(CloseCode::SlowConsumer);
         return;
     }
-    sendText(frame);
+    sendFrame(frame);
 }
 
 } // namespace parley::server

@@ -1,50 +1,67 @@
 #include "websocketsink.h"
 
-#include <QWebSocket>
+#include "session.h"
 
 namespace parley::server {
 
-WebSocketSink::WebSocketSink(QWebSocket* socket)
-    : m_socket(socket)
+WebSocketSink::WebSocketSink(
+    int fd, WebSocketConnection::Settings settings, std::function<void()> gone)
+    : m_connection(fd, *this, settings)
+    , m_gone(std::move(gone))
 {
 }
 
-WebSocketSink::~WebSocketSink()
+void WebSocketSink::send(const TextFrame& frame)
 {
-    QObject::disconnect(m_socket, nullptr, nullptr, nullptr);
-    m_socket->abort();
-    m_socket->deleteLater();
-}
-
-void WebSocketSink::sendText(const QString& text)
-{
-    m_socket->sendTextMessage(text);
-    // Write now instead of on the next writable notification: QAbstractSocket enables its write
-    // notifier when it buffers and disables it once drained, and the epoll dispatcher folds that
-    // pair into no system call when both happen in one round. Without this, a fan-out to N local
-    // members cost 2 epoll_ctl + an extra wake-up per member (22% of a 5,000-member fan-out's
-    // profile). What the kernel does not take stays buffered (bounded by maxOutboundBytes).
-    m_socket->flush();
+    m_connection.send(frame);
 }
 
 qint64 WebSocketSink::pendingBytes() const
 {
-    return m_socket->bytesToWrite();
+    return m_connection.queuedBytes();
 }
 
-void WebSocketSink::close(int code, const QString& reason)
+void WebSocketSink::close(CloseCode code)
 {
-    m_socket->close(QWebSocketProtocol::CloseCode(code), reason);
+    m_connection.close(code, closeReason(code));
 }
 
 void WebSocketSink::abort()
 {
-    m_socket->abort();
+    m_connection.abort();
 }
 
 QString WebSocketSink::peer() const
 {
-    return m_socket->peerAddress().toString();
+    return m_connection.peer();
+}
+
+void WebSocketSink::textReceived(QByteArrayView text)
+{
+    if (m_session) {
+        m_session->receiveText(text);
+    }
+}
+
+void WebSocketSink::binaryReceived(QByteArrayView)
+{
+    if (m_session) {
+        m_session->receiveBinary();
+    }
+}
+
+void WebSocketSink::closing(CloseCode code)
+{
+    if (m_session) {
+        m_session->close(code);
+    }
+}
+
+void WebSocketSink::disconnected()
+{
+    if (m_gone) {
+        m_gone();
+    }
 }
 
 } // namespace parley::server

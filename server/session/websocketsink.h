@@ -1,29 +1,45 @@
-// WebSocketSink: a SessionSink over one QWebSocket (owned: deleted with the sink).
+// WebSocketSink: the SessionSink of a WebSocket session. Owns the WebSocketConnection (the raw
+// descriptor, framing, outgoing queue) and passes what it receives to its Session.
 #pragma once
 
 #include "sessionsink.h"
+#include "websocket/websocketconnection.h"
 
-class QWebSocket;
+#include <functional>
 
 namespace parley::server {
 
-class WebSocketSink final : public SessionSink {
+class Session;
+
+class WebSocketSink final : public SessionSink, private WebSocketConnection::Handler {
 public:
-    explicit WebSocketSink(QWebSocket* socket);
-    ~WebSocketSink() override;
+    //! Takes ownership of `fd`. `gone` is called once the connection is closed (from inside
+    //! this sink's calls or a socket notification: the owner must defer removing the session).
+    WebSocketSink(int fd, WebSocketConnection::Settings settings, std::function<void()> gone);
     WebSocketSink(const WebSocketSink&) = delete;
     WebSocketSink& operator=(const WebSocketSink&) = delete;
 
-    QWebSocket* socket() const { return m_socket; }
+    //! The session that receives this connection's messages (set once, before any input).
+    void attach(Session* session) { m_session = session; }
+    WebSocketConnection& connection() { return m_connection; }
 
-    void sendText(const QString& text) override;
+    // SessionSink
+    void send(const TextFrame& frame) override;
     qint64 pendingBytes() const override;
-    void close(int code, const QString& reason) override;
+    void close(CloseCode code) override;
     void abort() override;
     QString peer() const override;
 
 private:
-    QWebSocket* m_socket;
+    // WebSocketConnection::Handler
+    void textReceived(QByteArrayView text) override;
+    void binaryReceived(QByteArrayView data) override;
+    void closing(CloseCode code) override;
+    void disconnected() override;
+
+    WebSocketConnection m_connection;
+    Session* m_session = nullptr;
+    std::function<void()> m_gone;
 };
 
 } // namespace parley::server

@@ -253,6 +253,36 @@ TEST(EpollEventDispatcherNotifiers, ClosedAndReusedDescriptorIsWatchedAgain)
     });
 }
 
+TEST(EpollEventDispatcherNotifiers, DescriptorClosedWhileADupLivesOnLeavesNoRegistration)
+{
+    runOnEpollThread([] {
+        // A socket handed from one owner (QTcpSocket) to another by dup(): the first owner's
+        // notifier goes and its descriptor is closed, all before the loop runs again. The socket
+        // itself lives on in the dup, so the kernel would keep reporting the old number if the
+        // registration were not removed before the close; a new socket reusing that number
+        // would then be activated for the old socket's data.
+        SocketPair pair;
+        const int fd = pair.first();
+        auto notifier = std::make_unique<QSocketNotifier>(fd, QSocketNotifier::Read);
+        dispatcher()->processEvents(QEventLoop::AllEvents); // registration reaches the kernel
+        const int kept = ::dup(fd);
+        ASSERT_GE(kept, 0);
+        notifier.reset();
+        pair.closeEnd(0);
+        SocketPair reuse;
+        ASSERT_EQ(reuse.first(), fd) << "the kernel did not reuse the lowest descriptor";
+        QSocketNotifier fresh(reuse.first(), QSocketNotifier::Read);
+        int activations = 0;
+        QObject::connect(&fresh, &QSocketNotifier::activated, [&] { ++activations; });
+        ASSERT_TRUE(pair.poke()); // data for the old socket (now only `kept`), none for `reuse`
+        for (int i = 0; i < 5; ++i) {
+            dispatcher()->processEvents(QEventLoop::AllEvents);
+        }
+        EXPECT_EQ(activations, 0) << "activated for another socket's data";
+        ::close(kept);
+    });
+}
+
 TEST(EpollEventDispatcherNotifiers, PeerHangUpActivatesReadNotifier)
 {
     runOnEpollThread([] {
