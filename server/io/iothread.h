@@ -17,9 +17,10 @@
 // heartbeat/4; a QTimer per session would cost a timer registration (and memory) per connection.
 //
 // HTTP transports (issue 6, io/httprequests.cpp): POST /v1/session makes a Session with an
-// HttpSink on the thread that got the request; its token "<thread>.<session>.<secret>" routes
-// later requests: /v1/commands bodies are posted to the owning thread as text frames (the reply
-// comes back here and the connection stays open for the next request), /v1/sse and /v1/poll
+// HttpSink on the thread that got the request; its token "<thread>.<session>.<secret>~<node>"
+// routes later requests: /v1/commands bodies are posted to the owning thread as text frames (the
+// reply comes back here and the connection stays open for the next request), or, when the token
+// names another node of the cluster, forwarded to it (routing/noderouter.h); /v1/sse and /v1/poll
 // sockets are moved to the owning thread (QObject::moveToThread, parentless) and attached there.
 //
 // Fan-out: deliverToRoom() gets one serialised frame per thread from the hub and writes it to
