@@ -4,6 +4,8 @@
 #include "presence/presencemanager.h"
 #include "session.h"
 
+#include <algorithm>
+
 namespace parley::server {
 
 std::string Session::presenceKey() const
@@ -34,7 +36,13 @@ void Session::refreshPresence(std::int64_t nowMs)
     if (!presence || m_state != State::Welcomed) {
         return;
     }
-    if (nowMs - m_presenceReportedMs >= presence->ttlMs() / 3) {
+    // Every ttl/3 at most; each session has its own interval between ttl/6 and ttl/3 (from its
+    // id), so sessions that connected together (a reconnect storm) do not all refresh in the
+    // same sweep tick forever after.
+    const std::int64_t spread = std::max<std::int64_t>(1, presence->ttlMs() / 6);
+    const std::int64_t interval
+        = presence->ttlMs() / 3 - std::int64_t(m_id % std::uint64_t(spread));
+    if (nowMs - m_presenceReportedMs >= interval) {
         reportAlive(nowMs);
     }
 }
