@@ -8,7 +8,7 @@
 // how long ago it last heard from its client, so a client that went silent without a goodbye --
 // killed, network cut -- expires ttl after its last frame even though its socket looks open).
 // Sessions call sessionAlive() on hello, whenever their set of joined rooms changes, and every
-// ttl/3 while open (Session::checkTimeouts); sessionDown() when they end.
+// ttl/6..ttl/3 while open (Session::checkTimeouts); sessionDown() when they end.
 //
 // Contract (what every implementation guarantees):
 // - Transitions: the handler is called with {user, online: true, rooms} when a user's first

@@ -11,7 +11,7 @@
 // - frames for a user (direct messages): user -> node routing reuses the presence entries
 //   (presence/redispresence.h): the user's sorted set parley:{u:USER}:ps holds one member
 //   "<node>/<session>" per live session with its expiry, refreshed by the session's heartbeats
-//   (every ttl/3) and left to expire when a node dies. One Lua script reads the live members and
+//   (at least every ttl/3) and left to expire when a node dies. One Lua script reads the live members and
 //   PUBLISHes the frame to each distinct node's channel, atomically; it returns how many nodes
 //   received it (0: the user is offline). Each node hands the frame to its local sessions of
 //   the user. At most once: a node that loses its Redis link at that moment misses the frame,

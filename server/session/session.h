@@ -111,7 +111,7 @@ private:
     // Presence (sessionpresence.cpp): this session's part of the user's online state.
     //! Tells the presence manager the session is alive, with its joined rooms.
     void reportAlive(std::int64_t nowMs);
-    //! Refreshes the session's presence entry every ttl/3 (from checkTimeouts()).
+    //! Refreshes the session's presence entry at least every ttl/3 (from checkTimeouts()).
     void refreshPresence(std::int64_t nowMs);
     void reportDown();
     std::string presenceKey() const;
