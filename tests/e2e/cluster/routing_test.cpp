@@ -101,6 +101,17 @@ TEST_F(ClusterRoutingTest, CommandsLandingOnAnotherNodeAreForwardedToTheSession)
     const HttpResponse joined = request(m_nodes[1]->port(), "POST", "/v1/commands",
         R"({"type":"join","id":"j1","room":"lobby"})", token);
     EXPECT_EQ(joined.status, 202) << joined.body.toStdString();
+    // 202 means the owner's session took the frames; the join completes asynchronously. The
+    // session's own events (joined, ack) are read on its node, by long-poll.
+    QByteArray events;
+    ASSERT_TRUE(RawClient::waitUntil(
+        [&] {
+            events += request(m_nodes[0]->port(), "GET", "/v1/poll?cursor=1", {}, token).body;
+            return events.contains("\"joined\"");
+        },
+        kWaitMs))
+        << events.toStdString();
+
     const HttpResponse sent = request(m_nodes[1]->port(), "POST", "/v1/commands",
         R"([{"type":"heartbeat"},{"type":"send","id":"s1","room":"lobby","client_id":"c1","body":"hi"}])",
         token);
@@ -110,12 +121,13 @@ TEST_F(ClusterRoutingTest, CommandsLandingOnAnotherNodeAreForwardedToTheSession)
     const auto message = watcher.take<protocol::Message>(
         [](const protocol::Message& m) { return m.sender == "alice" && m.body == "hi"; });
     ASSERT_TRUE(message);
-
-    // The session's own events (joined, ack) are read on its node.
-    const HttpResponse polled = request(m_nodes[0]->port(), "GET", "/v1/poll?cursor=1", {}, token);
-    EXPECT_EQ(polled.status, 200);
-    EXPECT_TRUE(polled.body.contains("\"joined\"")) << polled.body.toStdString();
-    EXPECT_TRUE(polled.body.contains("\"ack\"")) << polled.body.toStdString();
+    ASSERT_TRUE(RawClient::waitUntil(
+        [&] {
+            events += request(m_nodes[0]->port(), "GET", "/v1/poll?cursor=1", {}, token).body;
+            return events.contains("\"ack\"");
+        },
+        kWaitMs))
+        << events.toStdString();
 }
 
 TEST_F(ClusterRoutingTest, ForwardingAnswersHonestlyWhenTheOwnerCannotRunIt)
