@@ -25,7 +25,9 @@ add_library(parley_sdk_objects OBJECT
     client/client.cpp
     client/client_p.h
     client/clientframes.cpp
+    client/clientdirect.cpp
     client/clientnegotiation.cpp
+    client/clientpresence.cpp
     client/clientoptions.cpp
     client/clientoutbox.cpp
     client/clientrequests.cpp

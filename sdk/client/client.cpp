@@ -420,6 +420,12 @@ QStringList Client::Private::resetConnection(const Error& error, bool switching)
         case Request::Kind::Leave:
             m_requests.remove(it.key());
             break;
+        case Request::Kind::Presence: // always sent at once: its answer is lost with the link
+        case Request::Kind::Direct:
+            m_requests.remove(it.key());
+            failRequest(
+                it.key(), request, Error { error.code, error.message, error.retryable, it.key() });
+            break;
         case Request::Kind::History:
             if (switching) {
                 m_requests[it.key()].sent = false; // asked again once its room is rejoined

@@ -59,6 +59,8 @@ public:
     //! Persistent outbox: opens the journal named by options.outboxPath (once) and reloads it.
     void openJournal();
     QString fetchHistory(const QString& room, const HistoryQuery& query);
+    QString queryPresence(const QStringList& users); // clientpresence.cpp
+    QString sendDirect(const QString& user, const QString& text); // clientdirect.cpp
 
     int policyAttempt() const { return m_policy.attempt(); }
     //! The kind of the current (or next) connection.
@@ -89,13 +91,14 @@ public:
 
 private:
     struct Request {
-        enum class Kind { Hello, Join, Leave, History, CatchUp };
+        enum class Kind { Hello, Join, Leave, History, CatchUp, Presence, Direct };
         Kind kind = Kind::History;
         QString room;
         HistoryQuery query;
         bool sent = false;
         qint64 deadlineMs = 0;
         DeliveryTracker::Range missing; // CatchUp: the hole being fetched
+        QString clientId; // Direct: the message's client id
     };
 
     qint64 now() const { return m_clock.elapsed(); }
@@ -126,6 +129,10 @@ private:
     void handle(const protocol::HeartbeatAck& heartbeatAck);
     void handle(const protocol::Presence& presence);
     void handle(const protocol::Error& error);
+    void handle(const protocol::UserPresence& presence); // clientpresence.cpp
+    void handle(const protocol::PresenceState& state);
+    void handle(const protocol::DirectMessage& message); // clientdirect.cpp
+    void handle(const protocol::DirectAck& ack);
 
     bool sendFrame(const protocol::ClientFrame& frame);
     void sendJoin(const QString& room);

@@ -73,6 +73,12 @@ void Client::Private::failRequest(
     case Request::Kind::CatchUp:
         m_catchUps.remove(request.room);
         break;
+    case Request::Kind::Presence:
+        Q_EMIT q->presenceQueryFailed(requestId, error);
+        break;
+    case Request::Kind::Direct:
+        Q_EMIT q->directMessageFailed(request.clientId, error);
+        break;
     }
 }
 

@@ -38,6 +38,8 @@ QString errorCodeName(ErrorCode code)
         return QStringLiteral("unavailable");
     case ErrorCode::Internal:
         return QStringLiteral("internal");
+    case ErrorCode::UserOffline:
+        return QStringLiteral("user_offline");
     case ErrorCode::InvalidArgument:
         return QStringLiteral("invalid_argument");
     case ErrorCode::InvalidOptions:

@@ -66,6 +66,8 @@ ErrorCode fromWire(protocol::ErrorCode code)
         return ErrorCode::Unavailable;
     case W::Internal:
         return ErrorCode::Internal;
+    case W::UserOffline:
+        return ErrorCode::UserOffline;
     }
     return ErrorCode::Internal;
 }

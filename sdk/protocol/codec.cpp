@@ -1,10 +1,9 @@
 #include "codec.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 namespace parley::protocol {
 
@@ -41,6 +40,7 @@ constexpr std::array kErrorNames {
     ErrorName { ErrorCode::Overloaded, "overloaded", true },
     ErrorName { ErrorCode::Unavailable, "unavailable", true },
     ErrorName { ErrorCode::Internal, "internal", true },
+    ErrorName { ErrorCode::UserOffline, "user_offline", false },
 };
 
 bool nestingWithin(std::string_view bytes, int maxDepth)
@@ -322,12 +322,62 @@ DecodeResult<ClientFrame> decodeClientObject(
             r.fail(ErrorCode::BadFrame, "give 'before' or 'after', not both");
         }
         if (!r.failed() && (f.limit == 0 || f.limit > limits.maxHistoryLimit)) {
-            r.fail(ErrorCode::BadFrame,
-                "limit must be 1.." + std::to_string(limits.maxHistoryLimit));
+            r.fail(
+                ErrorCode::BadFrame, "limit must be 1.." + std::to_string(limits.maxHistoryLimit));
+        }
+        return finish<ClientFrame>(std::move(r), std::move(f), id);
+    }
+    if (type == "presence_query") {
+        PresenceQuery f;
+        f.id = id;
+        if (const json* users = r.array("users", true)) {
+            if (users->empty() || users->size() > kMaxPresenceQueryUsers) {
+                r.fail(ErrorCode::BadFrame,
+                    "users must list 1.." + std::to_string(kMaxPresenceQueryUsers) + " names");
+            }
+            for (const json& user : *users) {
+                if (r.failed()) {
+                    break;
+                }
+                if (!user.is_string() || !validName(user.get_ref<const std::string&>())) {
+                    r.fail(ErrorCode::BadFrame, "users must be user names");
+                    break;
+                }
+                f.users.push_back(user.get<std::string>());
+            }
+        }
+        return finish<ClientFrame>(std::move(r), std::move(f), id);
+    }
+    if (type == "direct") {
+        Direct f;
+        f.id = id;
+        f.to = r.string("to", true);
+        if (!r.failed() && !validName(f.to)) {
+            r.fail(ErrorCode::BadFrame, "field 'to' must be a user name");
+        }
+        f.clientId = r.string("client_id", true);
+        if (!r.failed() && f.clientId.empty()) {
+            r.fail(ErrorCode::BadFrame, "field 'client_id' must not be empty");
+        }
+        f.body = r.string("body", true, std::numeric_limits<std::size_t>::max());
+        if (!r.failed() && f.body.empty()) {
+            r.fail(ErrorCode::EmptyBody, "body must not be empty");
+        }
+        if (!r.failed() && f.body.size() > limits.maxBodyBytes) {
+            r.fail(ErrorCode::BodyTooLarge,
+                "body exceeds " + std::to_string(limits.maxBodyBytes) + " bytes");
         }
         return finish<ClientFrame>(std::move(r), std::move(f), id);
     }
     return DecodeError { ErrorCode::UnknownType, "unknown frame type '" + type + "'", id };
+}
+
+UserPresence readUserPresence(FieldReader& r)
+{
+    UserPresence p;
+    p.user = r.string("user", true);
+    p.online = r.boolean("online", true);
+    return p;
 }
 
 // ----------------------------------------------------------------------------- server frames
@@ -364,7 +414,8 @@ DecodeResult<ServerFrame> decodeServerObject(
         f.cursor = readCursor(r, "last_seq");
         if (const json* members = r.array("members", false)) {
             for (const json& m : *members) {
-                if (!m.is_string() || m.get_ref<const std::string&>().size() > limits.maxNameBytes) {
+                if (!m.is_string()
+                    || m.get_ref<const std::string&>().size() > limits.maxNameBytes) {
                     r.fail(ErrorCode::BadFrame, "members must be user names");
                     break;
                 }
@@ -435,6 +486,54 @@ DecodeResult<ServerFrame> decodeServerObject(
         f.room = r.room();
         f.user = r.string("user", true);
         f.online = r.boolean("online", true);
+        return finish<ServerFrame>(std::move(r), std::move(f), id);
+    }
+    if (type == "user_presence") {
+        UserPresence f = readUserPresence(r);
+        return finish<ServerFrame>(std::move(r), std::move(f), id);
+    }
+    if (type == "presence_state") {
+        PresenceState f;
+        f.id = id;
+        if (const json* users = r.array("users", true)) {
+            if (users->size() > kMaxPresenceQueryUsers) {
+                r.fail(ErrorCode::BadFrame, "too many users");
+            }
+            for (const json& element : *users) {
+                if (r.failed()) {
+                    break;
+                }
+                if (!element.is_object()) {
+                    r.fail(ErrorCode::BadFrame, "users must be objects");
+                    break;
+                }
+                FieldReader ur(element, limits, "presence_state.users");
+                UserPresence p = readUserPresence(ur);
+                if (ur.failed()) {
+                    return std::move(ur).takeError(id);
+                }
+                f.users.push_back(std::move(p));
+            }
+        }
+        return finish<ServerFrame>(std::move(r), std::move(f), id);
+    }
+    if (type == "direct_message") {
+        DirectMessage f;
+        f.from = r.string("from", true);
+        f.to = r.string("to", true);
+        f.clientId = r.string("client_id", false);
+        f.msgId = r.string("msg_id", true);
+        f.body = r.string("body", true, limits.maxBodyBytes);
+        f.ts = r.signedNumber("ts", true);
+        return finish<ServerFrame>(std::move(r), std::move(f), id);
+    }
+    if (type == "direct_ack") {
+        DirectAck f;
+        f.id = id;
+        f.clientId = r.string("client_id", true);
+        f.to = r.string("to", true);
+        f.msgId = r.string("msg_id", true);
+        f.ts = r.signedNumber("ts", true);
         return finish<ServerFrame>(std::move(r), std::move(f), id);
     }
     if (type == "error") {
@@ -565,6 +664,22 @@ struct ClientEncoder {
         j["limit"] = f.limit;
         return j;
     }
+    json operator()(const Direct& f) const
+    {
+        json j { { "type", "direct" } };
+        putId(j, f.id);
+        j["to"] = f.to;
+        j["client_id"] = f.clientId;
+        j["body"] = f.body;
+        return j;
+    }
+    json operator()(const PresenceQuery& f) const
+    {
+        json j { { "type", "presence_query" } };
+        putId(j, f.id);
+        j["users"] = f.users;
+        return j;
+    }
 
     static json roomFrame(const char* type, const std::string& id, const std::string& room)
     {
@@ -679,16 +794,50 @@ struct ServerEncoder {
         }
         return j;
     }
+    json operator()(const UserPresence& f) const
+    {
+        return json { { "type", "user_presence" }, { "user", f.user }, { "online", f.online } };
+    }
+    json operator()(const DirectMessage& f) const
+    {
+        json j { { "type", "direct_message" }, { "from", f.from }, { "to", f.to } };
+        if (!f.clientId.empty()) {
+            j["client_id"] = f.clientId;
+        }
+        j["msg_id"] = f.msgId;
+        j["body"] = f.body;
+        j["ts"] = f.ts;
+        return j;
+    }
+    json operator()(const DirectAck& f) const
+    {
+        json j { { "type", "direct_ack" } };
+        putId(j, f.id);
+        j["client_id"] = f.clientId;
+        j["to"] = f.to;
+        j["msg_id"] = f.msgId;
+        j["ts"] = f.ts;
+        return j;
+    }
+    json operator()(const PresenceState& f) const
+    {
+        json j { { "type", "presence_state" } };
+        putId(j, f.id);
+        json users = json::array();
+        for (const UserPresence& p : f.users) {
+            users.push_back(json { { "user", p.user }, { "online", p.online } });
+        }
+        j["users"] = std::move(users);
+        return j;
+    }
 };
 
 // The wire names of frame types, in variant order.
-constexpr std::array<std::string_view, std::variant_size_v<ClientFrame>> kClientTypes {
-    "hello", "join", "leave", "send", "heartbeat", "history"
-};
-constexpr std::array<std::string_view, std::variant_size_v<ServerFrame>> kServerTypes {
-    "welcome", "joined", "left", "message", "ack", "recovered", "history_page", "heartbeat_ack",
-    "presence", "error"
-};
+constexpr std::array<std::string_view, std::variant_size_v<ClientFrame>> kClientTypes { "hello",
+    "join", "leave", "send", "heartbeat", "history", "presence_query", "direct" };
+constexpr std::array<std::string_view, std::variant_size_v<ServerFrame>> kServerTypes { "welcome",
+    "joined", "left", "message", "ack", "recovered", "history_page", "heartbeat_ack", "presence",
+    "error", "user_presence", "presence_state", "direct_message", "direct_ack" };
 
 std::string dump(const json& j)
 {

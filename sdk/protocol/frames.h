@@ -9,6 +9,7 @@
 // Strings are UTF-8 std::string so the codec stays free of Qt and cheap to fuzz.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -85,7 +86,29 @@ struct HistoryRequest {
     bool operator==(const HistoryRequest&) const = default;
 };
 
-using ClientFrame = std::variant<Hello, Join, Leave, Send, Heartbeat, HistoryRequest>;
+//! Names a `presence_query` may ask about at once.
+inline constexpr std::size_t kMaxPresenceQueryUsers = 100;
+
+//! Which of `users` are online (any session alive, on any node). Answered by `presence_state`.
+struct PresenceQuery {
+    std::string id;
+    std::vector<std::string> users; //!< 1..kMaxPresenceQueryUsers valid user names
+    bool operator==(const PresenceQuery&) const = default;
+};
+
+//! A message to one user rather than to a room: delivered to every session of `to` that is
+//! online at that moment, on any node; not stored. Answered by `direct_ack` or an error
+//! (`user_offline` when `to` has no live session).
+struct Direct {
+    std::string id;
+    std::string to;
+    std::string clientId; //!< chosen by the sender, echoed to the recipient and in the ack
+    std::string body;
+    bool operator==(const Direct&) const = default;
+};
+
+using ClientFrame
+    = std::variant<Hello, Join, Leave, Send, Heartbeat, HistoryRequest, PresenceQuery, Direct>;
 
 // ---------------------------------------------------------------------------------------------
 // Server -> client.
@@ -186,6 +209,42 @@ struct Presence {
     bool operator==(const Presence&) const = default;
 };
 
+//! A user's online state: an element of `presence_state`, and on its own the `user_presence`
+//! event sent to the members of the user's rooms when the user comes online or goes offline.
+struct UserPresence {
+    std::string user;
+    bool online = false;
+    bool operator==(const UserPresence&) const = default;
+};
+
+//! The answer to `presence_query`: one entry per name asked, in the order asked.
+struct PresenceState {
+    std::string id;
+    std::vector<UserPresence> users;
+    bool operator==(const PresenceState&) const = default;
+};
+
+//! A direct message, as delivered to its recipient.
+struct DirectMessage {
+    std::string from;
+    std::string to;
+    std::string clientId;
+    std::string msgId; //!< server-assigned, unique
+    std::string body;
+    std::int64_t ts = 0; //!< server time, milliseconds since the Unix epoch
+    bool operator==(const DirectMessage&) const = default;
+};
+
+//! `direct` reached the recipient's node(s).
+struct DirectAck {
+    std::string id;
+    std::string clientId;
+    std::string to;
+    std::string msgId;
+    std::int64_t ts = 0;
+    bool operator==(const DirectAck&) const = default;
+};
+
 //! Stable error codes. Their wire names (errorCodeName) never change meaning.
 enum class ErrorCode {
     BadJson, //!< not valid JSON, or not a JSON object
@@ -204,6 +263,7 @@ enum class ErrorCode {
     Overloaded, //!< the server sheds load (storage queue full); retry later
     Unavailable, //!< storage or cluster link down; retry later
     Internal, //!< a bug or unexpected failure on the server; retry later
+    UserOffline, //!< `direct` to a user without a live session (not retried by the SDK)
 };
 
 struct Error {
@@ -215,6 +275,6 @@ struct Error {
 };
 
 using ServerFrame = std::variant<Welcome, Joined, Left, Message, Ack, Recovered, HistoryPage,
-    HeartbeatAck, Presence, Error>;
+    HeartbeatAck, Presence, Error, UserPresence, PresenceState, DirectMessage, DirectAck>;
 
 } // namespace parley::protocol

@@ -6,9 +6,14 @@
 #include "common/ids.h"
 #include "common/post.h"
 #include "eventdispatcherfactory.h"
+#include "http/httprequest.h"
 #include "hub/roomhub.h"
 #include "io/iothread.h"
 #include "listener/listener.h"
+#include "presence/localpresence.h"
+#include "presence/redispresence.h"
+#include "protocol/codec.h"
+#include "routing/noderouter.h"
 #include "storage/sqlitemessagestore.h"
 #include "storage/storageworker.h"
 
@@ -85,6 +90,7 @@ bool Server::start(QString* error)
         RedisBroker::Options options;
         options.endpoint = *RedisEndpoint::fromUrl(config.redisUrl);
         options.historyMax = config.redisHistory;
+        options.historyMaxAgeS = config.redisHistoryAgeS;
         options.dedupeTtlS = config.redisDedupeTtlS;
         options.queueLimit = config.storageQueue;
         m_redisBroker = new RedisBroker(options);
@@ -159,6 +165,7 @@ bool Server::start(QString* error)
     }
 
     m_context.ioThreads = m_ioThreads;
+    startPresence(); // before the first session: sessions report to it
     m_listener = new Listener(m_ioThreads);
     const QHostAddress address = config.host == QLatin1String("localhost")
         ? QHostAddress(QHostAddress::LocalHost)
@@ -173,9 +180,88 @@ bool Server::start(QString* error)
     qCInfo(lcServer).noquote().nospace()
         << "event=started node=" << QString::fromStdString(m_context.nodeId)
         << " listen=" << listenAddress() << " io_threads=" << threads
-        << " dispatcher=" << eventDispatcherName(QCoreApplication::eventDispatcher()) << " rooms=" << rooms.size()
-        << " data=" << dbPath;
+        << " dispatcher=" << eventDispatcherName(QCoreApplication::eventDispatcher())
+        << " rooms=" << rooms.size() << " data=" << dbPath;
     return true;
+}
+
+void Server::startPresence()
+{
+    const ServerConfig& config = m_context.config;
+    const std::int64_t ttlMs = std::int64_t(config.presenceTtlS) * 1000;
+    QObject* object = nullptr;
+    if (m_redisBroker) {
+        auto presence
+            = std::make_unique<RedisPresence>(*RedisEndpoint::fromUrl(config.redisUrl), ttlMs);
+        object = presence.get();
+        m_presence = std::move(presence);
+    } else {
+        auto presence = std::make_unique<LocalPresence>(ttlMs);
+        object = presence.get();
+        m_presence = std::move(presence);
+    }
+    m_context.presence = m_presence.get();
+    // Transitions are announced to the members of the user's rooms on this node: the frame is
+    // serialised once and every I/O thread picks its own members.
+    ServerContext* context = &m_context;
+    m_presence->setTransitionHandler([context](const PresenceManager::Transition& transition) {
+        const TextFrame frame = TextFrame::fromUtf8(
+            protocol::encode(protocol::UserPresence { transition.user, transition.online }));
+        for (IoThread* io : context->ioThreads) {
+            io->deliverToRooms(transition.rooms, frame);
+        }
+    });
+    m_presenceThread = new QThread;
+    m_presenceThread->setObjectName(QStringLiteral("presence"));
+    object->moveToThread(m_presenceThread);
+    if (m_redisBroker) {
+        // The router shares the presence thread: both are light, and it reads presence's keys.
+        m_router = new NodeRouter(*RedisEndpoint::fromUrl(config.redisUrl), m_context.nodeId);
+        m_router->setCommandsHandler([context](QByteArray text, QList<QString> frames,
+                                         NodeRouter::StatusDone reply) {
+            const std::optional<SessionToken> token = SessionToken::parse(text);
+            if (!token || context->ioThreads.empty()) {
+                reply(404);
+                return;
+            }
+            context->ioThreads.front()->runCommands(*token, std::move(frames), std::move(reply));
+        });
+        m_router->setUserFrameHandler([context](std::string user, QString json) {
+            const TextFrame frame = TextFrame::fromUtf8(json.toUtf8());
+            for (IoThread* io : context->ioThreads) {
+                io->deliverToUser(user, frame);
+            }
+        });
+        m_router->moveToThread(m_presenceThread);
+        m_context.router = m_router;
+    }
+    installDispatcher(m_presenceThread);
+    m_presenceThread->start();
+    if (auto* redis = dynamic_cast<RedisPresence*>(m_presence.get())) {
+        redis->start();
+    } else if (auto* local = dynamic_cast<LocalPresence*>(m_presence.get())) {
+        local->start();
+    }
+    if (m_router) {
+        m_router->start();
+    }
+}
+
+void Server::stopPresence()
+{
+    if (!m_presenceThread) {
+        return;
+    }
+    if (auto* redis = dynamic_cast<RedisPresence*>(m_presence.get())) {
+        QMetaObject::invokeMethod(
+            redis, [redis] { redis->stopLinks(); }, Qt::BlockingQueuedConnection);
+    }
+    if (NodeRouter* router = m_router) {
+        QMetaObject::invokeMethod(
+            router, [router] { router->stopLinks(); }, Qt::BlockingQueuedConnection);
+    }
+    m_presenceThread->quit();
+    m_presenceThread->wait();
 }
 
 QString Server::listenAddress() const
@@ -245,6 +331,9 @@ void Server::stopThreads()
         m_hubThread->quit();
         m_hubThread->wait();
     }
+    // Presence next, for the same reason (it posts transitions to I/O threads); its object is
+    // deleted only after the I/O threads, whose sessions post to it until they stop.
+    stopPresence();
     for (QThread* thread : m_ioThreadHandles) {
         thread->quit();
     }
@@ -267,6 +356,13 @@ void Server::stopThreads()
     }
     // Their threads have finished: deleting them from here is safe (no timers, no notifiers;
     // the broker's links were stopped on its thread above).
+    m_context.presence = nullptr;
+    m_presence.reset();
+    m_context.router = nullptr;
+    delete m_router;
+    m_router = nullptr;
+    delete m_presenceThread;
+    m_presenceThread = nullptr;
     delete m_redisBroker;
     m_redisBroker = nullptr;
     delete m_brokerThread;

@@ -6,6 +6,7 @@
 //   storage thread:  StorageWorker + SqliteMessageStore: the only code touching the database
 //                    (single node: LocalBroker forwards to it)
 //   broker thread:   RedisBroker and its Redis links (cluster, --redis; no storage thread then)
+//   presence thread: the PresenceManager (LocalPresence, or RedisPresence and its links)
 //
 // Shutdown (shutdown(), on SIGTERM/SIGINT): stop accepting; every I/O thread closes its sessions
 // with 1001 going away and reports when they are gone (bounded grace period); then storage
@@ -29,6 +30,8 @@ class Broker;
 class RedisBroker;
 class IoThread;
 class Listener;
+class NodeRouter;
+class PresenceManager;
 class RoomHub;
 class StorageWorker;
 
@@ -53,6 +56,8 @@ Q_SIGNALS:
 private:
     void ioThreadDrained();
     void stopThreads();
+    void startPresence();
+    void stopPresence();
 
     ServerContext m_context;
     std::unique_ptr<Authenticator> m_auth;
@@ -60,6 +65,9 @@ private:
     std::unique_ptr<Broker> m_localBroker;
     RedisBroker* m_redisBroker = nullptr;
     QThread* m_brokerThread = nullptr;
+    std::unique_ptr<PresenceManager> m_presence; // a QObject living on m_presenceThread
+    QThread* m_presenceThread = nullptr;
+    NodeRouter* m_router = nullptr; // cluster only; lives on m_presenceThread too
     RoomHub* m_hub = nullptr;
     QThread* m_storageThread = nullptr;
     QThread* m_hubThread = nullptr;

@@ -122,8 +122,15 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
     const QCommandLineOption redisHistory(QStringLiteral("redis-history"),
         QStringLiteral("Cluster: messages kept per room in Redis (default 10000)."),
         QStringLiteral("N"));
+    const QCommandLineOption redisHistoryAge(QStringLiteral("redis-history-age"),
+        QStringLiteral("Cluster: seconds a message stays in the Redis history; older ones are "
+                       "trimmed when the room gets its next message (default 0: any age)."),
+        QStringLiteral("S"));
     const QCommandLineOption redisDedupeTtl(QStringLiteral("redis-dedupe-ttl"),
         QStringLiteral("Cluster: seconds a client message id is remembered (default 86400)."),
+        QStringLiteral("S"));
+    const QCommandLineOption presenceTtl(QStringLiteral("presence-ttl"),
+        QStringLiteral("Seconds a user stays online after their client's last frame (default 60)."),
         QStringLiteral("S"));
     const QCommandLineOption retainCount(QStringLiteral("history-retain-count"),
         QStringLiteral("Messages kept per room for replay and history; older ones are trimmed "
@@ -139,7 +146,7 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
     parser.addOptions({ listen, dataDir, nodeId, devAuth, authFile, ioThreads, maxFrame, maxBody,
         maxRooms, heartbeat, rateLimit, storageQueue, maxOutbound, headerTimeout, redis,
         redisHistory, redisDedupeTtl, presenceMax, retainCount, retainAge, dedupeWindow,
-        pollTimeout, sseKeepAlive });
+        pollTimeout, sseKeepAlive, presenceTtl, redisHistoryAge });
 
     auto usageError = [&parser](const QString& message) {
         return Exit { 2, QStringLiteral("parleyd: %1\n\n%2").arg(message, parser.helpText()) };
@@ -204,6 +211,8 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         { presenceMax, 0, 10000000, &config.presenceMaxMembers },
         { redisHistory, 1, 100000000, &config.redisHistory },
         { redisDedupeTtl, 1, 365 * 86400, &config.redisDedupeTtlS },
+        { presenceTtl, 1, 86400, &config.presenceTtlS },
+        { redisHistoryAge, 0, 4000000000U, &config.redisHistoryAgeS },
         { retainCount, 0, 4000000000U, &config.historyRetainCount },
         { retainAge, 0, 4000000000U, &config.historyRetainAgeS },
         { dedupeWindow, 1, 4000000000U, &config.dedupeWindowS },

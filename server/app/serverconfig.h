@@ -38,8 +38,13 @@ struct ServerConfig {
     QString redisUrl;
     //! Cluster: messages kept in each room's Redis history (approximate cap).
     std::uint32_t redisHistory = 10000;
+    //! Cluster: age in seconds past which messages leave the Redis history (0: any age).
+    std::uint32_t redisHistoryAgeS = 0;
     //! Cluster: seconds a (sender, client id) is remembered for dedupe.
     std::uint32_t redisDedupeTtlS = 86400;
+    //! Seconds a session counts as online after its client's last frame (refreshed every ttl/3
+    //! while the client is heard from; clients heartbeat more often than this).
+    std::uint32_t presenceTtlS = 60;
     //! Messages kept per room for replay and history (0: all).
     std::uint32_t historyRetainCount = 0;
     //! Age in seconds of the oldest message kept (0: any age).

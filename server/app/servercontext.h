@@ -15,6 +15,8 @@ namespace parley::server {
 class Authenticator;
 class Broker;
 class IoThread;
+class NodeRouter;
+class PresenceManager;
 class RoomHub;
 class StorageWorker;
 
@@ -28,6 +30,10 @@ struct ServerContext {
     StorageWorker* storage = nullptr;
     //! Publish, history and room delivery go through the broker (local or Redis).
     Broker* broker = nullptr;
+    //! Who is online (local TTL map, or Redis in a cluster).
+    PresenceManager* presence = nullptr;
+    //! Cluster only (null alone): messages to another node or to a user's nodes.
+    NodeRouter* router = nullptr;
     //! Every I/O thread, by index (HTTP requests are routed to the thread owning the session).
     std::vector<IoThread*> ioThreads;
 

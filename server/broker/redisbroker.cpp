@@ -194,7 +194,8 @@ void RedisBroker::append(AppendRequest request, AppendDone done)
             QByteArray::fromStdString(request.clientId), QByteArray::fromStdString(request.body),
             QByteArray::number(qint64(wallClockMs())), QByteArray::fromStdString(randomHex(8)),
             QByteArray::fromStdString(randomHex(8)), QByteArray::number(m_options.historyMax),
-            QByteArray::number(m_options.dedupeTtlS), channelOf(room) };
+            QByteArray::number(m_options.dedupeTtlS), channelOf(room),
+            QByteArray::number(m_options.historyMaxAgeS) };
         m_publishScript.call(*m_client, keys, args, [this, done](const RedisReply& reply) {
             release();
             AppendReply result;

@@ -4,8 +4,8 @@
 //
 // Keys: every key of a room shares the hash tag {room}, so the scripts run unchanged on Redis
 // Cluster: parley:{ROOM}:seq (last seq), :epoch (SETNX-like, created once), :hist (a stream,
-// entry id "<seq>-0", capped by count), :dd:<len>:<sender>:<client_id> (dedupe, with a TTL; holds
-// the original message) and the channel parley:{ROOM}:ch.
+// entry id "<seq>-0", capped by count and optionally by age), :dd:<len>:<sender>:<client_id>
+// (dedupe, with a TTL; holds the original message) and the channel parley:{ROOM}:ch.
 //
 // Publish: one Lua script (EVALSHA, re-loaded on NOSCRIPT) does, atomically, epoch creation,
 // dedupe lookup, INCR of the seq, XADD to the history, the dedupe record and PUBLISH; the sender
@@ -42,6 +42,7 @@ public:
     struct Options {
         RedisEndpoint endpoint;
         std::uint32_t historyMax = 10000; //!< messages kept per room (approximate trim)
+        std::uint32_t historyMaxAgeS = 0; //!< age of the oldest message kept; 0: any age
         std::uint32_t dedupeTtlS = 86400; //!< how long a (sender, client id) is remembered
         std::uint32_t queueLimit = 10000; //!< requests in flight before `overloaded`
     };

@@ -5,7 +5,11 @@
 namespace parley::server::redisscripts {
 
 // KEYS: seq, epoch, hist, dedupe. ARGV: room, sender, client_id, body, ts, msg_id, new epoch,
-// history max, dedupe ttl (s), channel.
+// history max, dedupe ttl (s), channel, history max age (s, 0: none).
+// Age trimming happens here, on publish (like the count cap): entries are in seq order and their
+// `t` (the publishing node's clock) grows with it, so the old ones are a prefix of the stream;
+// at most 100 are looked at per publish, which keeps the script short and catches up over a few
+// publishes. A room nobody writes to keeps its old entries until its next message.
 // Returns {0, payload} for a new message, {1, payload-of-the-original} for a duplicate.
 inline constexpr const char* kPublish = R"lua(
 local epoch = redis.call('GET', KEYS[2])
@@ -21,6 +25,21 @@ local seq = redis.call('INCR', KEYS[1])
 local payload = cjson.encode({r = ARGV[1], e = epoch, q = tostring(seq), i = ARGV[6],
   s = ARGV[2], c = ARGV[3], b = ARGV[4], t = ARGV[5]})
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], tostring(seq) .. '-0', 'm', payload)
+local maxAge = tonumber(ARGV[11] or '0')
+if maxAge > 0 then
+  local cutoff = tonumber(ARGV[5]) - maxAge * 1000
+  local keepFrom = nil
+  for _, entry in ipairs(redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 100)) do
+    local old = cjson.decode(entry[2][2])
+    if tonumber(old.t) >= cutoff then
+      break
+    end
+    keepFrom = tonumber(string.match(entry[1], '^(%d+)')) + 1
+  end
+  if keepFrom then
+    redis.call('XTRIM', KEYS[3], 'MINID', tostring(keepFrom) .. '-0')
+  end
+end
 redis.call('SET', KEYS[4], payload, 'EX', ARGV[9])
 redis.call('PUBLISH', ARGV[10], payload)
 return {0, payload}

@@ -6,6 +6,7 @@
 #include "http/httprequest.h"
 #include "http/httpsink.h"
 #include "iothread.h"
+#include "routing/noderouter.h"
 #include "session/session.h"
 
 #include <QJsonArray>
@@ -16,6 +17,8 @@
 #include <QTcpSocket>
 #include <QThread>
 #include <QTimer>
+#include <algorithm>
+#include <cctype>
 
 namespace parley::server {
 
@@ -23,7 +26,22 @@ Q_LOGGING_CATEGORY(lcHttp, "parley.http", QtInfoMsg)
 
 std::optional<SessionToken> SessionToken::parse(const QByteArray& text)
 {
-    const QList<QByteArray> parts = text.split('.');
+    QByteArray local = text;
+    std::string node;
+    if (const qsizetype tilde = text.lastIndexOf('~'); tilde >= 0) {
+        const QByteArray name = text.mid(tilde + 1);
+        const bool validNode = !name.isEmpty() && name.size() <= 64
+            && std::all_of(name.begin(), name.end(), [](char c) {
+                   return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_'
+                       || c == '-';
+               });
+        if (!validNode) {
+            return std::nullopt;
+        }
+        node = name.toStdString();
+        local = text.left(tilde);
+    }
+    const QList<QByteArray> parts = local.split('.');
     if (parts.size() != 3 || parts[2].isEmpty() || parts[2].size() > 64) {
         return std::nullopt;
     }
@@ -33,10 +51,20 @@ std::optional<SessionToken> SessionToken::parse(const QByteArray& text)
     token.thread = parts[0].toInt(&okThread);
     token.session = parts[1].toULongLong(&okSession);
     token.secret = parts[2];
+    token.node = std::move(node);
     if (!okThread || !okSession || token.thread < 0) {
         return std::nullopt;
     }
     return token;
+}
+
+QByteArray SessionToken::toText() const
+{
+    QByteArray text = QByteArray::number(thread) + '.' + QByteArray::number(session) + '.' + secret;
+    if (!node.empty()) {
+        text += '~' + QByteArray::fromStdString(node);
+    }
+    return text;
 }
 
 void IoThread::respondHttp(QTcpSocket* socket, int status, const QByteArray& json, bool keepAlive)
@@ -121,8 +149,7 @@ void IoThread::openHttpSession(QTcpSocket* socket, const HttpRequest& request)
         return;
     }
     sink->markDelivered(1);
-    const QByteArray token
-        = QByteArray::number(m_index) + '.' + QByteArray::number(id) + '.' + secret;
+    const QByteArray token = SessionToken { m_index, id, secret, m_context.nodeId }.toText();
     const QJsonObject body {
         { QStringLiteral("session"), QString::number(id) },
         { QStringLiteral("token"), QString::fromLatin1(token) },
@@ -183,10 +210,57 @@ void IoThread::forwardCommands(QTcpSocket* socket, const HttpRequest& request)
             socket, 400, errorJson("bad_json", "the body must be a frame or an array"), keepAlive);
         return;
     }
-    IoThread* owner = m_context.ioThreads[std::size_t(token->thread)];
     QPointer<QTcpSocket> guard(socket);
     const int count = int(frames.size());
-    post(owner, [this, owner, token = *token, frames = std::move(frames), guard, keepAlive, count] {
+    // The answer is written by the thread owning the socket.
+    auto answer = [this, guard, keepAlive, count](int status) {
+        post(this, [this, guard, keepAlive, count, status] {
+            if (!guard) {
+                return;
+            }
+            switch (status) {
+            case 202:
+                respondHttp(
+                    guard, 202, "{\"accepted\":" + QByteArray::number(count) + "}", keepAlive);
+                return;
+            case 404:
+                respondHttp(guard, 404, errorJson("unknown_session", "no such session"), keepAlive);
+                return;
+            case 504:
+                respondHttp(guard, 504,
+                    errorJson("timeout", "the node holding the session did not answer in time"),
+                    keepAlive);
+                return;
+            default:
+                respondHttp(guard, 503,
+                    errorJson("unavailable", "the node holding the session cannot be reached"),
+                    keepAlive);
+                return;
+            }
+        });
+    };
+    if (token->isElsewhere(m_context.nodeId)) {
+        // Cluster without sticky sessions: the owning node runs the frames (noderouter.h).
+        if (!m_context.router) {
+            answer(404);
+            return;
+        }
+        m_context.router->forwardCommands(
+            token->node, token->toText(), std::move(frames), std::move(answer));
+        return;
+    }
+    runCommands(*token, std::move(frames), std::move(answer));
+}
+
+void IoThread::runCommands(
+    const SessionToken& token, QList<QString> frames, std::function<void(int status)> done)
+{
+    if (token.isElsewhere(m_context.nodeId) || token.thread >= int(m_context.ioThreads.size())) {
+        done(404);
+        return;
+    }
+    IoThread* owner = m_context.ioThreads[std::size_t(token.thread)];
+    post(owner, [owner, token, frames = std::move(frames), done = std::move(done)] {
         const bool found = owner->httpSink(token.session, token.secret) != nullptr;
         if (found) {
             Session& session = *owner->m_sessions.at(token.session);
@@ -197,17 +271,7 @@ void IoThread::forwardCommands(QTcpSocket* socket, const HttpRequest& request)
                 session.receiveText(frame.toUtf8());
             }
         }
-        // The answer is written by the thread owning the socket.
-        post(this, [this, guard, found, keepAlive, count] {
-            if (!guard) {
-                return;
-            }
-            if (!found) {
-                respondHttp(guard, 404, errorJson("unknown_session", "no such session"), keepAlive);
-                return;
-            }
-            respondHttp(guard, 202, "{\"accepted\":" + QByteArray::number(count) + "}", keepAlive);
-        });
+        done(found ? 202 : 404);
     });
 }
 
@@ -245,6 +309,13 @@ void IoThread::routeToSession(QTcpSocket* socket, const HttpRequest& request)
     const std::optional<SessionToken> token = SessionToken::parse(request.head.sessionToken);
     if (!token || token->thread >= int(m_context.ioThreads.size())) {
         respondHttp(socket, 401, errorJson("unauthorized", "missing or malformed session token"),
+            request.head.keepAlive);
+        return;
+    }
+    if (token->isElsewhere(m_context.nodeId)) {
+        // A stream cannot be forwarded: the balancer's stickiness keeps it on its node; after
+        // that node died, 404 tells the client to open a new session here.
+        respondHttp(socket, 404, errorJson("unknown_session", "the session lives on another node"),
             request.head.keepAlive);
         return;
     }

@@ -7,6 +7,8 @@
 #include "http/httprequest.h"
 #include "http/httpsink.h"
 #include "http/requestsniffer.h"
+#include "presence/presencemanager.h"
+#include "routing/noderouter.h"
 #include "session/session.h"
 #include "session/websocketsink.h"
 #include "websocket/handshake.h"
@@ -53,6 +55,8 @@ const char* reasonPhrase(int status)
         return "Request Header Fields Too Large";
     case 503:
         return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
     default:
         return "Error";
     }
@@ -164,7 +168,10 @@ void IoThread::sniff(QTcpSocket* socket)
     }
     case RequestSniffer::Verdict::Health: {
         // Cluster: a node without its Redis link cannot publish; the balancer takes it out.
-        const bool brokerOk = m_context.broker->isHealthy();
+        // Presence and the node channel (forwarded commands, direct messages) count too.
+        const bool brokerOk = m_context.broker->isHealthy()
+            && (!m_context.presence || m_context.presence->isHealthy())
+            && (!m_context.router || m_context.router->isHealthy());
         const bool healthy = !m_shuttingDown && brokerOk;
         QJsonObject body {
             { QStringLiteral("status"),
@@ -176,6 +183,8 @@ void IoThread::sniff(QTcpSocket* socket)
         };
         if (!m_context.config.redisUrl.isEmpty()) {
             body.insert(QStringLiteral("redis"), brokerOk);
+            body.insert(QStringLiteral("node_channel"),
+                m_context.router != nullptr && m_context.router->isHealthy());
         }
         answerHttp(socket, healthy ? 200 : 503, QJsonDocument(body).toJson(QJsonDocument::Compact));
         return;

@@ -17,9 +17,10 @@
 // heartbeat/4; a QTimer per session would cost a timer registration (and memory) per connection.
 //
 // HTTP transports (issue 6, io/httprequests.cpp): POST /v1/session makes a Session with an
-// HttpSink on the thread that got the request; its token "<thread>.<session>.<secret>" routes
-// later requests: /v1/commands bodies are posted to the owning thread as text frames (the reply
-// comes back here and the connection stays open for the next request), /v1/sse and /v1/poll
+// HttpSink on the thread that got the request; its token "<thread>.<session>.<secret>~<node>"
+// routes later requests: /v1/commands bodies are posted to the owning thread as text frames (the
+// reply comes back here and the connection stays open for the next request), or, when the token
+// names another node of the cluster, forwarded to it (routing/noderouter.h); /v1/sse and /v1/poll
 // sockets are moved to the owning thread (QObject::moveToThread, parentless) and attached there.
 // DELETE /v1/session (a client leaving, or switching to another transport) closes the session on
 // its thread with 1000, like a WebSocket close: a held stream or poll gets the close event.
@@ -30,8 +31,11 @@
 #pragma once
 
 #include "hub/fanouttarget.h"
+#include "websocket/textframe.h"
 
+#include <QList>
 #include <QObject>
+#include <QString>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -45,6 +49,7 @@ namespace parley::server {
 
 class HttpSink;
 struct HttpRequest;
+struct SessionToken;
 class Session;
 struct ServerContext;
 
@@ -68,6 +73,17 @@ public:
     // FanoutTarget (called on the hub thread).
     void deliverToRoom(const std::string& room, std::uint64_t seq, TextFrame frame) override;
     void completeJoin(std::uint64_t sessionId, JoinResult result) override;
+
+    // Frames addressed to users rather than to one room (iothreadusers.cpp). Thread-safe.
+    //! Sends `frame` once to every local session that joined any of `rooms` (presence events).
+    void deliverToRooms(std::vector<std::string> rooms, TextFrame frame);
+    //! Runs HTTP command frames for the session of `token` on its thread (a local /v1/commands
+    //! request, or one forwarded by another node); `done` gets 202, or 404 when there is no
+    //! such session here. `done` runs on the session's thread.
+    //! Sends `frame` to every local session of `user` (direct messages).
+    void deliverToUser(std::string user, TextFrame frame);
+    void runCommands(
+        const SessionToken& token, QList<QString> frames, std::function<void(int status)> done);
 
     // --- this thread only (used by sessions) ----------------------------------------------------
     void addRoomMember(const std::string& room, Session* session);

@@ -69,6 +69,7 @@ void Session::detach()
         rooms.push_back(room);
     }
     m_rooms.clear();
+    reportDown();
     if (!rooms.empty()) {
         m_io.context().hub->disconnect(&m_io, m_id, m_user, std::move(rooms));
     }
@@ -84,7 +85,9 @@ void Session::checkTimeouts(std::int64_t nowMs)
     }
     if (nowMs - m_lastSeenMs > 2 * std::int64_t(m_io.context().config.heartbeatMs)) {
         close(CloseCode::HeartbeatTimeout);
+        return;
     }
+    refreshPresence(nowMs);
 }
 
 // --- input -------------------------------------------------------------------------------------
@@ -166,6 +169,7 @@ void Session::handle(const protocol::Hello& hello)
     welcome.heartbeatMs = context.config.heartbeatMs;
     welcome.limits = context.limits;
     send(welcome);
+    reportAlive(monotonicMs());
     qCInfo(lcSession, "event=welcome session=%llu user=%s resume=%zu", (unsigned long long)m_id,
         m_user.c_str(), hello.resume.size());
     for (const protocol::ResumeCursor& cursor : hello.resume) {
@@ -220,6 +224,7 @@ void Session::handle(const protocol::Leave& leave)
     // The hub sees the join (if still in flight) before this leave: same FIFO path.
     m_io.context().hub->leave(&m_io, m_id, m_user, leave.room);
     send(protocol::Left { leave.id, leave.room });
+    reportAlive(monotonicMs());
 }
 
 void Session::handle(const protocol::Send& request)
@@ -387,6 +392,7 @@ void Session::onJoinCompleted(const JoinResult& result)
         state.phase = Phase::Joined;
         state.epoch = result.epoch;
         m_io.addRoomMember(result.room, this);
+        reportAlive(monotonicMs());
     }
     protocol::Joined joined;
     joined.id = result.requestId;

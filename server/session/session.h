@@ -56,6 +56,10 @@ public:
     Session& operator=(const Session&) = delete;
 
     std::uint64_t id() const { return m_id; }
+    //! The authenticated user; empty before hello.
+    const std::string& user() const { return m_user; }
+    //! A direct message for this session's user (sessiondirect.cpp).
+    void deliverDirect(const TextFrame& frame);
     SessionSink& sink() const { return *m_sink; }
     bool isClosing() const { return m_state == State::Closing; }
 
@@ -99,6 +103,18 @@ private:
     void handle(const protocol::Send& send);
     void handle(const protocol::Heartbeat& heartbeat);
     void handle(const protocol::HistoryRequest& request);
+    void handle(const protocol::PresenceQuery& query);
+    void handle(const protocol::Direct& direct); // sessiondirect.cpp
+    void onDirectRouted(const protocol::Direct& direct, const protocol::DirectMessage& message,
+        bool ok, bool delivered);
+
+    // Presence (sessionpresence.cpp): this session's part of the user's online state.
+    //! Tells the presence manager the session is alive, with its joined rooms.
+    void reportAlive(std::int64_t nowMs);
+    //! Refreshes the session's presence entry at least every ttl/3 (from checkTimeouts()).
+    void refreshPresence(std::int64_t nowMs);
+    void reportDown();
+    std::string presenceKey() const;
 
     void startJoin(const std::string& room, const std::string& requestId,
         std::optional<protocol::Cursor> resume);
@@ -126,6 +142,7 @@ private:
     bool m_detached = false;
     std::int64_t m_lastSeenMs;
     std::int64_t m_closingSinceMs = 0;
+    std::int64_t m_presenceReportedMs = 0;
     RateLimiter m_rate;
     std::string m_user;
     std::unordered_map<std::string, RoomState> m_rooms;

@@ -10,6 +10,7 @@
 #include <parley/messagestate.h>
 
 #include <QDateTime>
+#include <QHash>
 #include <QList>
 #include <QObject>
 #include <QString>
@@ -119,6 +120,20 @@ public:
     //! Returns a request id; the answer is historyReceived() or historyFailed() with that id.
     QString fetchHistory(const QString& room, const HistoryQuery& query = HistoryQuery {});
 
+    //! Asks which of `users` (1 to 100 user names) are online: a user is online while any of
+    //! their sessions, on any server node, is alive. Returns a request id; the answer is
+    //! presenceReceived() or presenceQueryFailed() with that id. Fails (retryable, with
+    //! ConnectionLost) when the client is not connected.
+    QString queryPresence(const QStringList& users);
+
+    //! Sends `text` to `user` directly (not to a room): it reaches every session of `user` that
+    //! is online at that moment, on any server node, and is not stored (no history, no replay).
+    //! Returns the message's client id (a UUID); the outcome is directMessageAcked() (it reached
+    //! the user's node(s)) or directMessageFailed() with that id: UserOffline when `user` has no
+    //! live session, InvalidArgument for a bad name or empty text, ConnectionLost when not
+    //! connected or the connection dropped before the answer. Never resent by the SDK.
+    QString sendDirect(const QString& user, const QString& text);
+
 Q_SIGNALS:
     //! The connection state changed to `state`.
     void stateChanged(parley::ConnectionState state);
@@ -147,6 +162,21 @@ Q_SIGNALS:
     void left(const QString& room);
     //! `user` came online in, or went away from, `room`.
     void presenceChanged(const QString& room, const QString& user, bool online);
+    //! `user`, who shares a joined room with this client, came online (their first session, on
+    //! any node, or they joined a room of yours) or went offline (their last session ended or
+    //! went silent for the server's presence TTL, 60 s by default). Named apart from the room
+    //! signal presenceChanged(room, user, online) so function-pointer connects stay unambiguous.
+    void userPresenceChanged(const QString& user, bool online);
+    //! The answer to queryPresence() `requestId`: each name asked, with whether it is online.
+    void presenceReceived(const QString& requestId, const QHash<QString, bool>& online);
+    //! queryPresence() `requestId` failed (not connected, presence unavailable, timeout).
+    void presenceQueryFailed(const QString& requestId, const parley::Error& error);
+    //! A direct message from `from` to this user (see sendDirect()); `sentAt` is server time.
+    void directMessageReceived(const QString& from, const QString& text, const QDateTime& sentAt);
+    //! Direct message `clientId` to `user` reached the node(s) where `user` is connected.
+    void directMessageAcked(const QString& clientId, const QString& user);
+    //! Direct message `clientId` was not delivered; `error` says why.
+    void directMessageFailed(const QString& clientId, const parley::Error& error);
     //! The answer to fetchHistory() `requestId`: `messages` in ascending seq order; `hasMore`
     //! when more messages exist beyond this page in the requested direction.
     void historyReceived(const QString& requestId, const QString& room,

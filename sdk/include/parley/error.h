@@ -37,6 +37,9 @@ enum class ErrorCode {
     OutboxFull, //!< send() was refused because the outbox is at its bound.
     ProtocolError, //!< The server sent something this SDK cannot understand.
     Cancelled, //!< The request was abandoned (disconnectFromServer(), leave()).
+
+    // Reported by the server (added after the SDK-side codes to keep the values stable).
+    UserOffline, //!< sendDirect() to a user with no live session. Not retried by the SDK.
 };
 
 //! A failure, as a value. Delivered by Client::errorOccurred(), Client::messageFailed() and the

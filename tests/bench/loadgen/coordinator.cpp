@@ -255,6 +255,7 @@ int Coordinator::run()
         { "loadavg_1m_end", machineLoad()["loadavg_1m"] } };
     results["workload"] = m_o.workloadName();
     results["url"] = m_o.url;
+    results["receiver_ports"] = m_o.receiverPorts;
     results["connections"] = m_o.totalConnections();
     results["rooms"] = m_o.rooms;
     results["procs"] = m_o.procs;

@@ -24,6 +24,9 @@ errors, missing, duplicate or out-of-order deliveries, 2 on bad usage.
       fanout: one room of N members; member 0 sends at --rate; per message, the time from send
               to the last member's receipt.
       chat:   N connections in --rooms rooms, all send, --rate messages/s in total.
+  --receiver-url URL    chat across servers (repeatable; same host and path as --url): each
+                        room's first member connects to --url and is its only sender, the other
+                        members connect to the receiver URLs in turn
   --connections N       members (defaults: idle 1000, fanout 1000, chat 5000)
   --rooms R             (defaults: idle N/10, fanout 1, chat 500)
   --rate R              messages/s offered in total (defaults: idle 100, fanout 2, chat 2000)
@@ -98,14 +101,36 @@ bool Options::isSender(int connection) const
     switch (workload) {
     case Workload::Idle: return connection == connections;
     case Workload::Fanout: return connection == 0;
-    case Workload::Chat: return true;
+    case Workload::Chat:
+        return !crossNode() || connection == firstOfRoom(roomOf(connection));
     }
     return false;
 }
 
 int Options::senderCount() const
 {
-    return workload == Workload::Chat ? connections : 1;
+    if (workload != Workload::Chat) {
+        return 1;
+    }
+    return crossNode() ? rooms : connections;
+}
+
+int Options::firstOfRoom(int room) const
+{
+    // The smallest c with c * rooms / connections >= room (see roomOf()).
+    return static_cast<int>((static_cast<std::int64_t>(room) * connections + rooms - 1) / rooms);
+}
+
+std::uint16_t Options::portOf(int connection) const
+{
+    if (!crossNode()) {
+        return port;
+    }
+    const int member = connection - firstOfRoom(roomOf(connection));
+    if (member == 0) {
+        return port;
+    }
+    return receiverPorts[static_cast<std::size_t>(member - 1) % receiverPorts.size()];
 }
 
 std::int64_t Options::totalMessages() const
@@ -167,6 +192,7 @@ std::optional<Options> parseOptions(int argc, char** argv)
 {
     Options o;
     bool rateSet = false;
+    std::vector<std::string> receiverUrls;
     auto bad = [](const char* why, const char* arg) {
         std::fprintf(stderr, "parley-loadgen: %s%s%s\n\n%s", why, arg ? ": " : "", arg ? arg : "",
             kUsage);
@@ -191,6 +217,8 @@ std::optional<Options> parseOptions(int argc, char** argv)
         auto needNumber = [&](double min) { return numeric && d >= min; };
         if (a == "--url") {
             o.url = v;
+        } else if (a == "--receiver-url") {
+            receiverUrls.emplace_back(v);
         } else if (a == "--workload") {
             const std::string_view w = v;
             if (w == "idle") {
@@ -248,6 +276,20 @@ std::optional<Options> parseOptions(int argc, char** argv)
     }
     if (!parseUrl(o)) {
         return std::nullopt;
+    }
+    for (const std::string& url : receiverUrls) {
+        Options receiver;
+        receiver.url = url;
+        if (!parseUrl(receiver)) {
+            return std::nullopt;
+        }
+        if (receiver.host != o.host || receiver.path != o.path) {
+            return bad("--receiver-url must differ from --url only in the port", url.c_str());
+        }
+        o.receiverPorts.push_back(receiver.port);
+    }
+    if (!o.receiverPorts.empty() && o.workload != Workload::Chat) {
+        return bad("--receiver-url is for the chat workload", nullptr);
     }
     if (o.connections == 0) {
         o.connections = o.workload == Workload::Chat ? 5000 : 1000;

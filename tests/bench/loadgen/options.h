@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace parley::bench {
 
@@ -16,6 +17,11 @@ struct Options {
     std::string host = "127.0.0.1";
     std::uint16_t port = 0;
     std::string path = "/v1/ws";
+    //! Chat across nodes (--receiver-url, repeatable): the ports of the receivers' servers (same
+    //! host and path as --url). Then each room's first member connects to --url and is the
+    //! room's only sender; the other members connect to these, round robin, so every `delivery`
+    //! sample crosses from the sender's server to another one.
+    std::vector<std::uint16_t> receiverPorts;
 
     int connections = 0; //!< members (idle: idle connections; the echo connection is extra)
     int rooms = 0;
@@ -44,6 +50,12 @@ struct Options {
     //! Whether that connection sends messages in the run phase.
     bool isSender(int connection) const;
     int senderCount() const;
+    //! Chat with --receiver-url.
+    bool crossNode() const { return workload == Workload::Chat && !receiverPorts.empty(); }
+    //! The first global connection index of room r.
+    int firstOfRoom(int room) const;
+    //! The server port connection `connection` connects to.
+    std::uint16_t portOf(int connection) const;
     std::int64_t totalMessages() const;
     //! Global connection indexes [first, last) owned by worker w.
     int firstOf(int worker) const;

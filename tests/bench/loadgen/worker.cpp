@@ -210,8 +210,10 @@ void Worker::startConnects(std::int64_t nowNs)
         source.sin_addr.s_addr = htonl(0x7F000001u + static_cast<std::uint32_t>(m.global % m_o.srcAddrs));
         m.step = Step::Connecting;
         ++m_inFlight;
+        const std::uint16_t port = m_o.portOf(m.global);
+        m_target.sin_port = htons(port);
         if (!m.ws.connect(m_epoll, static_cast<std::uint32_t>(m_started), source, m_target,
-                m_o.host + ":" + std::to_string(m_o.port), m_o.path, m_rng())) {
+                m_o.host + ":" + std::to_string(port), m_o.path, m_rng())) {
             onFailed(m.ws);
         }
         ++m_started;

@@ -86,7 +86,7 @@ private:
     std::vector<Member> m_members;
     std::vector<std::string> m_roomNames;
     std::vector<std::uint32_t> m_senders; //!< local member indexes that send
-    sockaddr_in m_target {};
+    sockaddr_in m_target {}; // port set per connection (Options::portOf)
     std::mt19937 m_rng;
     FrameScanner m_scanner;
     ScannedFrame m_frame;

@@ -42,6 +42,9 @@ TEST(CodecTest, EveryClientFrameRoundTrips)
         HistoryRequest { "r6", "lobby", 100, std::nullopt, 20 },
         HistoryRequest { "r7", "lobby", std::nullopt, 5, 500 },
         HistoryRequest { "", "lobby", std::nullopt, std::nullopt, 50 },
+        PresenceQuery { "p1", { "alice", "bob" } },
+        PresenceQuery { "", { "carol" } },
+        Direct { "d1", "bob", "c-9", "psst" },
     };
     for (const auto& frame : frames) {
         expectRoundTrip(frame, decodeClientFrame);
@@ -68,6 +71,14 @@ TEST(CodecTest, EveryServerFrameRoundTrips)
         Presence { "lobby", "bob", false },
         Error { "r7", ErrorCode::NotJoined, "join the room first", "c-3" },
         Error { "", ErrorCode::Overloaded, "try later", "" },
+        UserPresence { "bob", true },
+        UserPresence { "bob", false },
+        PresenceState { "p1", { { "alice", true }, { "bob", false } } },
+        PresenceState { "", {} },
+        DirectMessage { "alice", "bob", "c-9", "m-1", "psst", 1700000000000 },
+        DirectMessage { "alice", "bob", "", "m-2", "no client id", 5 },
+        DirectAck { "d1", "c-9", "bob", "m-1", 1700000000000 },
+        Error { "d2", ErrorCode::UserOffline, "bob has no live session", "c-10" },
     };
     for (const auto& frame : frames) {
         expectRoundTrip(frame, decodeServerFrame);
@@ -82,6 +93,12 @@ TEST(CodecTest, EncodesTheDocumentedWireFormat)
         R"({"type":"error","id":"r1","code":"body_too_large","message":"too big","retryable":false,"client_id":"c-1"})");
     EXPECT_EQ(encode(ServerFrame { Ack { "", "c-1", "lobby", "e1", 3, "m3", 5, false } }),
         R"({"type":"ack","client_id":"c-1","room":"lobby","epoch":"e1","seq":3,"msg_id":"m3","ts":5})");
+    EXPECT_EQ(encode(ClientFrame { PresenceQuery { "p1", { "alice", "bob" } } }),
+        R"({"type":"presence_query","id":"p1","users":["alice","bob"]})");
+    EXPECT_EQ(encode(ServerFrame { PresenceState { "p1", { { "alice", true } } } }),
+        R"({"type":"presence_state","id":"p1","users":[{"user":"alice","online":true}]})");
+    EXPECT_EQ(encode(ServerFrame { UserPresence { "bob", false } }),
+        R"({"type":"user_presence","user":"bob","online":false})");
 }
 
 TEST(CodecTest, UnknownFieldsAreIgnored)
@@ -98,7 +115,7 @@ TEST(CodecTest, ErrorCodeNamesAreStableAndInvertible)
              ErrorCode::BadRoom, ErrorCode::NotJoined, ErrorCode::TooManyRooms,
              ErrorCode::HelloRequired, ErrorCode::AlreadyWelcomed, ErrorCode::Unauthorized,
              ErrorCode::RateLimited, ErrorCode::Overloaded, ErrorCode::Unavailable,
-             ErrorCode::Internal }) {
+             ErrorCode::Internal, ErrorCode::UserOffline }) {
         EXPECT_EQ(errorCodeFromName(errorCodeName(code)), code) << errorCodeName(code);
     }
     EXPECT_EQ(errorCodeName(ErrorCode::BodyTooLarge), "body_too_large");
@@ -180,7 +197,23 @@ INSTANTIATE_TEST_SUITE_P(Table, MalformedClientFrame,
         MalformedCase { "history_limit_zero", R"({"type":"history","room":"r","limit":0})", ErrorCode::BadFrame },
         MalformedCase { "history_limit_huge", R"({"type":"history","room":"r","limit":100000})", ErrorCode::BadFrame },
         MalformedCase { "history_limit_float", R"({"type":"history","room":"r","limit":1.5})", ErrorCode::BadFrame },
-        MalformedCase { "history_before_string", R"({"type":"history","room":"r","before":"5"})", ErrorCode::BadFrame }),
+        MalformedCase { "history_before_string", R"({"type":"history","room":"r","before":"5"})", ErrorCode::BadFrame },
+        MalformedCase { "direct_without_to", R"({"type":"direct","id":"d","client_id":"c","body":"x"})", ErrorCode::BadFrame, "d" },
+        MalformedCase { "direct_bad_to", R"({"type":"direct","to":"a b","client_id":"c","body":"x"})", ErrorCode::BadFrame },
+        MalformedCase { "direct_empty_body", R"({"type":"direct","to":"bob","client_id":"c","body":""})", ErrorCode::EmptyBody },
+        MalformedCase { "direct_oversize_body", R"({"type":"direct","to":"bob","client_id":"c","body":")" + std::string(65, 'b') + "\"}", ErrorCode::BodyTooLarge },
+        MalformedCase { "direct_without_client_id", R"({"type":"direct","to":"bob","body":"x"})", ErrorCode::BadFrame },
+        MalformedCase { "presence_query_without_users", R"({"type":"presence_query","id":"p"})", ErrorCode::BadFrame, "p" },
+        MalformedCase { "presence_query_no_names", R"({"type":"presence_query","users":[]})", ErrorCode::BadFrame },
+        MalformedCase { "presence_query_bad_name", R"({"type":"presence_query","users":["a b"]})", ErrorCode::BadFrame },
+        MalformedCase { "presence_query_not_string", R"({"type":"presence_query","users":[7]})", ErrorCode::BadFrame },
+        MalformedCase { "presence_query_101_names", R"({"type":"presence_query","users":[)" + [] {
+            std::string names;
+            for (int i = 0; i < 101; ++i) {
+                names += (i ? ",\"u" : "\"u") + std::to_string(i) + "\"";
+            }
+            return names;
+        }() + "]}", ErrorCode::BadFrame }),
     [](const ::testing::TestParamInfo<MalformedCase>& info) { return std::string(info.param.name); });
 
 TEST(CodecTest, MalformedServerFramesAreRejected)
@@ -194,6 +227,9 @@ TEST(CodecTest, MalformedServerFramesAreRejected)
         R"({"type":"welcome","session":"s","node":"n","user":"u","heartbeat_ms":-5,"protocol":1})",
         R"({"type":"joined","room":"r","last_seq":1,"members":[3]})",
         R"({"type":"presence","room":"r","user":"u","online":"yes"})",
+        R"({"type":"user_presence","user":"u"})",
+        R"({"type":"presence_state","users":[{"user":"u"}]})",
+        R"({"type":"presence_state","users":["u"]})",
         R"({"type":"error"})",
         R"({"type":"send","room":"r","client_id":"c","body":"b"})",
     };

@@ -61,6 +61,17 @@ TEST(ServerConfigTest, RetentionAndDedupeWindow)
     EXPECT_EQ(config.dedupeWindowS, 60u);
 }
 
+TEST(ServerConfigTest, PresenceTtlAndRedisHistoryAge)
+{
+    const ServerConfig defaults = parseOk({ "--dev-auth" });
+    EXPECT_EQ(defaults.presenceTtlS, 60u);
+    EXPECT_EQ(defaults.redisHistoryAgeS, 0u); // any age
+    const ServerConfig config
+        = parseOk({ "--dev-auth", "--presence-ttl", "3", "--redis-history-age", "3600" });
+    EXPECT_EQ(config.presenceTtlS, 3u);
+    EXPECT_EQ(config.redisHistoryAgeS, 3600u);
+}
+
 TEST(ServerConfigTest, EveryFlag)
 {
     const ServerConfig config
@@ -148,7 +159,9 @@ INSTANTIATE_TEST_SUITE_P(Table, ServerConfigBadArgs,
         BadArgs { "MissingValue", { "--max-rooms" } },
         BadArgs { "NegativePresenceLimit", { "--presence-max-members", "-1" } },
         BadArgs { "ZeroDedupeWindow", { "--dedupe-window", "0" } },
-        BadArgs { "RetainCountNotNumber", { "--history-retain-count", "many" } }),
+        BadArgs { "RetainCountNotNumber", { "--history-retain-count", "many" } },
+        BadArgs { "ZeroPresenceTtl", { "--presence-ttl", "0" } },
+        BadArgs { "NegativeRedisHistoryAge", { "--redis-history-age", "-5" } }),
     [](const ::testing::TestParamInfo<BadArgs>& info) { return std::string(info.param.name); });
 
 } // namespace

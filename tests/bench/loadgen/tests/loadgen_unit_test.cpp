@@ -2,6 +2,7 @@
 // every correctness verdict of the smoke run is wrong.
 #include "framescanner.h"
 #include "latencyhistogram.h"
+#include "options.h"
 #include "seqcheck.h"
 #include "sha1.h"
 #include "wsframe.h"
@@ -265,4 +266,29 @@ TEST(SeqCheck, EchoedOwnMessagesAreNotDuplicates)
     EXPECT_TRUE(s.onMessage(7));
     EXPECT_EQ(s.duplicatesOrReordered(), 0u);
     EXPECT_EQ(s.missing(7), 0u);
+}
+
+TEST(Options, CrossNodeChatSendsFromTheFirstMemberOnTheMainServerOnly)
+{
+    std::vector<std::string> args { "parley-loadgen", "--url", "ws://127.0.0.1:1000/v1/ws",
+        "--receiver-url", "ws://127.0.0.1:2000/v1/ws", "--receiver-url",
+        "ws://127.0.0.1:3000/v1/ws", "--connections", "9", "--rooms", "3", "--rate", "30",
+        "--duration", "1" };
+    std::vector<char*> argv;
+    for (std::string& a : args) {
+        argv.push_back(a.data());
+    }
+    const auto o = parley::bench::parseOptions(int(argv.size()), argv.data());
+    ASSERT_TRUE(o);
+    ASSERT_TRUE(o->crossNode());
+    EXPECT_EQ(o->senderCount(), 3);
+    for (int room = 0; room < 3; ++room) {
+        const int first = o->firstOfRoom(room);
+        EXPECT_EQ(first, room * 3);
+        EXPECT_TRUE(o->isSender(first));
+        EXPECT_EQ(o->portOf(first), 1000);
+        EXPECT_FALSE(o->isSender(first + 1));
+        EXPECT_EQ(o->portOf(first + 1), 2000);
+        EXPECT_EQ(o->portOf(first + 2), 3000);
+    }
 }

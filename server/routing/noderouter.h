@@ -1,0 +1,114 @@
+// NodeRouter: messages addressed to a node or to a user rather than to a room, in a cluster.
+//
+// Every node subscribes to its own channel parley:node:<NODE_ID> and acts on what arrives there:
+// - forwarded HTTP commands (issue 6): a `POST /v1/commands` that reached a node other than the
+//   one holding the session (its token names the owner, "<thread>.<session>.<secret>~<node>") is
+//   published to the owner's channel with a request id and the sender's channel; the owner runs
+//   the frames through the session exactly as a local request and publishes the HTTP status back
+//   (202 accepted, 404 no such session). The sender answers 503 when the owner is not subscribed
+//   (PUBLISH reached nobody: node dead or cut off from Redis) or Redis is unreachable, and 504 when
+//   no status came back within kForwardTimeoutMs. So HTTP transports need no sticky sessions.
+// - frames for a user (direct messages): user -> node routing reuses the presence entries
+//   (presence/redispresence.h): the user's sorted set parley:{u:USER}:ps holds one member
+//   "<node>/<session>" per live session with its expiry, refreshed by the session's heartbeats
+//   (at least every ttl/3) and left to expire when a node dies. One Lua script reads the live members and
+//   PUBLISHes the frame to each distinct node's channel, atomically; it returns how many nodes
+//   received it (0: the user is offline). Each node hands the frame to its local sessions of
+//   the user. At most once: a node that loses its Redis link at that moment misses the frame,
+//   which the sender sees as an ack (the frame reached the node's channel) -- direct messages
+//   are not stored.
+//
+// Health: healthy while the command link is up and Redis confirmed the node-channel subscription
+// (without it forwarded commands and direct messages would be lost): /healthz reports it.
+//
+// Threading: a QObject on its own thread; public methods are thread-safe and post to it; every
+// callback and handler runs on that thread. Its links are created there by start().
+#pragma once
+
+#include "redis/redisendpoint.h"
+#include "redis/redisscript.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QObject>
+#include <QString>
+#include <atomic>
+#include <functional>
+#include <string>
+#include <unordered_map>
+
+class QTimer;
+
+namespace parley::server {
+
+class RedisClient;
+class RedisSubscriber;
+
+class NodeRouter : public QObject {
+public:
+    //! A forwarded request without an answer within this time is answered 504.
+    static constexpr int kForwardTimeoutMs = 5000;
+    //! Forwarded requests waiting for their answer; beyond: 503 at once.
+    static constexpr std::size_t kMaxPendingForwards = 10000;
+
+    //! "parley:node:<node>"
+    static QByteArray channelOf(const std::string& node);
+
+    //! HTTP status for a forwarded request: 202, 404, 503 or 504.
+    using StatusDone = std::function<void(int status)>;
+    //! Owner side: runs `frames` for the session of `token`, then calls `reply` with the status.
+    using CommandsHandler
+        = std::function<void(QByteArray token, QList<QString> frames, StatusDone reply)>;
+    //! `ok` false when Redis could not be asked; else `nodes` that received the frame (0: the
+    //! user has no live session).
+    using UserDone = std::function<void(bool ok, int nodes)>;
+    //! Receiving side: deliver `frame` to the local sessions of `user`.
+    using UserFrameHandler = std::function<void(std::string user, QString frame)>;
+
+    NodeRouter(RedisEndpoint endpoint, std::string nodeId);
+    ~NodeRouter() override;
+
+    //! Set before start().
+    void setCommandsHandler(CommandsHandler handler) { m_commandsHandler = std::move(handler); }
+    void setUserFrameHandler(UserFrameHandler handler) { m_userHandler = std::move(handler); }
+
+    //! Thread-safe, after moveToThread(): creates the links on the router's thread.
+    void start();
+    //! Must run on the router's thread: closes the links (pending forwards answer 503).
+    void stopLinks();
+    //! Thread-safe.
+    bool isHealthy() const { return m_healthy.load(std::memory_order_relaxed); }
+    const std::string& nodeId() const { return m_nodeId; }
+
+    //! Thread-safe: forwards a /v1/commands request to `node` (see above).
+    void forwardCommands(
+        std::string node, QByteArray token, QList<QString> frames, StatusDone done);
+    //! Thread-safe: sends `frame` to every node with a live session of `user` (see above).
+    void sendToUser(std::string user, QString frame, UserDone done);
+
+private:
+    struct Pending {
+        StatusDone done;
+        qint64 deadlineMs = 0;
+    };
+
+    void onMessage(const QByteArray& channel, const QByteArray& payload);
+    void expirePending();
+    void failAllPending(int status);
+    void updateHealth();
+
+    const RedisEndpoint m_endpoint;
+    const std::string m_nodeId;
+    const QByteArray m_channel;
+    RedisScript m_routeScript;
+    RedisClient* m_client = nullptr; // children, created on the router's thread
+    RedisSubscriber* m_subscriber = nullptr;
+    QTimer* m_timeoutTimer = nullptr;
+    CommandsHandler m_commandsHandler;
+    UserFrameHandler m_userHandler;
+    std::uint64_t m_nextRequest = 1;
+    std::unordered_map<std::uint64_t, Pending> m_pending;
+    std::atomic<bool> m_healthy { false };
+};
+
+} // namespace parley::server

@@ -1,0 +1,195 @@
+// Cluster routing end to end: a real redis-server and two parleyd nodes, no balancer (so no
+// stickiness at all). What users depend on: an HTTP-transport client whose POST /v1/commands
+// lands on the wrong node still chats (the command is forwarded to the node holding its session),
+// with honest statuses when that node is unknown (404), gone (503) or frozen (504); and a direct
+// message from a user on node A reaches the user on node B.
+#include "rawclient.h"
+#include "redisserver.h"
+#include "serverprocess.h"
+
+#include <QElapsedTimer>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTcpSocket>
+#include <csignal>
+#include <gtest/gtest.h>
+
+namespace parley::test {
+namespace {
+
+constexpr int kWaitMs = 30000;
+
+struct HttpResponse {
+    int status = 0;
+    QByteArray body;
+};
+
+//! One request on its own connection (Connection: close); the response once the server closed.
+HttpResponse request(quint16 port, const QByteArray& method, const QByteArray& path,
+    const QByteArray& body = {}, const QByteArray& token = {}, int timeoutMs = 15000)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    if (!socket.waitForConnected(5000)) {
+        return {};
+    }
+    QByteArray head = method + ' ' + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+    if (!token.isEmpty()) {
+        head += "X-Parley-Session: " + token + "\r\n";
+    }
+    socket.write(head + "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+    QByteArray response;
+    RawClient::waitUntil(
+        [&] {
+            response += socket.readAll();
+            return socket.state() == QAbstractSocket::UnconnectedState;
+        },
+        timeoutMs);
+    response += socket.readAll();
+    HttpResponse result;
+    result.status = response.mid(9, 3).toInt();
+    result.body = response.mid(response.indexOf("\r\n\r\n") + 4);
+    return result;
+}
+
+class ClusterRoutingTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        m_redis = std::make_unique<RedisServer>();
+        ASSERT_TRUE(m_redis->start()) << m_redis->output().toStdString();
+        for (int i = 0; i < 2; ++i) {
+            m_nodes.push_back(
+                std::make_unique<ServerProcess>(QStringList { "--redis", m_redis->url(),
+                    "--node-id", QString("node-%1").arg(i), "--poll-timeout-ms", "300" }));
+            ASSERT_TRUE(m_nodes.back()->start()) << m_nodes.back()->output().toStdString();
+        }
+        ASSERT_TRUE(RawClient::waitUntil([this] { return healthy(0) && healthy(1); }, kWaitMs));
+    }
+
+    bool healthy(int node)
+    {
+        const HttpResponse health = request(m_nodes[node]->port(), "GET", "/healthz");
+        return health.status == 200
+            && QJsonDocument::fromJson(health.body).object().value("node_channel").toBool();
+    }
+
+    //! Opens an HTTP session for `user` on `node`; its token.
+    QByteArray openSession(int node, const QByteArray& user)
+    {
+        const HttpResponse response = request(m_nodes[node]->port(), "POST", "/v1/session",
+            R"({"type":"hello","user":")" + user + "\"}");
+        EXPECT_EQ(response.status, 200) << response.body.toStdString();
+        return QJsonDocument::fromJson(response.body).object().value("token").toString().toLatin1();
+    }
+
+    std::unique_ptr<RedisServer> m_redis;
+    std::vector<std::unique_ptr<ServerProcess>> m_nodes;
+};
+
+TEST_F(ClusterRoutingTest, CommandsLandingOnAnotherNodeAreForwardedToTheSession)
+{
+    // A WebSocket member of the room on node 1 sees what the HTTP client on node 0 sends.
+    RawClient watcher(m_nodes[1]->webSocketUrl());
+    ASSERT_TRUE(watcher.open());
+    ASSERT_TRUE(watcher.hello("watcher"));
+    ASSERT_TRUE(watcher.join("lobby"));
+
+    const QByteArray token = openSession(0, "alice");
+    ASSERT_TRUE(token.endsWith("~node-0")) << token.toStdString();
+    // Every command goes to node 1, which does not hold the session.
+    const HttpResponse joined = request(m_nodes[1]->port(), "POST", "/v1/commands",
+        R"({"type":"join","id":"j1","room":"lobby"})", token);
+    EXPECT_EQ(joined.status, 202) << joined.body.toStdString();
+    // 202 means the owner's session took the frames; the join completes asynchronously. The
+    // session's own events (joined, ack) are read on its node, by long-poll.
+    QByteArray events;
+    ASSERT_TRUE(RawClient::waitUntil(
+        [&] {
+            events += request(m_nodes[0]->port(), "GET", "/v1/poll?cursor=1", {}, token).body;
+            return events.contains("\"joined\"");
+        },
+        kWaitMs))
+        << events.toStdString();
+
+    const HttpResponse sent = request(m_nodes[1]->port(), "POST", "/v1/commands",
+        R"([{"type":"heartbeat"},{"type":"send","id":"s1","room":"lobby","client_id":"c1","body":"hi"}])",
+        token);
+    EXPECT_EQ(sent.status, 202) << sent.body.toStdString();
+    EXPECT_EQ(QJsonDocument::fromJson(sent.body).object().value("accepted").toInt(), 2);
+
+    const auto message = watcher.take<protocol::Message>(
+        [](const protocol::Message& m) { return m.sender == "alice" && m.body == "hi"; });
+    ASSERT_TRUE(message);
+    ASSERT_TRUE(RawClient::waitUntil(
+        [&] {
+            events += request(m_nodes[0]->port(), "GET", "/v1/poll?cursor=1", {}, token).body;
+            return events.contains("\"ack\"");
+        },
+        kWaitMs))
+        << events.toStdString();
+}
+
+TEST_F(ClusterRoutingTest, ForwardingAnswersHonestlyWhenTheOwnerCannotRunIt)
+{
+    const QByteArray token = openSession(0, "bob");
+    const QByteArray heartbeat = R"({"type":"heartbeat"})";
+    // The owner exists but has no such session.
+    const QByteArray wrongSecret = token.left(token.lastIndexOf('.') + 1) + "0000~node-0";
+    EXPECT_EQ(
+        request(m_nodes[1]->port(), "POST", "/v1/commands", heartbeat, wrongSecret).status, 404);
+    // No node of that name listens.
+    QByteArray ghost = token;
+    ghost.replace("~node-0", "~node-ghost");
+    EXPECT_EQ(request(m_nodes[1]->port(), "POST", "/v1/commands", heartbeat, ghost).status, 503);
+
+    // The owner is frozen (SIGSTOP): still subscribed in Redis, but it never answers.
+    ASSERT_EQ(::kill(pid_t(m_nodes[0]->pid()), SIGSTOP), 0);
+    QElapsedTimer clock;
+    clock.start();
+    const HttpResponse frozen
+        = request(m_nodes[1]->port(), "POST", "/v1/commands", heartbeat, token);
+    ::kill(pid_t(m_nodes[0]->pid()), SIGCONT);
+    EXPECT_EQ(frozen.status, 504) << frozen.body.toStdString();
+    EXPECT_GE(clock.elapsed(), 4000);
+
+    // The owner is dead: its channel has no subscriber any more.
+    m_nodes[0]->kill();
+    EXPECT_TRUE(RawClient::waitUntil(
+        [&] {
+            return request(m_nodes[1]->port(), "POST", "/v1/commands", heartbeat, token).status
+                == 503;
+        },
+        kWaitMs));
+}
+
+TEST_F(ClusterRoutingTest, DirectMessageReachesTheUserOnAnotherNode)
+{
+    RawClient alice(m_nodes[0]->webSocketUrl());
+    ASSERT_TRUE(alice.open());
+    ASSERT_TRUE(alice.hello("alice"));
+    RawClient bob(m_nodes[1]->webSocketUrl());
+    ASSERT_TRUE(bob.open());
+    ASSERT_TRUE(bob.hello("bob"));
+    ASSERT_TRUE(bob.sync());
+
+    alice.send(protocol::Direct { "d1", "bob", "c-1", "psst" });
+    const auto ack = alice.take<protocol::DirectAck>(
+        [](const protocol::DirectAck& a) { return a.id == "d1"; });
+    ASSERT_TRUE(ack);
+    EXPECT_EQ(ack->clientId, "c-1");
+    const auto received = bob.take<protocol::DirectMessage>();
+    ASSERT_TRUE(received);
+    EXPECT_EQ(received->from, "alice");
+    EXPECT_EQ(received->body, "psst");
+    EXPECT_EQ(received->msgId, ack->msgId);
+
+    alice.send(protocol::Direct { "d2", "nobody", "c-2", "hello?" });
+    const auto offline = alice.takeError("d2");
+    ASSERT_TRUE(offline);
+    EXPECT_EQ(offline->code, protocol::ErrorCode::UserOffline);
+    EXPECT_EQ(offline->clientId, "c-2");
+}
+
+} // namespace
+} // namespace parley::test
