@@ -4,6 +4,7 @@
 #include <array>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 namespace parley::protocol {
 
@@ -107,6 +108,38 @@ public:
         if (!m_error) {
             m_error = DecodeError { code, m_type + ": " + std::move(message), {} };
         }
+    }
+
+    // An array of at most maxCount objects, each read by readOne(FieldReader&) through a reader
+    // of its own; the first bad element fails this reader with that element's error.
+    template <typename ReadOne>
+    auto objects(const char* key, bool required, std::size_t maxCount, ReadOne readOne)
+        -> std::vector<std::invoke_result_t<ReadOne, FieldReader&>>
+    {
+        std::vector<std::invoke_result_t<ReadOne, FieldReader&>> out;
+        const json* elements = array(key, required);
+        if (!elements) {
+            return out;
+        }
+        if (elements->size() > maxCount) {
+            fail(ErrorCode::BadFrame, std::string("too many ") + key);
+            return out;
+        }
+        out.reserve(elements->size());
+        for (const json& element : *elements) {
+            if (!element.is_object()) {
+                fail(ErrorCode::BadFrame, std::string(key) + " must be objects");
+                break;
+            }
+            FieldReader reader(element, m_limits, m_type + "." + key);
+            auto value = readOne(reader);
+            if (reader.failed()) {
+                m_error = std::move(reader.m_error);
+                break;
+            }
+            out.push_back(std::move(value));
+        }
+        return out;
     }
 
     // A string field. Missing → "" unless required. maxBytes 0 means the name limit.
@@ -460,21 +493,8 @@ DecodeResult<ServerFrame> decodeServerObject(
         f.room = r.room();
         f.epoch = r.string("epoch", true);
         f.hasMore = r.boolean("has_more", false);
-        if (const json* messages = r.array("messages", true)) {
-            f.messages.reserve(messages->size());
-            for (const json& element : *messages) {
-                if (!element.is_object()) {
-                    r.fail(ErrorCode::BadFrame, "messages must be objects");
-                    break;
-                }
-                FieldReader mr(element, limits, "history_page.messages");
-                Message m = readMessage(mr);
-                if (mr.failed()) {
-                    return std::move(mr).takeError(id);
-                }
-                f.messages.push_back(std::move(m));
-            }
-        }
+        f.messages = r.objects("messages", true, std::numeric_limits<std::size_t>::max(),
+            [](FieldReader& mr) { return readMessage(mr); });
         return finish<ServerFrame>(std::move(r), std::move(f), id);
     }
     if (type == "heartbeat_ack") {
@@ -495,26 +515,8 @@ DecodeResult<ServerFrame> decodeServerObject(
     if (type == "presence_state") {
         PresenceState f;
         f.id = id;
-        if (const json* users = r.array("users", true)) {
-            if (users->size() > kMaxPresenceQueryUsers) {
-                r.fail(ErrorCode::BadFrame, "too many users");
-            }
-            for (const json& element : *users) {
-                if (r.failed()) {
-                    break;
-                }
-                if (!element.is_object()) {
-                    r.fail(ErrorCode::BadFrame, "users must be objects");
-                    break;
-                }
-                FieldReader ur(element, limits, "presence_state.users");
-                UserPresence p = readUserPresence(ur);
-                if (ur.failed()) {
-                    return std::move(ur).takeError(id);
-                }
-                f.users.push_back(std::move(p));
-            }
-        }
+        f.users = r.objects("users", true, kMaxPresenceQueryUsers,
+            [](FieldReader& ur) { return readUserPresence(ur); });
         return finish<ServerFrame>(std::move(r), std::move(f), id);
     }
     if (type == "direct_message") {

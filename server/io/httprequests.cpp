@@ -173,13 +173,23 @@ HttpSink* IoThread::httpSink(std::uint64_t sessionId, const QByteArray& secret)
     return it->second;
 }
 
+std::optional<SessionToken> IoThread::requireSessionToken(
+    QTcpSocket* socket, const HttpRequest& request)
+{
+    std::optional<SessionToken> token = SessionToken::parse(request.head.sessionToken);
+    if (!token || token->thread >= int(m_context.ioThreads.size())) {
+        respondHttp(socket, 401, errorJson("unauthorized", "missing or malformed session token"),
+            request.head.keepAlive);
+        return std::nullopt;
+    }
+    return token;
+}
+
 void IoThread::forwardCommands(QTcpSocket* socket, const HttpRequest& request)
 {
     const bool keepAlive = request.head.keepAlive;
-    const std::optional<SessionToken> token = SessionToken::parse(request.head.sessionToken);
-    if (!token || token->thread >= int(m_context.ioThreads.size())) {
-        respondHttp(socket, 401, errorJson("unauthorized", "missing or malformed session token"),
-            keepAlive);
+    const std::optional<SessionToken> token = requireSessionToken(socket, request);
+    if (!token) {
         return;
     }
     // One frame, or a JSON array of frames (a batch): split here, decoded by the session.
@@ -278,10 +288,8 @@ void IoThread::runCommands(
 void IoThread::endHttpSession(QTcpSocket* socket, const HttpRequest& request)
 {
     const bool keepAlive = request.head.keepAlive;
-    const std::optional<SessionToken> token = SessionToken::parse(request.head.sessionToken);
-    if (!token || token->thread >= int(m_context.ioThreads.size())) {
-        respondHttp(socket, 401, errorJson("unauthorized", "missing or malformed session token"),
-            keepAlive);
+    const std::optional<SessionToken> token = requireSessionToken(socket, request);
+    if (!token) {
         return;
     }
     IoThread* owner = m_context.ioThreads[std::size_t(token->thread)];
@@ -306,10 +314,8 @@ void IoThread::endHttpSession(QTcpSocket* socket, const HttpRequest& request)
 
 void IoThread::routeToSession(QTcpSocket* socket, const HttpRequest& request)
 {
-    const std::optional<SessionToken> token = SessionToken::parse(request.head.sessionToken);
-    if (!token || token->thread >= int(m_context.ioThreads.size())) {
-        respondHttp(socket, 401, errorJson("unauthorized", "missing or malformed session token"),
-            request.head.keepAlive);
+    const std::optional<SessionToken> token = requireSessionToken(socket, request);
+    if (!token) {
         return;
     }
     if (token->isElsewhere(m_context.nodeId)) {

@@ -39,6 +39,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -77,11 +78,11 @@ public:
     // Frames addressed to users rather than to one room (iothreadusers.cpp). Thread-safe.
     //! Sends `frame` once to every local session that joined any of `rooms` (presence events).
     void deliverToRooms(std::vector<std::string> rooms, TextFrame frame);
+    //! Sends `frame` to every local session of `user` (direct messages).
+    void deliverToUser(std::string user, TextFrame frame);
     //! Runs HTTP command frames for the session of `token` on its thread (a local /v1/commands
     //! request, or one forwarded by another node); `done` gets 202, or 404 when there is no
     //! such session here. `done` runs on the session's thread.
-    //! Sends `frame` to every local session of `user` (direct messages).
-    void deliverToUser(std::string user, TextFrame frame);
     void runCommands(
         const SessionToken& token, QList<QString> frames, std::function<void(int status)> done);
 
@@ -103,6 +104,9 @@ private:
 
     void handleHttp(QTcpSocket* socket, const HttpRequest& request);
     void openHttpSession(QTcpSocket* socket, const HttpRequest& request);
+    //! The request's session token, or nothing after answering 401 (missing, malformed, or
+    //! naming an I/O thread this node does not have).
+    std::optional<SessionToken> requireSessionToken(QTcpSocket* socket, const HttpRequest& request);
     void forwardCommands(QTcpSocket* socket, const HttpRequest& request);
     void endHttpSession(QTcpSocket* socket, const HttpRequest& request);
     void routeToSession(QTcpSocket* socket, const HttpRequest& request);
