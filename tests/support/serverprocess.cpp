@@ -3,6 +3,10 @@
 #include <QDeadlineTimer>
 #include <QRegularExpression>
 
+#include <cerrno>
+#include <csignal>
+#include <sys/wait.h>
+
 namespace parley::test {
 
 ServerProcess::ServerProcess(QStringList extraArgs)
@@ -97,6 +101,30 @@ void ServerProcess::kill()
     m_process->kill();
     m_process->waitForFinished(5000);
     m_output += QString::fromUtf8(m_process->readAll());
+}
+
+bool ServerProcess::freeze()
+{
+    const auto id = pid_t(pid());
+    if (id == 0 || ::kill(id, SIGSTOP) != 0) {
+        return false;
+    }
+    // The stop is reported once the whole thread group has stopped; WNOWAIT leaves the report
+    // (and the exit status QProcess waits for later) where it is.
+    siginfo_t info {};
+    while (::waitid(P_PID, id_t(id), &info, WSTOPPED | WNOWAIT) != 0) {
+        if (errno != EINTR) {
+            return false;
+        }
+    }
+    return info.si_code == CLD_STOPPED;
+}
+
+void ServerProcess::thaw()
+{
+    if (const auto id = pid_t(pid()); id != 0) {
+        ::kill(id, SIGCONT);
+    }
 }
 
 bool ServerProcess::isRunning() const

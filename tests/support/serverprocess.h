@@ -28,6 +28,11 @@ public:
     int stop(int timeoutMs = 10000);
     //! SIGKILL, no chance to flush anything.
     void kill();
+    //! SIGSTOP, returning once every thread of the server has stopped (the kernel reports the
+    //! stop to us, its parent), so the test knows the frozen server will not answer anything.
+    bool freeze();
+    //! SIGCONT after freeze().
+    void thaw();
     //! start() again on the same data directory (and the same port when it is free).
     bool restart(int timeoutMs = 10000);
 

@@ -11,7 +11,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTcpSocket>
-#include <csignal>
 #include <gtest/gtest.h>
 
 namespace parley::test {
@@ -154,12 +153,12 @@ TEST_F(ClusterRoutingTest, ForwardingAnswersHonestlyWhenTheOwnerCannotRunIt)
     EXPECT_EQ(request(m_nodes[1]->port(), "POST", "/v1/commands", heartbeat, ghost).status, 503);
 
     // The owner is frozen (SIGSTOP): still subscribed in Redis, but it never answers.
-    ASSERT_EQ(::kill(pid_t(m_nodes[0]->pid()), SIGSTOP), 0);
+    ASSERT_TRUE(m_nodes[0]->freeze());
     QElapsedTimer clock;
     clock.start();
     const HttpResponse frozen
         = request(m_nodes[1]->port(), "POST", "/v1/commands", heartbeat, token);
-    ::kill(pid_t(m_nodes[0]->pid()), SIGCONT);
+    m_nodes[0]->thaw();
     EXPECT_EQ(frozen.status, 504) << frozen.body.toStdString();
     EXPECT_GE(clock.elapsed(), 4000);
 
