@@ -406,8 +406,8 @@ TEST(WebSocketSlowConsumerTest, UnsentFramesAreDroppedAndTheCloseFrameFollows)
     // The slow client now reads: what the kernel held, then at once the close frame, not the
     // rest of the queue (dropped: the client replays from storage when it reconnects).
     int messages = 0;
-    std::optional<Message> m;
-    while ((m = slow.nextMessage()) && m->opcode == Opcode::Text) {
+    std::optional<Message> m = slow.nextMessage();
+    for (; m && m->opcode == Opcode::Text; m = slow.nextMessage()) {
         ++messages;
     }
     ASSERT_TRUE(m);
