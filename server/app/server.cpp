@@ -226,6 +226,14 @@ void Server::startPresence()
             }
             context->ioThreads.front()->runCommands(*token, std::move(frames), std::move(reply));
         });
+        m_router->setEndSessionHandler([context](QByteArray text, NodeRouter::StatusDone reply) {
+            const std::optional<SessionToken> token = SessionToken::parse(text);
+            if (!token || context->ioThreads.empty()) {
+                reply(404);
+                return;
+            }
+            context->ioThreads.front()->endSession(*token, std::move(reply));
+        });
         m_router->setUserFrameHandler([context](std::string user, QString json) {
             const TextFrame frame = TextFrame::fromUtf8(json.toUtf8());
             for (IoThread* io : context->ioThreads) {

@@ -177,12 +177,37 @@ std::optional<SessionToken> IoThread::requireSessionToken(
     QTcpSocket* socket, const HttpRequest& request)
 {
     std::optional<SessionToken> token = SessionToken::parse(request.head.sessionToken);
-    if (!token || token->thread >= int(m_context.ioThreads.size())) {
+    // A token naming another node is checked there (its thread count may differ).
+    if (!token
+        || (!token->isElsewhere(m_context.nodeId)
+            && token->thread >= int(m_context.ioThreads.size()))) {
         respondHttp(socket, 401, errorJson("unauthorized", "missing or malformed session token"),
             request.head.keepAlive);
         return std::nullopt;
     }
     return token;
+}
+
+void IoThread::respondSessionStatus(
+    QTcpSocket* socket, int status, const QByteArray& successJson, bool keepAlive)
+{
+    switch (status) {
+    case 200:
+    case 202:
+        respondHttp(socket, status, successJson, keepAlive);
+        return;
+    case 404:
+        respondHttp(socket, 404, errorJson("unknown_session", "no such session"), keepAlive);
+        return;
+    case 504:
+        respondHttp(socket, 504,
+            errorJson("timeout", "the node holding the session did not answer in time"), keepAlive);
+        return;
+    default:
+        respondHttp(socket, 503,
+            errorJson("unavailable", "the node holding the session cannot be reached"), keepAlive);
+        return;
+    }
 }
 
 void IoThread::forwardCommands(QTcpSocket* socket, const HttpRequest& request)
@@ -228,25 +253,8 @@ void IoThread::forwardCommands(QTcpSocket* socket, const HttpRequest& request)
             if (!guard) {
                 return;
             }
-            switch (status) {
-            case 202:
-                respondHttp(
-                    guard, 202, "{\"accepted\":" + QByteArray::number(count) + "}", keepAlive);
-                return;
-            case 404:
-                respondHttp(guard, 404, errorJson("unknown_session", "no such session"), keepAlive);
-                return;
-            case 504:
-                respondHttp(guard, 504,
-                    errorJson("timeout", "the node holding the session did not answer in time"),
-                    keepAlive);
-                return;
-            default:
-                respondHttp(guard, 503,
-                    errorJson("unavailable", "the node holding the session cannot be reached"),
-                    keepAlive);
-                return;
-            }
+            respondSessionStatus(
+                guard, status, "{\"accepted\":" + QByteArray::number(count) + "}", keepAlive);
         });
     };
     if (token->isElsewhere(m_context.nodeId)) {
@@ -292,23 +300,40 @@ void IoThread::endHttpSession(QTcpSocket* socket, const HttpRequest& request)
     if (!token) {
         return;
     }
-    IoThread* owner = m_context.ioThreads[std::size_t(token->thread)];
     QPointer<QTcpSocket> guard(socket);
-    post(owner, [this, owner, token = *token, guard, keepAlive] {
+    // The answer is written by the thread owning the socket.
+    auto answer = [this, guard, keepAlive](int status) {
+        post(this, [this, guard, keepAlive, status] {
+            if (!guard) {
+                return;
+            }
+            respondSessionStatus(guard, status, "{\"ended\":true}", keepAlive);
+        });
+    };
+    if (token->isElsewhere(m_context.nodeId)) {
+        if (!m_context.router) {
+            answer(404);
+            return;
+        }
+        m_context.router->forwardEndSession(token->node, token->toText(), std::move(answer));
+        return;
+    }
+    endSession(*token, std::move(answer));
+}
+
+void IoThread::endSession(const SessionToken& token, std::function<void(int status)> done)
+{
+    if (token.isElsewhere(m_context.nodeId) || token.thread >= int(m_context.ioThreads.size())) {
+        done(404);
+        return;
+    }
+    IoThread* owner = m_context.ioThreads[std::size_t(token.thread)];
+    post(owner, [owner, token, done = std::move(done)] {
         const bool found = owner->httpSink(token.session, token.secret) != nullptr;
         if (found) {
             owner->m_sessions.at(token.session)->close(CloseCode::Normal);
         }
-        post(this, [this, guard, found, keepAlive] {
-            if (!guard) {
-                return;
-            }
-            if (!found) {
-                respondHttp(guard, 404, errorJson("unknown_session", "no such session"), keepAlive);
-                return;
-            }
-            respondHttp(guard, 200, "{\"ended\":true}", keepAlive);
-        });
+        done(found ? 200 : 404);
     });
 }
 

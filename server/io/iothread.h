@@ -85,6 +85,9 @@ public:
     //! such session here. `done` runs on the session's thread.
     void runCommands(
         const SessionToken& token, QList<QString> frames, std::function<void(int status)> done);
+    //! Ends the HTTP session of `token` (a local DELETE /v1/session, or one forwarded by another
+    //! node); `done` gets 200, or 404 when there is no such session here. Thread-safe.
+    void endSession(const SessionToken& token, std::function<void(int status)> done);
 
     // --- this thread only (used by sessions) ----------------------------------------------------
     void addRoomMember(const std::string& room, Session* session);
@@ -98,6 +101,10 @@ private:
     void answerHttp(QTcpSocket* socket, int status, const QByteArray& json);
     //! Answers and keeps the connection for its next request when `keepAlive`.
     void respondHttp(QTcpSocket* socket, int status, const QByteArray& json, bool keepAlive);
+    //! Answers a request run by a session, maybe on another node: 200/202 with `successJson`,
+    //! 404 unknown session, 504 owner silent, anything else 503 owner unreachable.
+    void respondSessionStatus(
+        QTcpSocket* socket, int status, const QByteArray& successJson, bool keepAlive);
     void watchPending(QTcpSocket* socket);
 
     // HTTP transports (httprequests.cpp).

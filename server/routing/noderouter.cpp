@@ -105,39 +105,55 @@ void NodeRouter::forwardCommands(
 {
     post(this,
         [this, node = std::move(node), token = std::move(token), frames = std::move(frames),
-            done = std::move(done)] {
-            if (!m_client || !m_client->isConnected() || m_pending.size() >= kMaxPendingForwards) {
-                done(503);
-                return;
-            }
-            const std::uint64_t id = m_nextRequest++;
+            done = std::move(done)]() mutable {
             QJsonArray array;
             for (const QString& frame : frames) {
                 array.append(frame);
             }
-            const QByteArray payload = compact({ { QStringLiteral("k"), QStringLiteral("c") },
-                { QStringLiteral("rid"), QString::number(id) },
-                { QStringLiteral("from"), QString::fromStdString(m_nodeId) },
-                { QStringLiteral("t"), QString::fromLatin1(token) },
-                { QStringLiteral("f"), array } });
-            m_pending.emplace(id, Pending { done, monotonicMs() + kForwardTimeoutMs });
-            if (!m_timeoutTimer->isActive()) {
-                m_timeoutTimer->start();
-            }
-            m_client->command(
-                { "PUBLISH", channelOf(node), payload }, [this, id](const RedisReply& reply) {
-                    if (reply.isInteger() && reply.integer() > 0) {
-                        return; // the owner got it: its answer (or the timeout) completes it
-                    }
-                    // Nobody subscribed (the owner is dead or cut off) or Redis failed.
-                    const auto it = m_pending.find(id);
-                    if (it != m_pending.end()) {
-                        StatusDone done = std::move(it->second.done);
-                        m_pending.erase(it);
-                        done(503);
-                    }
-                });
+            forward(node,
+                { { QStringLiteral("k"), QStringLiteral("c") },
+                    { QStringLiteral("t"), QString::fromLatin1(token) },
+                    { QStringLiteral("f"), array } },
+                std::move(done));
         });
+}
+
+void NodeRouter::forwardEndSession(std::string node, QByteArray token, StatusDone done)
+{
+    post(this, [this, node = std::move(node), token = std::move(token), done = std::move(done)]() mutable {
+        forward(node,
+            { { QStringLiteral("k"), QStringLiteral("e") },
+                { QStringLiteral("t"), QString::fromLatin1(token) } },
+            std::move(done));
+    });
+}
+
+void NodeRouter::forward(const std::string& node, QJsonObject fields, StatusDone done)
+{
+    if (!m_client || !m_client->isConnected() || m_pending.size() >= kMaxPendingForwards) {
+        done(503);
+        return;
+    }
+    const std::uint64_t id = m_nextRequest++;
+    fields.insert(QStringLiteral("rid"), QString::number(id));
+    fields.insert(QStringLiteral("from"), QString::fromStdString(m_nodeId));
+    const QByteArray payload = compact(fields);
+    m_pending.emplace(id, Pending { std::move(done), monotonicMs() + kForwardTimeoutMs });
+    if (!m_timeoutTimer->isActive()) {
+        m_timeoutTimer->start();
+    }
+    m_client->command({ "PUBLISH", channelOf(node), payload }, [this, id](const RedisReply& reply) {
+        if (reply.isInteger() && reply.integer() > 0) {
+            return; // the owner got it: its answer (or the timeout) completes it
+        }
+        // Nobody subscribed (the owner is dead or cut off) or Redis failed.
+        const auto it = m_pending.find(id);
+        if (it != m_pending.end()) {
+            StatusDone pendingDone = std::move(it->second.done);
+            m_pending.erase(it);
+            pendingDone(503);
+        }
+    });
 }
 
 void NodeRouter::sendToUser(std::string user, QString frame, UserDone done)
@@ -185,29 +201,36 @@ void NodeRouter::onMessage(const QByteArray& channel, const QByteArray& payload)
         done(o.value(QLatin1String("s")).toInt(503));
         return;
     }
-    if (kind != QLatin1String("c") || !m_commandsHandler) {
+    const bool commands = kind == QLatin1String("c") && m_commandsHandler;
+    const bool end = kind == QLatin1String("e") && m_endSessionHandler;
+    if (!commands && !end) {
         return;
     }
     const QString rid = o.value(QLatin1String("rid")).toString();
     const QByteArray replyTo = channelOf(o.value(QLatin1String("from")).toString().toStdString());
+    StatusDone reply = [this, rid, replyTo](int status) {
+        // Any thread: the answer is published from the router's thread.
+        post(this, [this, rid, replyTo, status] {
+            if (!m_client) {
+                return;
+            }
+            m_client->command(
+                { "PUBLISH", replyTo,
+                    compact({ { QStringLiteral("k"), QStringLiteral("r") },
+                        { QStringLiteral("rid"), rid }, { QStringLiteral("s"), status } }) },
+                [](const RedisReply&) {});
+        });
+    };
+    const QByteArray token = o.value(QLatin1String("t")).toString().toLatin1();
+    if (end) {
+        m_endSessionHandler(token, std::move(reply));
+        return;
+    }
     QList<QString> frames;
     for (const QJsonValue& frame : o.value(QLatin1String("f")).toArray()) {
         frames.push_back(frame.toString());
     }
-    m_commandsHandler(o.value(QLatin1String("t")).toString().toLatin1(), std::move(frames),
-        [this, rid, replyTo](int status) {
-            // Any thread: the answer is published from the router's thread.
-            post(this, [this, rid, replyTo, status] {
-                if (!m_client) {
-                    return;
-                }
-                m_client->command(
-                    { "PUBLISH", replyTo,
-                        compact({ { QStringLiteral("k"), QStringLiteral("r") },
-                            { QStringLiteral("rid"), rid }, { QStringLiteral("s"), status } }) },
-                    [](const RedisReply&) {});
-            });
-        });
+    m_commandsHandler(token, std::move(frames), std::move(reply));
 }
 
 void NodeRouter::expirePending()

@@ -8,6 +8,7 @@
 //   (202 accepted, 404 no such session). The sender answers 503 when the owner is not subscribed
 //   (PUBLISH reached nobody: node dead or cut off from Redis) or Redis is unreachable, and 504 when
 //   no status came back within kForwardTimeoutMs. So HTTP transports need no sticky sessions.
+//   `DELETE /v1/session` travels the same way (an "end" request: 200 ended, 404 no such session).
 // - frames for a user (direct messages): user -> node routing reuses the presence entries
 //   (presence/redispresence.h): the user's sorted set parley:{u:USER}:ps holds one member
 //   "<node>/<session>" per live session with its expiry, refreshed by the session's heartbeats
@@ -29,6 +30,7 @@
 #include "redis/redisscript.h"
 
 #include <QByteArray>
+#include <QJsonObject>
 #include <QList>
 #include <QObject>
 #include <QString>
@@ -59,6 +61,8 @@ public:
     //! Owner side: runs `frames` for the session of `token`, then calls `reply` with the status.
     using CommandsHandler
         = std::function<void(QByteArray token, QList<QString> frames, StatusDone reply)>;
+    //! Owner side: ends the session of `token`, then calls `reply` with the status.
+    using EndSessionHandler = std::function<void(QByteArray token, StatusDone reply)>;
     //! `ok` false when Redis could not be asked; else `nodes` that received the frame (0: the
     //! user has no live session).
     using UserDone = std::function<void(bool ok, int nodes)>;
@@ -70,6 +74,10 @@ public:
 
     //! Set before start().
     void setCommandsHandler(CommandsHandler handler) { m_commandsHandler = std::move(handler); }
+    void setEndSessionHandler(EndSessionHandler handler)
+    {
+        m_endSessionHandler = std::move(handler);
+    }
     void setUserFrameHandler(UserFrameHandler handler) { m_userHandler = std::move(handler); }
 
     //! Thread-safe, after moveToThread(): creates the links on the router's thread.
@@ -83,6 +91,8 @@ public:
     //! Thread-safe: forwards a /v1/commands request to `node` (see above).
     void forwardCommands(
         std::string node, QByteArray token, QList<QString> frames, StatusDone done);
+    //! Thread-safe: forwards a DELETE /v1/session request to `node`.
+    void forwardEndSession(std::string node, QByteArray token, StatusDone done);
     //! Thread-safe: sends `frame` to every node with a live session of `user` (see above).
     void sendToUser(std::string user, QString frame, UserDone done);
 
@@ -92,6 +102,8 @@ private:
         qint64 deadlineMs = 0;
     };
 
+    //! On the router's thread: publishes request `fields` (plus its id and our node) to `node`.
+    void forward(const std::string& node, QJsonObject fields, StatusDone done);
     void onMessage(const QByteArray& channel, const QByteArray& payload);
     void expirePending();
     void failAllPending(int status);
@@ -105,6 +117,7 @@ private:
     RedisSubscriber* m_subscriber = nullptr;
     QTimer* m_timeoutTimer = nullptr;
     CommandsHandler m_commandsHandler;
+    EndSessionHandler m_endSessionHandler;
     UserFrameHandler m_userHandler;
     std::uint64_t m_nextRequest = 1;
     std::unordered_map<std::uint64_t, Pending> m_pending;

@@ -1,7 +1,8 @@
 // Cluster routing end to end: a real redis-server and two parleyd nodes, no balancer (so no
 // stickiness at all). What users depend on: an HTTP-transport client whose POST /v1/commands
 // lands on the wrong node still chats (the command is forwarded to the node holding its session),
-// with honest statuses when that node is unknown (404), gone (503) or frozen (504); and a direct
+// with honest statuses when that node is unknown (404), gone (503) or frozen (504); its goodbye
+// (DELETE /v1/session) likewise ends the session on its owner; and a direct
 // message from a user on node A reaches the user on node B.
 #include "rawclient.h"
 #include "redisserver.h"
@@ -170,6 +171,20 @@ TEST_F(ClusterRoutingTest, ForwardingAnswersHonestlyWhenTheOwnerCannotRunIt)
                 == 503;
         },
         kWaitMs));
+}
+
+TEST_F(ClusterRoutingTest, EndingTheSessionOnAnotherNodeEndsItOnItsOwner)
+{
+    const QByteArray token = openSession(0, "carol");
+    const QByteArray heartbeat = R"({"type":"heartbeat"})";
+    ASSERT_EQ(request(m_nodes[0]->port(), "POST", "/v1/commands", heartbeat, token).status, 202);
+
+    // The client's goodbye lands on node 1: forwarded, the owner ends the session.
+    const HttpResponse ended = request(m_nodes[1]->port(), "DELETE", "/v1/session", {}, token);
+    EXPECT_EQ(ended.status, 200) << ended.body.toStdString();
+    EXPECT_EQ(request(m_nodes[0]->port(), "POST", "/v1/commands", heartbeat, token).status, 404);
+    // Ending it again: the owner has no such session any more.
+    EXPECT_EQ(request(m_nodes[1]->port(), "DELETE", "/v1/session", {}, token).status, 404);
 }
 
 TEST_F(ClusterRoutingTest, DirectMessageReachesTheUserOnAnotherNode)
