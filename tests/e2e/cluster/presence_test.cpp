@@ -51,17 +51,7 @@ protected:
     }
 
     //! Asks node 0 whether `user` is online (presence_query).
-    std::optional<bool> queryOnline(const std::string& user)
-    {
-        protocol::PresenceQuery query { m_watcher->nextId(), { user } };
-        m_watcher->send(query);
-        const auto state = m_watcher->take<protocol::PresenceState>(
-            [&](const protocol::PresenceState& s) { return s.id == query.id; });
-        if (!state || state->users.size() != 1) {
-            return std::nullopt;
-        }
-        return state->users[0].online;
-    }
+    std::optional<bool> queryOnline(const std::string& user) { return m_watcher->queryOnline(user); }
 
     std::unique_ptr<RedisServer> m_redis;
     std::vector<std::unique_ptr<ServerProcess>> m_nodes;

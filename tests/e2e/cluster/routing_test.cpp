@@ -83,16 +83,6 @@ protected:
         return QJsonDocument::fromJson(response.body).object().value("token").toString().toLatin1();
     }
 
-    //! Asks through `client`'s node whether `user` is online (presence_query).
-    static bool isOnline(RawClient& client, const std::string& user)
-    {
-        const protocol::PresenceQuery query { client.nextId(), { user } };
-        client.send(query);
-        const auto state = client.take<protocol::PresenceState>(
-            [&](const protocol::PresenceState& s) { return s.id == query.id; });
-        return state && state->users.size() == 1 && state->users[0].online;
-    }
-
     std::unique_ptr<RedisServer> m_redis;
     std::vector<std::unique_ptr<ServerProcess>> m_nodes;
 };
@@ -197,7 +187,7 @@ TEST_F(ClusterRoutingTest, DirectMessageReachesTheUserOnAnotherNode)
     ASSERT_TRUE(bob.hello("bob"));
     // Bob's session reaches Redis asynchronously after his welcome; alice, like any sender,
     // writes to him once presence says he is online (a direct before that is user_offline).
-    ASSERT_TRUE(RawClient::waitUntil([&] { return isOnline(alice, "bob"); }, kWaitMs));
+    ASSERT_TRUE(RawClient::waitUntil([&] { return alice.queryOnline("bob") == true; }, kWaitMs));
 
     alice.send(protocol::Direct { "d1", "bob", "c-1", "psst" });
     const auto ack = alice.take<protocol::DirectAck>(

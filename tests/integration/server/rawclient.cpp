@@ -134,4 +134,16 @@ bool RawClient::sync()
     }).has_value();
 }
 
+std::optional<bool> RawClient::queryOnline(const std::string& user)
+{
+    const protocol::PresenceQuery query { nextId(), { user } };
+    send(query);
+    const auto state = take<protocol::PresenceState>(
+        [&](const protocol::PresenceState& s) { return s.id == query.id; });
+    if (!state || state->users.size() != 1) {
+        return std::nullopt;
+    }
+    return state->users[0].online;
+}
+
 } // namespace parley::test

@@ -75,6 +75,8 @@ public:
     //! Round trip through the session: every frame the server sent before the heartbeat_ack
     //! has been received when this returns true.
     bool sync();
+    //! Asks the server whether `user` is online (presence_query); nullopt without an answer.
+    std::optional<bool> queryOnline(const std::string& user);
 
     //! Every decoded frame so far (taken or not), in arrival order.
     const std::vector<protocol::ServerFrame>& frames() const { return m_frames; }
