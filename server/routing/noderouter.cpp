@@ -120,12 +120,13 @@ void NodeRouter::forwardCommands(
 
 void NodeRouter::forwardEndSession(std::string node, QByteArray token, StatusDone done)
 {
-    post(this, [this, node = std::move(node), token = std::move(token), done = std::move(done)]() mutable {
-        forward(node,
-            { { QStringLiteral("k"), QStringLiteral("e") },
-                { QStringLiteral("t"), QString::fromLatin1(token) } },
-            std::move(done));
-    });
+    post(this,
+        [this, node = std::move(node), token = std::move(token), done = std::move(done)]() mutable {
+            forward(node,
+                { { QStringLiteral("k"), QStringLiteral("e") },
+                    { QStringLiteral("t"), QString::fromLatin1(token) } },
+                std::move(done));
+        });
 }
 
 void NodeRouter::forward(const std::string& node, QJsonObject fields, StatusDone done)

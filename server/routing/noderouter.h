@@ -12,12 +12,12 @@
 // - frames for a user (direct messages): user -> node routing reuses the presence entries
 //   (presence/redispresence.h): the user's sorted set parley:{u:USER}:ps holds one member
 //   "<node>/<session>" per live session with its expiry, refreshed by the session's heartbeats
-//   (at least every ttl/3) and left to expire when a node dies. One Lua script reads the live members and
-//   PUBLISHes the frame to each distinct node's channel, atomically; it returns how many nodes
-//   received it (0: the user is offline). Each node hands the frame to its local sessions of
-//   the user. At most once: a node that loses its Redis link at that moment misses the frame,
-//   which the sender sees as an ack (the frame reached the node's channel) -- direct messages
-//   are not stored.
+//   (at least every ttl/3) and left to expire when a node dies. One Lua script reads the live
+//   members and PUBLISHes the frame to each distinct node's channel, atomically; it returns how
+//   many nodes received it (0: the user is offline). Each node hands the frame to its local
+//   sessions of the user. At most once: a node that loses its Redis link at that moment misses the
+//   frame, which the sender sees as an ack (the frame reached the node's channel) -- direct
+//   messages are not stored.
 //
 // Health: healthy while the command link is up and Redis confirmed the node-channel subscription
 // (without it forwarded commands and direct messages would be lost): /healthz reports it.

@@ -2,7 +2,6 @@
 
 #include <QDeadlineTimer>
 #include <QRegularExpression>
-
 #include <cerrno>
 #include <csignal>
 #include <sys/wait.h>

@@ -11,7 +11,6 @@
 #include <QStringList>
 #include <QTemporaryDir>
 #include <QUrl>
-
 #include <memory>
 
 namespace parley::test {

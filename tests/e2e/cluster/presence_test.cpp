@@ -51,7 +51,10 @@ protected:
     }
 
     //! Asks node 0 whether `user` is online (presence_query).
-    std::optional<bool> queryOnline(const std::string& user) { return m_watcher->queryOnline(user); }
+    std::optional<bool> queryOnline(const std::string& user)
+    {
+        return m_watcher->queryOnline(user);
+    }
 
     std::unique_ptr<RedisServer> m_redis;
     std::vector<std::unique_ptr<ServerProcess>> m_nodes;
