@@ -3,22 +3,14 @@
 #pragma once
 
 #include "presence/presencemanager.h"
+#include "waituntil.h"
 
-#include <QCoreApplication>
-#include <QDeadlineTimer>
 #include <optional>
 #include <vector>
 
 namespace parley::server::test {
 
-template <typename Predicate> bool waitUntil(Predicate done, int timeoutMs = 5000)
-{
-    QDeadlineTimer deadline(timeoutMs);
-    while (!done() && !deadline.hasExpired()) {
-        QCoreApplication::processEvents(QEventLoop::AllEvents | QEventLoop::WaitForMoreEvents, 20);
-    }
-    return done();
-}
+using parley::test::waitUntil;
 
 //! Records every transition a manager reports.
 struct TransitionLog {

@@ -4,23 +4,14 @@
 #include "redis/redisclient.h"
 #include "redis/redisendpoint.h"
 #include "redisserver.h"
+#include "waituntil.h"
 
-#include <QCoreApplication>
-#include <QDeadlineTimer>
 #include <gtest/gtest.h>
 #include <optional>
 
 namespace parley::server::test {
 
-//! Runs the event loop until `done()` holds or the timeout expires; returns done().
-template <typename Predicate> bool waitUntil(Predicate done, int timeoutMs = 5000)
-{
-    QDeadlineTimer deadline(timeoutMs);
-    while (!done() && !deadline.hasExpired()) {
-        QCoreApplication::processEvents(QEventLoop::AllEvents | QEventLoop::WaitForMoreEvents, 20);
-    }
-    return done();
-}
+using parley::test::waitUntil;
 
 //! Sends one command and waits for its callback; nothing when no callback came in time.
 inline std::optional<RedisReply> run(
