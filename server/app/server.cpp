@@ -16,6 +16,7 @@
 #include "routing/noderouter.h"
 #include "storage/sqlitemessagestore.h"
 #include "storage/storageworker.h"
+#include "workerthread.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -117,8 +118,7 @@ bool Server::start(QString* error)
         [hub](std::vector<protocol::Message> messages) { hub->publish(std::move(messages)); });
 
     if (m_storage) {
-        m_storageThread = new QThread;
-        m_storageThread->setObjectName(QStringLiteral("storage"));
+        m_storageThread = new WorkerThread(QStringLiteral("storage"));
         m_storage->moveToThread(m_storageThread);
         installDispatcher(m_storageThread);
         m_storageThread->start();
@@ -135,8 +135,7 @@ bool Server::start(QString* error)
         m_hub->loadRooms(rooms);
     }
     if (m_redisBroker) {
-        m_brokerThread = new QThread;
-        m_brokerThread->setObjectName(QStringLiteral("broker"));
+        m_brokerThread = new WorkerThread(QStringLiteral("broker"));
         m_redisBroker->moveToThread(m_brokerThread);
         installDispatcher(m_brokerThread);
         m_brokerThread->start();
@@ -145,8 +144,7 @@ bool Server::start(QString* error)
         m_redisBroker->start();
     }
 
-    m_hubThread = new QThread;
-    m_hubThread->setObjectName(QStringLiteral("hub"));
+    m_hubThread = new WorkerThread(QStringLiteral("hub"));
     m_hub->moveToThread(m_hubThread);
     installDispatcher(m_hubThread);
     m_hubThread->start();
@@ -211,8 +209,7 @@ void Server::startPresence()
             io->deliverToRooms(transition.rooms, frame);
         }
     });
-    m_presenceThread = new QThread;
-    m_presenceThread->setObjectName(QStringLiteral("presence"));
+    m_presenceThread = new WorkerThread(QStringLiteral("presence"));
     object->moveToThread(m_presenceThread);
     if (m_redisBroker) {
         // The router shares the presence thread: both are light, and it reads presence's keys.
@@ -268,8 +265,7 @@ void Server::stopPresence()
         QMetaObject::invokeMethod(
             router, [router] { router->stopLinks(); }, Qt::BlockingQueuedConnection);
     }
-    m_presenceThread->quit();
-    m_presenceThread->wait();
+    m_presenceThread->stopLoop();
 }
 
 QString Server::listenAddress() const
@@ -312,18 +308,16 @@ void Server::ioThreadDrained()
         return;
     }
     qCInfo(lcServer) << "event=sessions_closed";
-    if (!m_storage) {
+    const auto finish = [this] {
         stopThreads();
+        qCInfo(lcServer) << "event=shutdown_done";
         Q_EMIT stopped();
+    };
+    if (!m_storage) {
+        finish();
         return;
     }
-    m_storage->shutdown([this] {
-        post(this, [this] {
-            stopThreads();
-            qCInfo(lcServer) << "event=shutdown_done";
-            Q_EMIT stopped();
-        });
-    });
+    m_storage->shutdown([this, finish] { post(this, finish); });
 }
 
 void Server::stopThreads()
@@ -332,16 +326,16 @@ void Server::stopThreads()
         return;
     }
     m_threadsStopped = true;
-    // The hub first: it posts to I/O threads, so it must be stopped before they are deleted (a
-    // join still queued on the hub would otherwise answer a dead thread). Events still queued for
-    // a stopped thread's objects are dropped with them.
+    // Step 1: end the event loops. The hub first: it posts to I/O threads, so it must be stopped
+    // before they are deleted (a join still queued on the hub would otherwise answer a dead
+    // thread). Events still queued for a stopped thread's objects are dropped with them.
     if (m_hubThread) {
-        m_hubThread->quit();
-        m_hubThread->wait();
+        m_hubThread->stopLoop();
     }
     // Presence next, for the same reason (it posts transitions to I/O threads); its object is
-    // deleted only after the I/O threads, whose sessions post to it until they stop.
+    // destroyed only after the I/O threads, whose sessions post to it until they stop.
     stopPresence();
+    // An IoThread is deleted on its own thread as the thread ends (deleteLater on finished).
     for (QThread* thread : m_ioThreadHandles) {
         thread->quit();
     }
@@ -352,38 +346,64 @@ void Server::stopThreads()
     m_ioThreadHandles.clear();
     m_ioThreads.clear();
     if (m_storageThread) {
-        m_storageThread->quit();
-        m_storageThread->wait();
+        m_storageThread->stopLoop();
     }
     if (m_brokerThread) {
         RedisBroker* broker = m_redisBroker;
         QMetaObject::invokeMethod(
             broker, [broker] { broker->stopLinks(); }, Qt::BlockingQueuedConnection);
-        m_brokerThread->quit();
-        m_brokerThread->wait();
+        m_brokerThread->stopLoop();
     }
-    // Their threads have finished: deleting them from here is safe (no timers, no notifiers;
-    // the broker's links were stopped on its thread above).
+
+    // Step 2: no thread processes events any more, so no object is in use: each thread destroys
+    // the objects living on it (their timers and socket notifiers can only be stopped there),
+    // one thread after the other, objects in the order they always were.
     m_context.presence = nullptr;
-    m_presence.reset();
     m_context.router = nullptr;
-    delete m_router;
-    m_router = nullptr;
+    if (m_presenceThread) {
+        m_presenceThread->finish([this] {
+            m_presence.reset();
+            delete m_router;
+            m_router = nullptr;
+        });
+    }
     delete m_presenceThread;
     m_presenceThread = nullptr;
-    delete m_redisBroker;
-    m_redisBroker = nullptr;
+    if (m_brokerThread) {
+        m_brokerThread->finish([this] {
+            delete m_redisBroker;
+            m_redisBroker = nullptr;
+        });
+    }
     delete m_brokerThread;
     m_brokerThread = nullptr;
     m_localBroker.reset();
+    if (m_hubThread) {
+        m_hubThread->finish([this] {
+            delete m_hub;
+            m_hub = nullptr;
+        });
+    }
+    delete m_hubThread;
+    m_hubThread = nullptr;
+    if (m_storageThread) {
+        m_storageThread->finish([this] {
+            delete m_storage;
+            m_storage = nullptr;
+        });
+    }
+    delete m_storageThread;
+    m_storageThread = nullptr;
+    // Objects whose thread was never made (start() failed before) have never run: delete here.
+    m_presence.reset();
+    delete m_router;
+    m_router = nullptr;
+    delete m_redisBroker;
+    m_redisBroker = nullptr;
     delete m_hub;
     m_hub = nullptr;
     delete m_storage;
     m_storage = nullptr;
-    delete m_hubThread;
-    m_hubThread = nullptr;
-    delete m_storageThread;
-    m_storageThread = nullptr;
 }
 
 } // namespace parley::server

@@ -11,7 +11,8 @@
 // Shutdown (shutdown(), on SIGTERM/SIGINT): stop accepting; every I/O thread closes its sessions
 // with 1001 going away and reports when they are gone (bounded grace period); then storage
 // commits what is still queued and closes the database; then the threads stop and `stopped`
-// is emitted.
+// is emitted. Stopping is two steps (stopThreads()): every event loop ends, in dependency order;
+// then each thread destroys its own objects (workerthread.h says why both are needed).
 #pragma once
 
 #include "servercontext.h"
@@ -34,6 +35,7 @@ class NodeRouter;
 class PresenceManager;
 class RoomHub;
 class StorageWorker;
+class WorkerThread;
 
 class Server : public QObject {
     Q_OBJECT
@@ -64,13 +66,13 @@ private:
     StorageWorker* m_storage = nullptr;
     std::unique_ptr<Broker> m_localBroker;
     RedisBroker* m_redisBroker = nullptr;
-    QThread* m_brokerThread = nullptr;
+    WorkerThread* m_brokerThread = nullptr;
     std::unique_ptr<PresenceManager> m_presence; // a QObject living on m_presenceThread
-    QThread* m_presenceThread = nullptr;
+    WorkerThread* m_presenceThread = nullptr;
     NodeRouter* m_router = nullptr; // cluster only; lives on m_presenceThread too
     RoomHub* m_hub = nullptr;
-    QThread* m_storageThread = nullptr;
-    QThread* m_hubThread = nullptr;
+    WorkerThread* m_storageThread = nullptr;
+    WorkerThread* m_hubThread = nullptr;
     std::vector<QThread*> m_ioThreadHandles;
     std::vector<IoThread*> m_ioThreads;
     Listener* m_listener = nullptr;

@@ -64,6 +64,38 @@ bool plausibleStart(QByteArrayView data)
     return i + 1 == data.size() || data[i + 1] == '/';
 }
 
+// Why the head seen so far cannot be valid because of a line end, or null. Every line of the
+// head ends with CRLF: a bare LF (which RFC 9112 2.2 lets a recipient accept, but does not
+// require it to) or a bare CR (which it must not accept as a line end) is refused as soon as it is
+// seen. Waiting for a CRLF CRLF that such a client never sends would leave the connection to the
+// header timeout. A CR as the last byte seen may still be followed by its LF.
+const char* badLineEnd(QByteArrayView head)
+{
+    for (qsizetype i = 0; i < head.size(); ++i) {
+        if (head[i] == '\n' && (i == 0 || head[i - 1] != '\r')) {
+            return "bare LF: lines must end with CRLF";
+        }
+        if (head[i] == '\r' && i + 1 < head.size() && head[i + 1] != '\n') {
+            return "bare CR: lines must end with CRLF";
+        }
+    }
+    return nullptr;
+}
+
+// RFC 9112 3.2: Host is uri-host [":" port]. Empty is allowed (a target without authority);
+// whitespace, controls and the URI delimiters /?#@ are not, so a value with them is refused.
+bool validHost(QByteArrayView value)
+{
+    for (char c : value) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+            || QByteArrayView("-._~%!$&'()*+,;=:[]").contains(c);
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
 // Comma-separated header value contains `token`, case-insensitively.
 bool listContains(QByteArrayView value, QByteArrayView token)
 {
@@ -97,6 +129,9 @@ RequestSniffer::Decision RequestSniffer::inspect(
         return reject(400, "bad_request", "not an HTTP request");
     }
     const qsizetype end = window.indexOf(QByteArrayView("\r\n\r\n"));
+    if (const char* bad = badLineEnd(end < 0 ? window : window.first(end + 4))) {
+        return reject(400, "bad_request", bad);
+    }
     if (end < 0) {
         if (data.size() >= maxHeaderBytes) {
             return reject(431, "header_too_large", "request head exceeds the size limit");
@@ -104,13 +139,11 @@ RequestSniffer::Decision RequestSniffer::inspect(
         return {};
     }
     const int headBytes = int(end + 4);
-    // Every line of the head, the last one included, ends with CRLF; split leaves an empty tail.
+    // Every line of the head, the last one included, ends with CRLF (badLineEnd() checked it);
+    // split leaves an empty tail.
     QList<QByteArray> lines = window.first(end + 2).toByteArray().split('\n');
     lines.removeLast();
     for (QByteArray& line : lines) {
-        if (!line.endsWith('\r')) {
-            return reject(400, "bad_request", "lines must end with CRLF");
-        }
         line.chop(1);
     }
 
@@ -135,6 +168,7 @@ RequestSniffer::Decision RequestSniffer::inspect(
     QByteArray contentLength;
     QByteArray sessionToken;
     QByteArray lastEventId;
+    int hostFields = 0;
     bool chunked = false;
     for (qsizetype i = 1; i < lines.size(); ++i) {
         const QByteArray& line = lines[i];
@@ -149,7 +183,14 @@ RequestSniffer::Decision RequestSniffer::inspect(
             }
         }
         const QByteArray value = line.mid(colon + 1).trimmed();
-        if (name.compare("upgrade", Qt::CaseInsensitive) == 0) {
+        if (name.compare("host", Qt::CaseInsensitive) == 0) {
+            if (++hostFields > 1) {
+                return reject(400, "bad_request", "more than one Host header");
+            }
+            if (!validHost(value)) {
+                return reject(400, "bad_request", "malformed Host header");
+            }
+        } else if (name.compare("upgrade", Qt::CaseInsensitive) == 0) {
             upgrade = value;
         } else if (name.compare("connection", Qt::CaseInsensitive) == 0) {
             connection = value;
@@ -165,6 +206,12 @@ RequestSniffer::Decision RequestSniffer::inspect(
         } else if (name.compare("last-event-id", Qt::CaseInsensitive) == 0) {
             lastEventId = value;
         }
+    }
+
+    // RFC 9112 3.2: a server must answer 400 to an HTTP/1.1 request without Host (HTTP/1.0
+    // clients may omit it).
+    if (hostFields == 0 && parts[2] == "HTTP/1.1") {
+        return reject(400, "bad_request", "HTTP/1.1 request without a Host header");
     }
 
     qsizetype pathEnd = target.indexOf('?');

@@ -3,8 +3,10 @@
 //
 // Pure and socket-free so it is tested with tables of good and bad requests. Bounded: it never
 // looks past `maxHeaderBytes`; a head that is not complete within that is rejected with 431.
-// Garbage (a first line that cannot be an HTTP request line) is rejected as soon as it is seen,
-// without waiting for the end of the head.
+// Garbage (a first line that cannot be an HTTP request line) and a line end other than CRLF
+// (a bare LF or CR) are rejected as soon as they are seen, without waiting for the end of the
+// head. RFC 9112 3.2: an HTTP/1.1 request without a Host header, or any request with more than
+// one or a malformed one, is rejected with 400.
 //
 // HTTP transports (issue 6): why our own parser and not QtHttpServer. Debian 12's
 // qt6-httpserver-dev (6.4) would be a new dependency, and in 6.4 its responder only writes whole

@@ -71,6 +71,15 @@ QByteArray acceptKey(QByteArrayView key)
 
 HandshakeReply answerHandshake(QByteArrayView head)
 {
+    // RFC 6455 4.2.1: the opening handshake is an HTTP/1.1 (or higher) request. HTTP/1.0 has no
+    // Upgrade mechanism (RFC 9110 7.8: a server must ignore Upgrade in an HTTP/1.0 request), and
+    // WebSocket over HTTP/2 is not an upgrade: anything but HTTP/1.1 is refused. (The method,
+    // GET, was checked by the RequestSniffer, which answers 405 otherwise.)
+    const qsizetype lineEnd = head.indexOf('\n');
+    const QByteArrayView requestLine = trimmed(lineEnd < 0 ? head : head.first(lineEnd));
+    if (!requestLine.endsWith(" HTTP/1.1")) {
+        return refuse(400, "unsupported_http_version", "a WebSocket upgrade needs HTTP/1.1");
+    }
     const QByteArrayView version = headerValue(head, "Sec-WebSocket-Version");
     if (version != "13") {
         return refuse(426, "unsupported_websocket_version", "Sec-WebSocket-Version 13 required");

@@ -1,9 +1,10 @@
 // The server side of the WebSocket opening handshake (RFC 6455 4.2): from a complete request
 // head that the RequestSniffer classified as an upgrade (GET /v1/ws, Upgrade: websocket,
-// Connection: upgrade), checks the version and key and builds the response bytes: either
-// `101 Switching Protocols` with Sec-WebSocket-Accept, or an error response (400, or 426 with
-// `Sec-WebSocket-Version: 13` for another version) with a JSON body, after which the caller
-// closes the connection. No subprotocol and no extension (permessage-deflate) is negotiated.
+// Connection: upgrade, and a Host header), checks that it is an HTTP/1.1 GET, the version and
+// the key, and builds the response bytes: either `101 Switching Protocols` with
+// Sec-WebSocket-Accept, or an error response (400, or 426 with `Sec-WebSocket-Version: 13` for
+// another WebSocket version) with a JSON body, after which the caller closes the connection. No
+// subprotocol and no extension (permessage-deflate) is negotiated.
 #pragma once
 
 #include <QByteArray>

@@ -207,12 +207,35 @@ TEST_F(BadInputTest, HttpErrorsAreJson)
     const QByteArray notFound = rawHttp(port, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
     EXPECT_TRUE(notFound.startsWith("HTTP/1.1 404")) << notFound.toStdString();
     EXPECT_TRUE(notFound.contains(R"({"error":"not_found")")) << notFound.toStdString();
-    const QByteArray method = rawHttp(port, "DELETE /healthz HTTP/1.1\r\n\r\n");
+    const QByteArray method = rawHttp(port, "DELETE /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     EXPECT_TRUE(method.startsWith("HTTP/1.1 405")) << method.toStdString();
     const QByteArray garbage = rawHttp(port, QByteArray("\x16\x03\x01\x00\xff", 5));
     EXPECT_TRUE(garbage.startsWith("HTTP/1.1 400")) << garbage.toStdString();
     const QByteArray huge = rawHttp(port, "GET /healthz HTTP/1.1\r\nX: " + QByteArray(9000, 'a'));
     EXPECT_TRUE(huge.startsWith("HTTP/1.1 431")) << huge.toStdString();
+}
+
+TEST_F(BadInputTest, HeadsThatBreakHttp11GetA400AtOnce)
+{
+    // The server runs with --header-timeout-ms 300: a head left waiting would get 408 there, so
+    // a 400 shows it was refused from the bytes themselves, before any timeout.
+    const quint16 port = s_server->port();
+    const QByteArray bareLf = rawHttp(port, "GET /healthz HTTP/1.1\nHost: x\n\n");
+    EXPECT_TRUE(bareLf.startsWith("HTTP/1.1 400")) << bareLf.toStdString();
+    EXPECT_TRUE(bareLf.contains(R"({"error":"bad_request")")) << bareLf.toStdString();
+    // The client has not finished its head (nor closed): the first bare LF is enough.
+    const QByteArray partial = rawHttp(port, "GET /healthz HTTP/1.1\n");
+    EXPECT_TRUE(partial.startsWith("HTTP/1.1 400")) << partial.toStdString();
+
+    // RFC 9112 3.2: Host is required in HTTP/1.1 (and only one), optional in HTTP/1.0.
+    const QByteArray hostless = rawHttp(port, "GET /healthz HTTP/1.1\r\n\r\n");
+    EXPECT_TRUE(hostless.startsWith("HTTP/1.1 400")) << hostless.toStdString();
+    EXPECT_TRUE(hostless.contains("Host")) << hostless.toStdString();
+    const QByteArray twoHosts
+        = rawHttp(port, "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+    EXPECT_TRUE(twoHosts.startsWith("HTTP/1.1 400")) << twoHosts.toStdString();
+    const QByteArray http10 = rawHttp(port, "GET /healthz HTTP/1.0\r\n\r\n");
+    EXPECT_TRUE(http10.startsWith("HTTP/1.1 200")) << http10.toStdString();
 }
 
 TEST_F(BadInputTest, SlowLorisIsCutOffAtTheHeaderTimeout)

@@ -89,7 +89,7 @@ protected:
 
     static bool healthy()
     {
-        return rawHttp(s_server->port(), "GET /healthz HTTP/1.1\r\n\r\n")
+        return rawHttp(s_server->port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             .startsWith("HTTP/1.1 200");
     }
 
@@ -109,14 +109,16 @@ TEST_F(HttpTransportTest, MalformedRequestsGetTheRight4xxAndTheServerCarriesOn)
     const Case cases[] = {
         { "bad request line", "POST  /v1/session HTTP/1.1\r\n\r\n", "400" },
         { "huge head", "POST /v1/session HTTP/1.1\r\nX: " + QByteArray(9000, 'a'), "431" },
-        { "GET session", "GET /v1/session HTTP/1.1\r\n\r\n", "405" },
+        { "GET session", "GET /v1/session HTTP/1.1\r\nHost: x\r\n\r\n", "405" },
         { "POST sse", post("/v1/sse", "{}"), "405" },
-        { "DELETE commands", "DELETE /v1/commands HTTP/1.1\r\n\r\n", "405" },
+        { "DELETE commands", "DELETE /v1/commands HTTP/1.1\r\nHost: x\r\n\r\n", "405" },
         { "chunked body",
-            "POST /v1/commands HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "411" },
-        { "bad content length", "POST /v1/commands HTTP/1.1\r\nContent-Length: x\r\n\r\n", "400" },
-        { "body too large", "POST /v1/commands HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n",
-            "413" },
+            "POST /v1/commands HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "411" },
+        { "bad content length",
+            "POST /v1/commands HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n", "400" },
+        { "body too large",
+            "POST /v1/commands HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n", "413" },
         { "hello not JSON", post("/v1/session", "{nope"), "400" },
         { "empty hello", post("/v1/session", ""), "400" },
         { "not a hello", post("/v1/session", R"({"type":"join","room":"r"})"), "400" },
@@ -132,10 +134,11 @@ TEST_F(HttpTransportTest, MalformedRequestsGetTheRight4xxAndTheServerCarriesOn)
         { "commands not JSON", post("/v1/commands", "[1,", token), "400" },
         { "batch of non-objects", post("/v1/commands", "[1,2]", token), "400" },
         { "commands scalar", post("/v1/commands", "42", token), "400" },
-        { "sse unknown session", "GET /v1/sse HTTP/1.1\r\nX-Parley-Session: 0.999999.abc\r\n\r\n",
-            "404" },
+        { "sse unknown session",
+            "GET /v1/sse HTTP/1.1\r\nHost: x\r\nX-Parley-Session: 0.999999.abc\r\n\r\n", "404" },
         { "poll bad cursor",
-            "GET /v1/poll?cursor=zz HTTP/1.1\r\nX-Parley-Session: " + token + "\r\n\r\n", "400" },
+            "GET /v1/poll?cursor=zz HTTP/1.1\r\nHost: x\r\nX-Parley-Session: " + token + "\r\n\r\n",
+            "400" },
     };
     for (const Case& c : cases) {
         const QByteArray response = rawHttp(s_server->port(), c.request);
@@ -173,7 +176,7 @@ TEST_F(HttpTransportTest, CommandsKeepTheConnectionAliveAndEventsArriveByPoll)
         [&] {
             const QByteArray poll = rawHttp(s_server->port(),
                 "GET /v1/poll?cursor=" + QByteArray::number(cursor) + "&token=" + token
-                    + " HTTP/1.1\r\n\r\n");
+                    + " HTTP/1.1\r\nHost: x\r\n\r\n");
             const QJsonObject reply = QJsonDocument::fromJson(bodyOf(poll)).object();
             for (const QJsonValue& v : reply.value("events").toArray()) {
                 events.append(v);
@@ -200,7 +203,7 @@ TEST_F(HttpTransportTest, CommandsKeepTheConnectionAliveAndEventsArriveByPoll)
         [&] {
             const QByteArray poll = rawHttp(s_server->port(),
                 "GET /v1/poll?cursor=" + QByteArray::number(cursor)
-                    + " HTTP/1.1\r\nX-Parley-Session: " + token + "\r\n\r\n");
+                    + " HTTP/1.1\r\nHost: x\r\nX-Parley-Session: " + token + "\r\n\r\n");
             const QJsonObject reply = QJsonDocument::fromJson(bodyOf(poll)).object();
             for (const QJsonValue& v : reply.value("events").toArray()) {
                 types.append(v.toObject().value("type").toString());
@@ -272,7 +275,8 @@ TEST_F(HttpTransportTest, DeleteSessionEndsItAndAHeldPollGetsTheCloseAtOnce)
     QTcpSocket poll;
     poll.connectToHost(QHostAddress::LocalHost, s_server->port());
     ASSERT_TRUE(poll.waitForConnected(5000));
-    poll.write("GET /v1/poll?cursor=1 HTTP/1.1\r\nX-Parley-Session: " + token + "\r\n\r\n");
+    poll.write(
+        "GET /v1/poll?cursor=1 HTTP/1.1\r\nHost: x\r\nX-Parley-Session: " + token + "\r\n\r\n");
     ASSERT_TRUE(poll.waitForBytesWritten(5000));
 
     const QByteArray ended
@@ -290,7 +294,7 @@ TEST_F(HttpTransportTest, DeleteSessionEndsItAndAHeldPollGetsTheCloseAtOnce)
         10000));
     if (!answer.contains("\"closed\"")) {
         answer = rawHttp(s_server->port(),
-            "GET /v1/poll?cursor=1 HTTP/1.1\r\nX-Parley-Session: " + token + "\r\n\r\n");
+            "GET /v1/poll?cursor=1 HTTP/1.1\r\nHost: x\r\nX-Parley-Session: " + token + "\r\n\r\n");
     }
     EXPECT_TRUE(answer.contains("\"closed\"") || answer.startsWith("HTTP/1.1 404"))
         << answer.toStdString();

@@ -1,5 +1,6 @@
 // parleyd's life: /healthz, heartbeats and the heartbeat timeout, graceful SIGTERM.
 #include "rawclient.h"
+#include "redisserver.h"
 #include "serverprocess.h"
 
 #include <QDeadlineTimer>
@@ -9,6 +10,7 @@
 #include <QJsonObject>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QTcpSocket>
 #include <csignal>
 #include <gtest/gtest.h>
 #include <sys/types.h>
@@ -165,6 +167,138 @@ TEST(LifecycleTest, SigtermClosesSessionsWith1001AndExitsZero)
     ASSERT_TRUE(joined);
     EXPECT_EQ(joined->cursor.seq, 1u);
 }
+
+// One raw HTTP connection of the SSE or long-poll transport, read on the event loop.
+class HttpStream {
+public:
+    explicit HttpStream(quint16 port) { m_socket.connectToHost(QHostAddress::LocalHost, port); }
+
+    bool send(const QByteArray& request)
+    {
+        if (!m_socket.waitForConnected(5000)) {
+            return false;
+        }
+        m_socket.write(request);
+        return true;
+    }
+    //! Waits until what came back contains `text`.
+    bool waitFor(QByteArrayView text)
+    {
+        return RawClient::waitUntil([&] {
+            m_received += m_socket.readAll();
+            return m_received.contains(text);
+        });
+    }
+    //! Waits until the server has closed the connection.
+    bool waitClosed()
+    {
+        return RawClient::waitUntil([&] {
+            m_received += m_socket.readAll();
+            return m_socket.state() == QAbstractSocket::UnconnectedState;
+        });
+    }
+    const QByteArray& received() const { return m_received; }
+
+private:
+    QTcpSocket m_socket;
+    QByteArray m_received;
+};
+
+// Opens an HTTP session (POST /v1/session) for `user`; its token, or empty.
+QByteArray openHttpSession(quint16 port, const QByteArray& user)
+{
+    const QByteArray hello = R"({"type":"hello","user":")" + user + "\"}";
+    HttpStream http(port);
+    if (!http.send("POST /v1/session HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                   "Content-Length: "
+            + QByteArray::number(hello.size()) + "\r\n\r\n" + hello)
+        || !http.waitClosed()) {
+        return {};
+    }
+    const QByteArray body = http.received().mid(http.received().indexOf("\r\n\r\n") + 4);
+    return QJsonDocument::fromJson(body).object().value("token").toString().toUtf8();
+}
+
+// What a clean stop must not print: Qt's complaints about objects torn down on the wrong
+// thread (timers, socket notifiers, QObject trees) mean a thread's objects outlived it.
+bool hasThreadWarnings(const QString& output)
+{
+    return output.contains("QObject:") || output.contains("QSocketNotifier")
+        || output.contains("Timers cannot") || output.contains("another thread")
+        || output.contains("different thread");
+}
+
+// SIGTERM with a client on every transport (WebSocket, SSE, long-poll) and a connection still
+// sending its request head: each is closed, parleyd exits 0 and prints no threading warning.
+// Alone (SQLite storage thread) and in a cluster (--redis: broker, presence and router links).
+class SigtermTest : public ::testing::TestWithParam<bool> { };
+
+TEST_P(SigtermTest, ClosesEveryTransportAndExitsCleanly)
+{
+    const bool cluster = GetParam();
+    std::unique_ptr<RedisServer> redis;
+    QStringList args { "--poll-timeout-ms", "20000" };
+    if (cluster) {
+        redis = std::make_unique<RedisServer>();
+        ASSERT_TRUE(redis->start()) << redis->output().toStdString();
+        args += { "--redis", redis->url() };
+    }
+    ServerProcess server(args);
+    ASSERT_TRUE(server.start()) << server.output().toStdString();
+    const quint16 port = server.port();
+
+    RawClient ws(server.webSocketUrl());
+    ASSERT_TRUE(ws.open());
+    ASSERT_TRUE(ws.hello("alice"));
+    ASSERT_TRUE(ws.join("lobby"));
+    ASSERT_TRUE(ws.sendMessage("lobby", "c1", "before shutdown"));
+
+    const QByteArray sseToken = openHttpSession(port, "bob");
+    ASSERT_FALSE(sseToken.isEmpty()) << server.output().toStdString();
+    HttpStream sse(port);
+    ASSERT_TRUE(
+        sse.send("GET /v1/sse HTTP/1.1\r\nHost: x\r\nX-Parley-Session: " + sseToken + "\r\n\r\n"));
+    ASSERT_TRUE(sse.waitFor("retry:")) << sse.received().toStdString();
+
+    const QByteArray pollToken = openHttpSession(port, "carol");
+    ASSERT_FALSE(pollToken.isEmpty()) << server.output().toStdString();
+    HttpStream poll(port);
+    // The welcome went out with the session's answer: cursor 1 is past it, so the poll is held.
+    ASSERT_TRUE(poll.send("GET /v1/poll?cursor=1 HTTP/1.1\r\nHost: x\r\nX-Parley-Session: "
+        + pollToken + "\r\n\r\n"));
+
+    HttpStream pending(port);
+    ASSERT_TRUE(pending.send("GET /healthz HTTP/1.1\r\nHost: x\r\n"));
+    // Every session is open on the server (the poll is held, not answered) before the signal.
+    ASSERT_TRUE(RawClient::waitUntil([&] {
+        int status = 0;
+        return getJson(server.httpUrl().resolved(QUrl("/healthz")), &status)
+                   .value("sessions")
+                   .toInt()
+            == 3;
+    })) << server.output().toStdString();
+    EXPECT_TRUE(poll.received().isEmpty()) << poll.received().toStdString();
+
+    ASSERT_GT(server.pid(), 0);
+    ASSERT_EQ(::kill(pid_t(server.pid()), SIGTERM), 0);
+    EXPECT_EQ(ws.waitClosed(), 1001);
+    EXPECT_TRUE(sse.waitClosed());
+    EXPECT_TRUE(sse.received().contains("event: close")) << sse.received().toStdString();
+    EXPECT_TRUE(poll.waitClosed());
+    EXPECT_TRUE(poll.received().contains("\"closed\"")) << poll.received().toStdString();
+    EXPECT_TRUE(pending.waitClosed());
+
+    const int exitCode = server.stop();
+    const QString output = server.output();
+    EXPECT_EQ(exitCode, 0) << output.toStdString();
+    EXPECT_TRUE(output.contains("event=shutdown_done")) << output.toStdString();
+    EXPECT_FALSE(hasThreadWarnings(output)) << output.toStdString();
+}
+
+INSTANTIATE_TEST_SUITE_P(Node, SigtermTest, ::testing::Values(false, true),
+    [](const ::testing::TestParamInfo<bool>& info) {
+        return std::string(info.param ? "Cluster" : "Alone");
+    });
 
 } // namespace
 } // namespace parley::test

@@ -259,6 +259,35 @@ TEST_F(WebSocketTest, HandshakeRefusals)
     EXPECT_TRUE(refused.contains("Sec-WebSocket-Version: 13"));
 }
 
+TEST_F(WebSocketTest, UpgradeNeedsHttp11WithHost)
+{
+    // RFC 6455 4.2.1: an HTTP/1.1 request; RFC 9110 7.8: Upgrade is ignored in HTTP/1.0.
+    WireClient http10;
+    ASSERT_TRUE(http10.connectTo(s_server->port()));
+    QByteArray request = upgradeRequest();
+    request.replace("HTTP/1.1", "HTTP/1.0");
+    ASSERT_TRUE(http10.write(request));
+    const QByteArray refused = http10.readUntilClosed();
+    EXPECT_TRUE(refused.startsWith("HTTP/1.1 400")) << refused.data();
+    EXPECT_TRUE(refused.contains(R"({"error":"unsupported_http_version")")) << refused.data();
+    EXPECT_FALSE(refused.contains("Sec-WebSocket-Accept")) << refused.data();
+
+    // RFC 9112 3.2: an HTTP/1.1 request without Host is answered 400.
+    WireClient hostless;
+    ASSERT_TRUE(hostless.connectTo(s_server->port()));
+    request = upgradeRequest();
+    request.replace("Host: 127.0.0.1\r\n", "");
+    ASSERT_TRUE(hostless.write(request));
+    const QByteArray noHost = hostless.readUntilClosed();
+    EXPECT_TRUE(noHost.startsWith("HTTP/1.1 400")) << noHost.data();
+    EXPECT_TRUE(noHost.contains(R"({"error":"bad_request")")) << noHost.data();
+
+    // The same port still upgrades a correct request.
+    WireClient good;
+    ASSERT_TRUE(good.connectTo(s_server->port()));
+    EXPECT_TRUE(good.upgrade());
+}
+
 TEST_F(WebSocketTest, FramesSentWithTheUpgradeRequestAreNotLost)
 {
     // RFC 6455 forbids sending before the 101; parleyd still reads such frames (documented).

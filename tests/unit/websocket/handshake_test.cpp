@@ -45,6 +45,18 @@ TEST(HandshakeTest, Table)
         { "key not base64",
             request("Sec-WebSocket-Key: !!!!!!!!!!!!!!!!!!!!!!==\r\nSec-WebSocket-Version: 13\r\n"),
             400, "bad_websocket_key" },
+        { "HTTP/1.0",
+            "GET /v1/ws HTTP/1.0\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n",
+            400, "unsupported_http_version" },
+        { "HTTP/1.0 without headers", "GET /v1/ws HTTP/1.0\r\n\r\n", 400,
+            "unsupported_http_version" },
+        { "HTTP/2.0",
+            "GET /v1/ws HTTP/2.0\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n",
+            400, "unsupported_http_version" },
         { "key of 15 bytes",
             request("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25j\r\nSec-WebSocket-Version: 13\r\n"),
             400, "bad_websocket_key" },
