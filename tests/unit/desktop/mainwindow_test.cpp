@@ -5,6 +5,7 @@
 #include "controllers/connectioncontroller.h"
 #include "models/messagemodel.h"
 #include "models/roomlistmodel.h"
+#include "paintedtext.h"
 #include "waitfor.h"
 #include "widgets/mainwindow.h"
 #include "widgets/messagecomposer.h"
@@ -21,9 +22,34 @@
 #include <parley/clientoptions.h>
 
 using namespace parley::desktop;
+using parley::desktop::test::paintedTextIn;
+using parley::desktop::test::paintedTexts;
 using parley::desktop::test::waitFor;
 
 namespace {
+
+//! `count` messages of `room` with seqs 1..count, as the server numbers every room: the same
+//! senders and times in every room, only the bodies differ ("<room> says <seq>").
+QList<parley::Message> roomMessages(const QString& room, int count)
+{
+    const QDateTime base = QDateTime::currentDateTimeUtc().addSecs(-3600);
+    const QStringList senders { QStringLiteral("alice"), QStringLiteral("bob"),
+        QStringLiteral("bob"), QStringLiteral("carol"), QStringLiteral("alice"),
+        QStringLiteral("alice") };
+    QList<parley::Message> list;
+    for (int seq = 1; seq <= count; ++seq) {
+        parley::Message m;
+        m.room = room;
+        m.epoch = QStringLiteral("e1");
+        m.seq = quint64(seq);
+        m.id = QStringLiteral("%1-%2").arg(room).arg(seq);
+        m.sender = senders.at((seq - 1) % senders.size());
+        m.body = QStringLiteral("%1 says %2").arg(room).arg(seq);
+        m.timestamp = base.addSecs(seq * 30);
+        list.append(m);
+    }
+    return list;
+}
 
 struct WindowFixture {
     WindowFixture()
@@ -112,6 +138,57 @@ TEST(MainWindowTest, CtrlUpAndDownSwitchRoomsAndWrapAround)
     QTest::keyClick(f.window.composer(), Qt::Key_Up, Qt::ControlModifier);
     EXPECT_EQ(f.chat.currentRoom(), QStringLiteral("ops"));
     EXPECT_EQ(f.window.roomView()->currentIndex().row(), 2);
+}
+
+TEST(MainWindowTest, EachRoomsTimelinePaintsItsOwnTextsAcrossRoomSwitches)
+{
+    // Every room numbers its messages from 1: rows of two rooms with equal seqs, senders and
+    // times must still each paint their own text, however often the user switches.
+    WindowFixture f;
+    const QStringList rooms { QStringLiteral("lobby"), QStringLiteral("dev"),
+        QStringLiteral("ops") };
+    constexpr int Count = 6;
+    for (const auto& room : rooms) {
+        f.chat.messages(room)->addMessages(roomMessages(room, Count));
+    }
+    ASSERT_TRUE(f.active());
+    f.window.composer()->setFocus();
+
+    auto checkPaintedRoom = [&](const QString& room) {
+        SCOPED_TRACE(room.toStdString());
+        MessageView* view = f.window.messageView();
+        ASSERT_EQ(view->model(), f.chat.messages(room));
+        MessageModel* model = f.chat.messages(room);
+        ASSERT_TRUE(waitFor([&] {
+            const QRect last = view->visualRect(model->index(model->rowCount() - 1));
+            return last.height() > 0 && view->viewport()->rect().contains(last);
+        })) << "the whole timeline fits in the window";
+        const auto texts = paintedTexts(*view->viewport());
+        for (int row = 0; row < model->rowCount(); ++row) {
+            const QString painted = paintedTextIn(texts, view->visualRect(model->index(row)));
+            const QString body = model->index(row).data(MessageModel::BodyRole).toString();
+            EXPECT_TRUE(painted.contains(body))
+                << "row " << row << " paints \"" << painted.toStdString() << "\" instead of \""
+                << body.toStdString() << "\"";
+            for (const auto& other : rooms) {
+                if (other != room) {
+                    EXPECT_FALSE(painted.contains(other + QStringLiteral(" says ")))
+                        << "row " << row << " paints a message of #" << other.toStdString()
+                        << ": \"" << painted.toStdString() << "\"";
+                }
+            }
+        }
+    };
+
+    checkPaintedRoom(QStringLiteral("lobby"));
+    QTest::keyClick(f.window.composer(), Qt::Key_Down, Qt::ControlModifier);
+    checkPaintedRoom(QStringLiteral("dev"));
+    QTest::keyClick(f.window.composer(), Qt::Key_Down, Qt::ControlModifier);
+    checkPaintedRoom(QStringLiteral("ops"));
+    QTest::keyClick(f.window.composer(), Qt::Key_Up, Qt::ControlModifier);
+    checkPaintedRoom(QStringLiteral("dev"));
+    QTest::keyClick(f.window.composer(), Qt::Key_Up, Qt::ControlModifier);
+    checkPaintedRoom(QStringLiteral("lobby"));
 }
 
 TEST(MainWindowTest, CtrlKJumpsToARoomOrOpensANewOne)
