@@ -15,6 +15,7 @@
 #include <QApplication>
 #include <QLineEdit>
 #include <QListView>
+#include <QPaintEvent>
 #include <QSignalSpy>
 #include <QTest>
 #include <gtest/gtest.h>
@@ -84,6 +85,36 @@ struct WindowFixture {
     MainWindow window;
 };
 
+//! Watches the paint events of a widget: what the composer's placeholder said at the last paint
+//! that redrew all of it.
+class FullPaintWatcher : public QObject {
+public:
+    explicit FullPaintWatcher(MessageComposer& composer)
+        : m_composer(composer)
+    {
+        composer.viewport()->installEventFilter(this);
+    }
+
+    QString placeholderAtLastFullPaint;
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override
+    {
+        if (event->type() == QEvent::Paint) {
+            const auto* paint = static_cast<QPaintEvent*>(event);
+            const auto* viewport = static_cast<QWidget*>(watched);
+            // (QRegion::contains(QRect) only tells an overlap.)
+            if ((QRegion(viewport->rect()) - paint->region()).isEmpty()) {
+                placeholderAtLastFullPaint = m_composer.placeholderText();
+            }
+        }
+        return false;
+    }
+
+private:
+    MessageComposer& m_composer;
+};
+
 } // namespace
 
 TEST(MessageComposerTest, EnterSendsShiftEnterBreaksEscapeClears)
@@ -138,6 +169,39 @@ TEST(MainWindowTest, CtrlUpAndDownSwitchRoomsAndWrapAround)
     QTest::keyClick(f.window.composer(), Qt::Key_Up, Qt::ControlModifier);
     EXPECT_EQ(f.chat.currentRoom(), QStringLiteral("ops"));
     EXPECT_EQ(f.window.roomView()->currentIndex().row(), 2);
+}
+
+TEST(MainWindowTest, ComposerNamesTheNewRoomAsSoonAsCtrlUpOrDownSwitches)
+{
+    WindowFixture f;
+    ASSERT_TRUE(f.active());
+    MessageComposer* composer = f.window.composer();
+    composer->setFocus();
+    FullPaintWatcher watcher(*composer);
+    composer->viewport()->update();
+    ASSERT_TRUE(waitFor([&] { return !watcher.placeholderAtLastFullPaint.isEmpty(); }));
+    ASSERT_EQ(watcher.placeholderAtLastFullPaint, QStringLiteral("Message #lobby"));
+
+    // After each switch the placeholder names the new room, and the repaint that shows it is
+    // already posted: one pass over the pending events (no timer, nothing else has to happen
+    // first, such as a blink of the cursor or a key typed) puts it on screen.
+    const struct {
+        Qt::Key key;
+        const char* placeholder;
+    } steps[] = {
+        { Qt::Key_Down, "Message #dev" },
+        { Qt::Key_Down, "Message #ops" },
+        { Qt::Key_Up, "Message #dev" },
+        { Qt::Key_Up, "Message #lobby" },
+        { Qt::Key_Up, "Message #ops" },
+    };
+    for (const auto& step : steps) {
+        QTest::keyClick(composer, step.key, Qt::ControlModifier);
+        EXPECT_EQ(composer->placeholderText().toStdString(), step.placeholder);
+        QCoreApplication::processEvents();
+        EXPECT_EQ(watcher.placeholderAtLastFullPaint.toStdString(), step.placeholder)
+            << "the composer on screen still names the previous room";
+    }
 }
 
 TEST(MainWindowTest, EachRoomsTimelinePaintsItsOwnTextsAcrossRoomSwitches)
