@@ -278,7 +278,7 @@ TEST_F(DesktopAppTest, ServerRestartShowsReconnectingAndDeliversThePendingMessag
         return connection().status() == ConnectionController::Status::Reconnecting
             && connection().secondsUntilRetry() >= 0;
     }));
-    EXPECT_TRUE(status->text().contains(QStringLiteral("Reconnecting in")))
+    EXPECT_TRUE(status->text().startsWith(QStringLiteral("Connection lost. Reconnecting in")))
         << status->text().toStdString();
     EXPECT_TRUE(status->reconnectButton()->isVisibleTo(status));
 
