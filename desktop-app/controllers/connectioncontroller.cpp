@@ -41,6 +41,7 @@ QString ConnectionController::transportLabel() const
 void ConnectionController::start()
 {
     m_terminal = false;
+    m_hasConnected = false;
     m_client.connectToServer();
 }
 
@@ -77,6 +78,7 @@ void ConnectionController::onStateChanged(parley::ConnectionState state)
     switch (state) {
     case ConnectionState::Connected:
         m_terminal = false;
+        m_hasConnected = true;
         if (!m_lastError.isEmpty()) {
             m_lastError.clear();
             Q_EMIT lastErrorChanged(m_lastError);

@@ -39,6 +39,9 @@ public:
     void reconnectNow();
 
     Status status() const { return m_status; }
+    //! Whether a connection succeeded since start(). Until one does, a failed attempt means the
+    //! server cannot be reached, not that a connection was lost: the status bar says which.
+    bool hasConnected() const { return m_hasConnected; }
     //! Whole seconds until the next scheduled attempt (rounded up), -1 when none is scheduled.
     int secondsUntilRetry() const;
     //! Whether reconnectNow() would do anything: not while connected or connecting, and not after
@@ -52,7 +55,7 @@ public:
     QString transportLabel() const;
 
 Q_SIGNALS:
-    //! status() changed.
+    //! status() changed (hasConnected() only changes with it, when Connected is reached).
     void statusChanged(parley::desktop::ConnectionController::Status status);
     //! secondsUntilRetry() changed (once a second while waiting).
     void countdownChanged(int seconds);
@@ -69,6 +72,7 @@ private:
 
     parley::Client& m_client;
     Status m_status = Status::Offline;
+    bool m_hasConnected = false;
     bool m_terminal = false;
     QString m_lastError;
     QTimer m_countdownTimer;

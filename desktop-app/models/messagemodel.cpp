@@ -3,6 +3,7 @@
 #include <QLocale>
 #include <QSet>
 #include <algorithm>
+#include <atomic>
 
 namespace parley::desktop {
 
@@ -61,17 +62,14 @@ QVariant MessageModel::data(const QModelIndex& index, int role) const
         return groupedWithPrevious(row);
     case StartsDayRole:
         return startsDay(row);
-    case CacheKeyRole: {
-        const QString identity = e.seq != 0 || e.kind == TimelineEntry::Kind::Gap
-            ? QString::number(e.sortKey())
-            : e.clientId;
-        return QStringLiteral("%1:%2:%3:%4%5")
-            .arg(int(e.kind))
-            .arg(identity)
+    case CacheKeyRole:
+        // Not the seq: rows of different rooms (and epochs) share seqs, and one delegate with its
+        // caches serves the model of every room the view switches to.
+        return QStringLiteral("%1:%2:%3%4")
+            .arg(e.contentId)
             .arg(int(e.delivery))
             .arg(groupedWithPrevious(row) ? 'g' : '-')
             .arg(startsDay(row) ? 'd' : '-');
-    }
     default:
         return {};
     }
@@ -89,10 +87,19 @@ QHash<int, QByteArray> MessageModel::roleNames() const
     return names;
 }
 
+quint64 MessageModel::nextContentId()
+{
+    // Process-wide rather than per model: a model can be deleted (a room closed) and another
+    // created, possibly at the same address, while a view's caches still hold the old keys.
+    static std::atomic<quint64> last { 0 };
+    return ++last;
+}
+
 TimelineEntry MessageModel::fromMessage(const parley::Message& message) const
 {
     TimelineEntry e;
     e.kind = TimelineEntry::Kind::Message;
+    e.contentId = nextContentId();
     e.delivery = TimelineEntry::Delivery::Confirmed;
     e.seq = message.seq;
     e.messageId = message.id;
@@ -154,6 +161,7 @@ void MessageModel::addPending(const QString& clientId, const QString& body, cons
 {
     TimelineEntry e;
     e.kind = TimelineEntry::Kind::Message;
+    e.contentId = nextContentId();
     e.delivery = TimelineEntry::Delivery::Pending;
     e.clientId = clientId;
     e.sender = m_localUser;
@@ -243,6 +251,7 @@ void MessageModel::addGap(quint64 fromSeq, quint64 toSeq)
     }
     TimelineEntry e;
     e.kind = TimelineEntry::Kind::Gap;
+    e.contentId = nextContentId();
     e.gapFrom = fromSeq;
     e.gapTo = toSeq;
     insertSettled(std::move(e));
@@ -319,9 +328,14 @@ void MessageModel::insertSettled(TimelineEntry entry)
             if (entry.messageId.isEmpty()) {
                 return;
             }
+            // The same text lays out the same: keep what caches know of it.
+            if (entry.body == existing.body) {
+                entry.contentId = existing.contentId;
+            }
             existing = std::move(entry);
-        } else {
-            existing.gapTo = std::max(existing.gapTo, entry.gapTo);
+        } else if (entry.gapTo > existing.gapTo) {
+            existing.gapTo = entry.gapTo;
+            existing.contentId = entry.contentId; // the notice says another range
         }
         const QModelIndex idx = index(row);
         Q_EMIT dataChanged(idx, idx);

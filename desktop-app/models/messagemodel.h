@@ -41,7 +41,9 @@ public:
         GroupedWithPreviousRole,
         //! bool: first row of a local calendar day: the view draws a day separator above it.
         StartsDayRole,
-        //! QString: identifies the row's content, for caches (changes when the row does).
+        //! QString: identifies what the row looks like (TimelineEntry::contentId, delivery,
+        //! grouping, day separator), for layout caches: changes whenever one of them does, and
+        //! never equals the key of another row, in this model or any other.
         CacheKeyRole,
     };
     Q_ENUM(Role)
@@ -101,6 +103,8 @@ private:
     bool groupedWithPrevious(int row) const;
     bool startsDay(int row) const;
     TimelineEntry fromMessage(const parley::Message& message) const;
+    //! A TimelineEntry::contentId no row has had yet.
+    static quint64 nextContentId();
 
     QString m_room;
     QString m_localUser;

@@ -23,6 +23,11 @@ struct TimelineEntry {
     };
 
     Kind kind = Kind::Message;
+    //! Identifies what this row lays out (its kind and text), for caches that outlive a model or
+    //! serve several: unique among all rows of all models of the process, never reused, and
+    //! replaced when the text changes. Seqs cannot serve: every room, and every epoch of a room,
+    //! numbers its messages from 1; pending messages have none.
+    quint64 contentId = 0;
     Delivery delivery = Delivery::Confirmed;
     //! Position in the room's stream; 0 while the server has not stored the message yet.
     quint64 seq = 0;

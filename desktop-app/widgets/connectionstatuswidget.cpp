@@ -75,8 +75,16 @@ void ConnectionStatusWidget::refresh()
     case ConnectionController::Status::Reconnecting: {
         color = QColor(0xf5, 0xa6, 0x23);
         const int seconds = m_connection.secondsUntilRetry();
-        text = seconds >= 0 ? tr("Connection lost. Reconnecting in %1 s").arg(seconds)
-                            : tr("Connection lost. Reconnecting…");
+        if (m_connection.hasConnected()) {
+            text = seconds >= 0 ? tr("Connection lost. Reconnecting in %1 s").arg(seconds)
+                                : tr("Connection lost. Reconnecting…");
+        } else {
+            // Nothing was lost: no attempt has got through yet (wrong address, server down,
+            // no network). The reason is in the tooltip.
+            text = seconds >= 0
+                ? tr("Cannot reach %1. Retrying in %2 s").arg(m_serverLabel).arg(seconds)
+                : tr("Cannot reach %1. Retrying…").arg(m_serverLabel);
+        }
         break;
     }
     case ConnectionController::Status::Offline:

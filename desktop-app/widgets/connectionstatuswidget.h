@@ -10,8 +10,10 @@ class QPushButton;
 
 namespace parley::desktop {
 
-//! Shows a coloured dot and "Connected" / "Connecting…" / "Reconnecting in N s" / "Offline",
-//! with a "Reconnect now" button while not connected. The last error is its tooltip.
+//! Shows a coloured dot and "Connected" / "Connecting…" / "Connection lost. Reconnecting in N s"
+//! / "Offline", with a "Reconnect now" button while not connected. Until a connection has
+//! succeeded (ConnectionController::hasConnected()), a failed attempt reads "Cannot reach
+//! <server>. Retrying in N s" instead: nothing was lost. The last error is its tooltip.
 class ConnectionStatusWidget : public QWidget {
     Q_OBJECT
 

@@ -297,9 +297,7 @@ void MainWindow::onCurrentRoomChanged(const QString& room)
     if (row >= 0) {
         m_roomView->setCurrentIndex(m_chat.roomList()->index(row));
     }
-    m_composer->setEnabled(!room.isEmpty());
-    m_composer->setPlaceholderText(
-        room.isEmpty() ? tr("Join a room to chat") : tr("Message #%1").arg(room));
+    m_composer->setRoom(room);
     m_roomSubtitle->setText(
         m_chat.isLoadingHistory(room) ? tr("Loading older messages…") : QString());
     if (MemberListModel* members = m_chat.members(room)) {

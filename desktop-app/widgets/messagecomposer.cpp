@@ -23,6 +23,17 @@ MessageComposer::MessageComposer(QWidget* parent)
     updateHeight();
 }
 
+void MessageComposer::setRoom(const QString& room)
+{
+    m_room = room;
+    setEnabled(!room.isEmpty());
+    setPlaceholderText(room.isEmpty() ? tr("Join a room to chat") : tr("Message #%1").arg(room));
+    // QPlainTextEdit repaints for its placeholder only when the placeholder appears or goes away
+    // (the document turns empty or not), not when its text changes: the old room's name would
+    // stay on screen until something else repaints the input.
+    viewport()->update();
+}
+
 int MessageComposer::heightForLines(int lines) const
 {
     const QMargins m = contentsMargins();

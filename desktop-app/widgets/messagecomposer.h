@@ -15,6 +15,11 @@ class MessageComposer : public QPlainTextEdit {
 public:
     explicit MessageComposer(QWidget* parent = nullptr);
 
+    //! The room the input writes to: the placeholder names it ("Message #dev") and shows the
+    //! new name at once; an empty `room` disables the input and asks to join one.
+    void setRoom(const QString& room);
+    QString room() const { return m_room; }
+
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override;
 
@@ -31,6 +36,8 @@ protected:
 private:
     int heightForLines(int lines) const;
     void updateHeight();
+
+    QString m_room;
 };
 
 } // namespace parley::desktop

@@ -16,7 +16,9 @@ namespace parley::desktop {
 //!
 //! Size hints are cached per row content and width (MessageModel::CacheKeyRole), so adding a
 //! message to a long timeline lays out that message only: the view's relayout reads cached
-//! sizes for every other row.
+//! sizes for every other row. The key never names a row of another model, so one delegate (and
+//! its caches) serves every room the view switches to, and switching back lays nothing out
+//! again.
 class MessageDelegate : public QStyledItemDelegate {
     Q_OBJECT
 

@@ -4,12 +4,14 @@
 // - killing and restarting the server shows "reconnecting", then "connected", and the message
 //   typed meanwhile is delivered exactly once;
 // - older history loads as the user scrolls up;
+// - rooms whose messages share seqs each paint their own texts, across Ctrl+Up/Ctrl+Down;
 // - a screenshot of the window with a conversation is saved to the build directory.
 #include "app/chatsession.h"
 #include "controllers/chatcontroller.h"
 #include "controllers/connectioncontroller.h"
 #include "models/messagemodel.h"
 #include "models/roomlistmodel.h"
+#include "paintedtext.h"
 #include "serverprocess.h"
 #include "waitfor.h"
 #include "widgets/connectionstatuswidget.h"
@@ -32,6 +34,8 @@
 
 using namespace parley::desktop;
 using namespace std::chrono_literals;
+using parley::desktop::test::paintedTextIn;
+using parley::desktop::test::paintedTexts;
 using parley::desktop::test::waitFor;
 using parley::test::ServerProcess;
 
@@ -274,7 +278,7 @@ TEST_F(DesktopAppTest, ServerRestartShowsReconnectingAndDeliversThePendingMessag
         return connection().status() == ConnectionController::Status::Reconnecting
             && connection().secondsUntilRetry() >= 0;
     }));
-    EXPECT_TRUE(status->text().contains(QStringLiteral("Reconnecting in")))
+    EXPECT_TRUE(status->text().startsWith(QStringLiteral("Connection lost. Reconnecting in")))
         << status->text().toStdString();
     EXPECT_TRUE(status->reconnectButton()->isVisibleTo(status));
 
@@ -348,6 +352,71 @@ TEST_F(DesktopAppTest, OlderHistoryLoadsWhenScrollingUp)
     }
     EXPECT_EQ(archive->index(0).data(MessageModel::BodyRole).toString(),
         QStringLiteral("archived message 1"));
+}
+
+TEST_F(DesktopAppTest, RoomsWithTheSameSeqsEachPaintTheirOwnTexts)
+{
+    // The first message of every room is seq 1 on the server: #dev's, sent with the CLI, and the
+    // one alice types in #lobby.
+    ASSERT_EQ(
+        send(QStringLiteral("dev"), QStringLiteral("bob"), QStringLiteral("first message in #dev"))
+            .exitCode,
+        0);
+    startApp({ QStringLiteral("dev"), QStringLiteral("lobby") });
+    ASSERT_TRUE(waitFor([&] {
+        return QApplication::activeWindow() == &window()
+            && QGuiApplication::focusWindow() == window().windowHandle();
+    })) << "Ctrl+Up/Down are window shortcuts: the window must be active";
+    MessageView* view = window().messageView();
+    MessageModel* dev = chat().messages(QStringLiteral("dev"));
+    MessageModel* lobby = chat().messages(QStringLiteral("lobby"));
+
+    // What the timeline paints for each row of `model`, once it shows all of them.
+    auto paintedRows = [&](MessageModel* model) {
+        QStringList rows;
+        if (!waitFor([&] {
+                const QRect last = view->visualRect(model->index(model->rowCount() - 1));
+                return view->model() == model && last.height() > 0
+                    && view->viewport()->rect().contains(last);
+            })) {
+            return rows;
+        }
+        const auto texts = paintedTexts(*view->viewport());
+        for (int row = 0; row < model->rowCount(); ++row) {
+            rows.append(paintedTextIn(texts, view->visualRect(model->index(row))));
+        }
+        return rows;
+    };
+
+    ASSERT_EQ(dev->rowCount(), 1);
+    QStringList painted = paintedRows(dev);
+    ASSERT_EQ(painted.size(), 1);
+    EXPECT_TRUE(painted.at(0).contains(QStringLiteral("first message in #dev")))
+        << painted.at(0).toStdString();
+
+    QTest::keyClick(window().composer(), Qt::Key_Down, Qt::ControlModifier);
+    ASSERT_EQ(chat().currentRoom(), QStringLiteral("lobby"));
+    QTest::keyClicks(window().composer(), QStringLiteral("hello from alice"));
+    QTest::keyClick(window().composer(), Qt::Key_Return);
+    ASSERT_TRUE(waitFor([&] { return isConfirmed(lobby, 0); }));
+    ASSERT_EQ(lobby->index(0).data(MessageModel::SeqRole).toULongLong(), 1u);
+    ASSERT_EQ(dev->index(0).data(MessageModel::SeqRole).toULongLong(), 1u);
+    painted = paintedRows(lobby);
+    ASSERT_EQ(painted.size(), 1);
+    EXPECT_TRUE(painted.at(0).contains(QStringLiteral("hello from alice")))
+        << painted.at(0).toStdString();
+    EXPECT_FALSE(painted.at(0).contains(QStringLiteral("#dev"))) << painted.at(0).toStdString();
+
+    QTest::keyClick(window().composer(), Qt::Key_Up, Qt::ControlModifier);
+    painted = paintedRows(dev);
+    ASSERT_EQ(painted.size(), 1);
+    EXPECT_TRUE(painted.at(0).contains(QStringLiteral("first message in #dev")))
+        << painted.at(0).toStdString();
+    QTest::keyClick(window().composer(), Qt::Key_Down, Qt::ControlModifier);
+    painted = paintedRows(lobby);
+    ASSERT_EQ(painted.size(), 1);
+    EXPECT_TRUE(painted.at(0).contains(QStringLiteral("hello from alice")))
+        << painted.at(0).toStdString();
 }
 
 TEST_F(DesktopAppTest, ScreenshotOfAConversation)

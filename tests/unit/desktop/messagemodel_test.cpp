@@ -3,6 +3,7 @@
 #include "models/messagemodel.h"
 
 #include <QAbstractItemModelTester>
+#include <QSet>
 #include <QSignalSpy>
 #include <gtest/gtest.h>
 #include <memory>
@@ -256,4 +257,65 @@ TEST_F(MessageModelTest, CacheKeyChangesWhenTheRowLooksDifferent)
     model.markFailed(QStringLiteral("c1"), QStringLiteral("nope"));
     const QString failed = model.index(0).data(MessageModel::CacheKeyRole).toString();
     EXPECT_NE(pending, failed);
+}
+
+TEST_F(MessageModelTest, CacheKeysNeverRepeatAcrossRoomsOrStreamEpochs)
+{
+    // Rooms share seqs (each numbers from 1), and a reset stream numbers from 1 again: a layout
+    // cache shared by the rooms' models must never take one of these rows for another.
+    auto keys = [](const MessageModel& m) {
+        QStringList out;
+        for (int row = 0; row < m.rowCount(); ++row) {
+            out.append(m.index(row).data(MessageModel::CacheKeyRole).toString());
+        }
+        return out;
+    };
+    MessageModel dev(QStringLiteral("dev"), QStringLiteral("alice"));
+    QAbstractItemModelTester devTester(&dev, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    QList<parley::Message> devMessages = range(1, 5);
+    for (auto& m : devMessages) {
+        m.room = QStringLiteral("dev");
+        m.body = QStringLiteral("dev %1").arg(m.seq);
+    }
+    model.addMessages(range(1, 5));
+    model.addPending(QStringLiteral("c1"), QStringLiteral("mine"), Noon.addSecs(10));
+    dev.addMessages(devMessages);
+    dev.addPending(QStringLiteral("c1"), QStringLiteral("mine too"), Noon.addSecs(10));
+    dev.addGap(6, 8);
+
+    QSet<QString> seen;
+    for (const auto& key : keys(model) + keys(dev)) {
+        EXPECT_FALSE(seen.contains(key)) << key.toStdString();
+        seen.insert(key);
+    }
+
+    // A new epoch of the lobby: the same seqs, senders and times, other texts.
+    model.clearSettled();
+    QList<parley::Message> newEpoch = range(1, 5);
+    for (auto& m : newEpoch) {
+        m.epoch = QStringLiteral("e2");
+        m.body = QStringLiteral("after the reset %1").arg(m.seq);
+    }
+    model.addMessages(newEpoch);
+    for (const auto& key : keys(model).mid(0, 5)) {
+        EXPECT_FALSE(seen.contains(key)) << key.toStdString();
+    }
+}
+
+TEST_F(MessageModelTest, CacheKeyOfAnUnchangedTextSurvivesTheEchoAndChangesWithTheText)
+{
+    model.addMessages(range(1, 2));
+    model.addPending(QStringLiteral("c1"), QStringLiteral("hello"), Noon.addSecs(3));
+    model.markAcked(QStringLiteral("c1"), 3);
+    const QString acked = model.index(2).data(MessageModel::CacheKeyRole).toString();
+    auto echo = message(3, QStringLiteral("alice"), Noon, QStringLiteral("c1"));
+    echo.body = QStringLiteral("hello");
+    model.addMessages({ echo });
+    EXPECT_EQ(model.index(2).data(MessageModel::CacheKeyRole).toString(), acked)
+        << "the same text needs no new layout";
+
+    auto edited = message(3, QStringLiteral("alice"), Noon, QStringLiteral("c1"));
+    edited.body = QStringLiteral("hello, corrected");
+    model.addMessages({ edited });
+    EXPECT_NE(model.index(2).data(MessageModel::CacheKeyRole).toString(), acked);
 }
