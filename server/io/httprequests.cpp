@@ -387,11 +387,12 @@ void IoThread::attachHttp(
     Session& session = *m_sessions.at(sessionId);
     const std::int64_t now = monotonicMs();
     session.touch(now);
+    auto* downstream = new SocketDownstream(socket, this);
     if (stream) {
         sink->attachStream(
-            socket, cursor.isEmpty() ? std::nullopt : std::optional<std::uint64_t>(after));
+            downstream, cursor.isEmpty() ? std::nullopt : std::optional<std::uint64_t>(after));
     } else {
-        sink->attachPoll(socket, after, now);
+        sink->attachPoll(downstream, after, now);
     }
 }
 
