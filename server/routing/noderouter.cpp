@@ -261,7 +261,8 @@ void NodeRouter::sendRelay(
                 return;
             }
             QJsonObject head { { QStringLiteral("k"), QStringLiteral("o") },
-                { QStringLiteral("id"), QString::number(link.id) } };
+                { QStringLiteral("id"), QString::number(link.id) },
+                { QStringLiteral("from"), QString::fromStdString(m_nodeId) } };
             if (status != 0) {
                 head.insert(QStringLiteral("s"), status);
             }
@@ -286,8 +287,9 @@ void NodeRouter::onRelayPart(const QJsonObject& head, QByteArray bytes)
 {
     const std::uint64_t id = head.value(QLatin1String("id")).toString().toULongLong();
     const auto it = m_heldRelays.find(id);
-    if (it == m_heldRelays.end()) {
-        return; // closed or ended here already (the owner was told)
+    if (it == m_heldRelays.end()
+        || head.value(QLatin1String("from")).toString().toStdString() != it->second.node) {
+        return; // closed or ended here already (the owner was told), or not from its owner
     }
     HeldRelay& relay = it->second;
     relay.lastHeardMs = monotonicMs();

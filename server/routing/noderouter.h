@@ -14,15 +14,15 @@
 //   The holder publishes an open request {k:"s"} with a relay id to the owner's channel; the
 //   owner attaches a RelayDownstream (routing/relaydownstream.h) to the session's HttpSink, which
 //   writes exactly the bytes it would write to a local socket; they travel as messages {k:"o"}
-//   (a JSON head, a newline, the raw bytes) to the holder's channel, which writes them to the
-//   client. The first one acknowledges the open (status 200, and the longest silence the owner
-//   will keep: its keep-alive or poll timeout), or refuses it (404, no such session). Pub/Sub
-//   keeps one publisher's messages in order, so the response arrives as the owner wrote it.
-//   The holder ends a relay with 503 when the owner's channel has no subscriber any more (checked
-//   with PUBSUB NUMSUB every kRelayCheckMs while relays are held: a killed node is noticed within
-//   about a second) or its own Redis link drops, and with 504 when the open was not acknowledged
-//   within kForwardTimeoutMs or the owner was silent for longer than it announced plus
-//   kForwardTimeoutMs. A client that leaves, or a relay the holder ends, is told to the owner
+//   (a JSON head naming the relay and the owner, a newline, the raw bytes) to the holder's
+//   channel, which writes them to the client. The first one acknowledges the open (status 200, and
+//   the longest silence the owner will keep: its keep-alive or poll timeout), or refuses it (404,
+//   no such session). Pub/Sub keeps one publisher's messages in order, so the response arrives as
+//   the owner wrote it. The holder ends a relay with 503 when the owner's channel has no subscriber
+//   any more (checked with PUBSUB NUMSUB every kRelayCheckMs while relays are held: a killed node
+//   is noticed within about a second) or its own Redis link drops, and with 504 when the open was
+//   not acknowledged within kForwardTimeoutMs or the owner was silent for longer than it announced
+//   plus kForwardTimeoutMs. A client that leaves, or a relay the holder ends, is told to the owner
 //   {k:"x"}, which drops the downstream (the session keeps its frames for the next request); an
 //   owner whose PUBLISH reaches nobody (the holder is gone) drops it as well.
 // - frames for a user (direct messages): user -> node routing reuses the presence entries

@@ -386,9 +386,11 @@ TEST(ClusterHaproxy, ClientsConnectThroughTheBalancerAndSurviveANodeDeath)
 TEST_P(ClusterHaproxyIdle, SseAndLongPollFollowersKeepTheirSession)
 {
     // Short heartbeats and poll timeouts make a few seconds hold many idle cycles: each follower
-    // sends a heartbeat (POST /v1/commands) every second, each long-poll returns empty after 1 s
-    // at most, each event stream carries a keep-alive comment every second.
-    constexpr int kHeartbeatMs = 1000;
+    // sends a heartbeat (POST /v1/commands) every 2 s, each long-poll returns empty after 1 s at
+    // most, each event stream carries a keep-alive comment every second. (Not shorter: a client
+    // or session silent for two heartbeat intervals is dropped, and a loaded machine must not
+    // make that happen.)
+    constexpr int kHeartbeatMs = 2000;
     Cluster cluster;
     ASSERT_TRUE(cluster.start(GetParam(),
         { "--heartbeat-ms", QString::number(kHeartbeatMs), "--poll-timeout-ms", "1000",
@@ -416,11 +418,11 @@ TEST_P(ClusterHaproxyIdle, SseAndLongPollFollowersKeepTheirSession)
         ASSERT_FALSE(sessions[follower.get()].isEmpty()) << follower->describe();
     }
 
-    // A trickle: one message per half heartbeat interval, for six heartbeat intervals, so the
-    // followers' requests keep crossing the balancer, idle in between.
+    // A trickle: one message per quarter heartbeat interval, for three heartbeat intervals, so
+    // the followers' requests keep crossing the balancer, idle in between.
     constexpr int kMessages = 12;
     QTimer pace;
-    pace.setInterval(kHeartbeatMs / 2);
+    pace.setInterval(kHeartbeatMs / 4);
     QObject::connect(&pace, &QTimer::timeout, &pace, [&] {
         if (writer.ids.size() < std::size_t(kMessages)) {
             writer.post();

@@ -103,9 +103,9 @@ protected:
         m_redis = std::make_unique<RedisServer>();
         ASSERT_TRUE(m_redis->start()) << m_redis->output().toStdString();
         for (int i = 0; i < 2; ++i) {
-            m_nodes.push_back(
-                std::make_unique<ServerProcess>(QStringList { "--redis", m_redis->url(),
-                    "--node-id", QString("node-%1").arg(i), "--poll-timeout-ms", "300" }));
+            m_nodes.push_back(std::make_unique<ServerProcess>(
+                QStringList { "--redis", m_redis->url(), "--node-id", QString("node-%1").arg(i),
+                    "--poll-timeout-ms", "300", "--max-body-bytes", "60000" }));
             ASSERT_TRUE(m_nodes.back()->start()) << m_nodes.back()->output().toStdString();
         }
         ASSERT_TRUE(RawClient::waitUntil([this] { return healthy(0) && healthy(1); }, kWaitMs));
@@ -303,6 +303,58 @@ TEST_F(ClusterRoutingTest, RelayedRequestsAnswerHonestlyWhenTheOwnerCannotServeT
     EXPECT_TRUE(stream.waitClosed(10000)) << stream.received().toStdString();
     const HttpResponse gone = request(m_nodes[1]->port(), "GET", "/v1/poll?cursor=1", {}, token);
     EXPECT_EQ(gone.status, 503) << gone.body.toStdString();
+}
+
+TEST_F(ClusterRoutingTest, ARelayedClientThatStopsReadingIsDroppedWithoutHurtingOthers)
+{
+    // The session is on node 0; its event stream is relayed through node 1 to a client that
+    // stops reading (a 1-byte read buffer keeps Qt from draining the kernel buffer for it).
+    const QByteArray token = openSession(0, "slow");
+    EXPECT_EQ(request(m_nodes[0]->port(), "POST", "/v1/commands",
+                  R"({"type":"join","id":"j1","room":"firehose"})", token)
+                  .status,
+        202);
+    QTcpSocket slow;
+    slow.connectToHost(QHostAddress::LocalHost, m_nodes[1]->port());
+    ASSERT_TRUE(slow.waitForConnected(5000));
+    slow.write("GET /v1/sse HTTP/1.1\r\nHost: x\r\nX-Parley-Session: " + token + "\r\n\r\n");
+    ASSERT_TRUE(RawClient::waitUntil([&] { return slow.peek(8192).contains("\"joined\""); }))
+        << slow.peek(8192).toStdString();
+    slow.setReadBufferSize(1);
+
+    RawClient fast(m_nodes[0]->webSocketUrl());
+    ASSERT_TRUE(fast.open());
+    ASSERT_TRUE(fast.hello("fast"));
+    ASSERT_TRUE(fast.join("firehose"));
+    // Far more than the kernel buffers hold, until node 1 drops the client that does not read
+    // (more than --max-outbound-bytes, 1 MiB, unsent to it); the writer is acked throughout.
+    const std::string body(50000, 'x');
+    int sent = 0;
+    const bool dropped = RawClient::waitUntil(
+        [&] {
+            if (m_nodes[1]->output().contains("event=relay_slow_consumer")) {
+                return true;
+            }
+            if (sent < 2000) {
+                EXPECT_TRUE(fast.sendMessage("firehose", "f" + std::to_string(++sent), body));
+            }
+            return false;
+        },
+        120000);
+    ASSERT_TRUE(dropped) << "sent " << sent << "\n" << m_nodes[1]->output().toStdString();
+    // Reading again, the client finds its connection cut.
+    slow.setReadBufferSize(0);
+    EXPECT_TRUE(RawClient::waitUntil(
+        [&] {
+            slow.readAll();
+            return slow.state() == QAbstractSocket::UnconnectedState;
+        },
+        kWaitMs));
+    EXPECT_TRUE(fast.sync());
+    // Node 1 still relays for others.
+    const QByteArray other = openSession(0, "other");
+    const HttpResponse polled = request(m_nodes[1]->port(), "GET", "/v1/poll?cursor=0", {}, other);
+    EXPECT_EQ(polled.status, 200) << polled.body.toStdString();
 }
 
 TEST_F(ClusterRoutingTest, DirectMessageReachesTheUserOnAnotherNode)
