@@ -3,8 +3,44 @@
 #include <QSocketNotifier>
 #include <QTimer>
 #include <curl/curl.h>
+#include <mutex>
 
 namespace parley {
+
+// One mutex per kind of shared data, so libcurl taking two kinds at once cannot deadlock.
+struct CurlCookieJar::Lock {
+    std::mutex mutexes[CURL_LOCK_DATA_LAST];
+    std::mutex& of(curl_lock_data data) { return mutexes[data < CURL_LOCK_DATA_LAST ? data : 0]; }
+};
+
+CurlCookieJar::CurlCookieJar()
+    : m_lock(std::make_unique<Lock>())
+{
+    static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+    Q_UNUSED(initialised);
+    CURLSH* share = curl_share_init();
+    m_share = share;
+    if (!share) {
+        return;
+    }
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+    curl_share_setopt(share, CURLSHOPT_USERDATA, m_lock.get());
+    curl_share_setopt(
+        share, CURLSHOPT_LOCKFUNC, +[](CURL*, curl_lock_data data, curl_lock_access, void* lock) {
+            static_cast<Lock*>(lock)->of(data).lock();
+        });
+    curl_share_setopt(
+        share, CURLSHOPT_UNLOCKFUNC, +[](CURL*, curl_lock_data data, void* lock) {
+            static_cast<Lock*>(lock)->of(data).unlock();
+        });
+}
+
+CurlCookieJar::~CurlCookieJar()
+{
+    if (m_share) {
+        curl_share_cleanup(static_cast<CURLSH*>(m_share));
+    }
+}
 
 struct CurlMulti::Transfer {
     quint64 id = 0;
@@ -16,6 +52,7 @@ struct CurlMulti::Transfer {
     DataFn onData;
     DoneFn onDone;
     CurlMulti* owner = nullptr;
+    std::shared_ptr<CurlCookieJar> cookies; // in use by `easy` until its cleanup
     bool cancelled = false;
     char errorText[CURL_ERROR_SIZE] = {};
 };
@@ -60,6 +97,7 @@ CurlMulti::CurlMulti(QObject* parent)
 {
     static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
     Q_UNUSED(initialised);
+    m_cookies = std::make_shared<CurlCookieJar>();
     m_multi = curl_multi_init();
     m_timer = new QTimer(this);
     m_timer->setSingleShot(true);
@@ -103,6 +141,12 @@ quint64 CurlMulti::start(const Request& request, DataFn onData, DoneFn onDone)
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, long(request.connectTimeoutMs));
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, long(request.timeoutMs));
     curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+    // The in-memory cookie engine (no file is read: ""), on the shared jar.
+    curl_easy_setopt(easy, CURLOPT_COOKIEFILE, "");
+    transfer->cookies = m_cookies;
+    if (m_cookies && m_cookies->handle()) {
+        curl_easy_setopt(easy, CURLOPT_SHARE, m_cookies->handle());
+    }
     if (!transfer->proxy.isEmpty()) {
         curl_easy_setopt(easy, CURLOPT_PROXY, transfer->proxy.constData());
     }

@@ -8,6 +8,10 @@
 //
 // Callbacks (onData, onDone) run from the event loop, never inside start() or cancel(). cancel()
 // may be called from inside a callback: the transfer is removed once libcurl returns.
+//
+// Cookies: every transfer runs libcurl's in-memory cookie engine on a CurlCookieJar, so what one
+// response sets (Set-Cookie, e.g. a balancer's stickiness cookie) the later requests send. A
+// CurlMulti has a jar of its own unless it is given one to share (setCookieJar()).
 #pragma once
 
 #include <QByteArray>
@@ -23,6 +27,26 @@
 class QTimer;
 
 namespace parley {
+
+//! Cookies kept in memory and shared by every transfer of the CurlMulti instances that hold the
+//! jar (libcurl's share interface, CURL_LOCK_DATA_COOKIE). Never written to disk. Thread-safe
+//! (libcurl locks it through a mutex), so instances on different threads may share one.
+class CurlCookieJar final {
+public:
+    CurlCookieJar();
+    ~CurlCookieJar();
+    CurlCookieJar(const CurlCookieJar&) = delete;
+    CurlCookieJar& operator=(const CurlCookieJar&) = delete;
+
+    //! The CURLSH handle (curl.h stays in the .cpp).
+    void* handle() const { return m_share; }
+
+    struct Lock; // curlmulti.cpp
+
+private:
+    void* m_share = nullptr;
+    std::unique_ptr<Lock> m_lock;
+};
 
 class CurlMulti final : public QObject {
     Q_OBJECT
@@ -53,6 +77,9 @@ public:
     quint64 start(const Request& request, DataFn onData, DoneFn onDone);
     //! Stops a transfer; its callbacks are not called any more. Unknown ids are ignored.
     void cancel(quint64 id);
+    //! The cookies the transfers started from now on read and write (see CurlCookieJar).
+    void setCookieJar(std::shared_ptr<CurlCookieJar> jar) { m_cookies = std::move(jar); }
+    const std::shared_ptr<CurlCookieJar>& cookieJar() const { return m_cookies; }
 
     struct Transfer; // curlmulti.cpp
     struct Watch;
@@ -65,6 +92,8 @@ private:
         void* easy, int fd, int what, void* self, void* socketp); // fd: curl_socket_t
     static int onTimer(void* multi, long timeoutMs, void* self);
 
+    // Each transfer holds the jar too: a jar outlives every easy handle using it.
+    std::shared_ptr<CurlCookieJar> m_cookies;
     void* m_multi = nullptr;
     QTimer* m_timer = nullptr;
     quint64 m_nextId = 1;

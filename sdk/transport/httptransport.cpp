@@ -239,6 +239,34 @@ void HttpTransport::downstreamFailed(const QString& why, int retryMs)
     m_retryTimer.start(retryMs);
 }
 
+void HttpTransport::downstreamRefused(int status, const QString& error, int retryMs)
+{
+    if (m_finished) {
+        return;
+    }
+    const QString why
+        = error.isEmpty() ? QStringLiteral("downstream answered %1").arg(status) : error;
+    switch (status) {
+    case 404:
+        // The server has no such session (any more): nothing to end there.
+        finish(AbnormalClosure, QStringLiteral("session lost: ") + why);
+        return;
+    case 503:
+        // The node holding the session is gone, or cannot be reached from the node that
+        // answered: a new session gets the client going at once; the old one is ended on the
+        // way out in case it lives on (bounded by kEndSessionTimeoutMs).
+        close(AbnormalClosure, QStringLiteral("session unreachable: ") + why);
+        return;
+    case 502:
+        // A balancer lost the node that served the request; another node will serve the next.
+        downstreamFailed(why, 0);
+        return;
+    default:
+        downstreamFailed(why, retryMs);
+        return;
+    }
+}
+
 void HttpTransport::finish(int code, const QString& reason)
 {
     if (m_finished) {

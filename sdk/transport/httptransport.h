@@ -15,9 +15,17 @@
 // does the transport giving up by itself (downstream or command failures), so that a failed
 // attempt leaves no session behind at the server.
 //
+// Balancers: any request may land on any node of a cluster (the server relays streams and
+// polls and forwards commands to the node holding the session, see docs/cluster.md), so nothing
+// here depends on stickiness. Cookies are kept anyway (CurlMulti's cookie engine, on a jar the
+// transports of one Client share: setCookieJar()), for balancers and proxies that rely on them.
+//
 // Failures: a downstream that cannot be re-established kMaxDownstreamFailures times in a row,
-// a failed command request, or a lost session (404) closes the transport with 1006; the
-// server's close event/field gives its own code (4001, 4003, 1001, ...).
+// a failed command request, or a lost session closes the transport with 1006; the server's
+// close event/field gives its own code (4001, 4003, 1001, ...). A downstream request answered
+// 404 (no such session) or 503 (the node holding it is gone or unreachable) loses the session
+// at once: waiting and retrying cannot bring it back, a new session (the Client's reconnect,
+// which resumes) can. A 502 (a balancer lost the node serving the request) is retried at once.
 #pragma once
 
 #include "curlmulti.h"
@@ -42,6 +50,9 @@ public:
 
     //! An explicit proxy (libcurl syntax, e.g. http://proxy:3128); empty: the environment's.
     void setProxy(const QString& proxy) { m_proxy = proxy; }
+    //! The cookies this transport's requests read and write (shared with other transports of the
+    //! same Client); by default a jar of its own.
+    void setCookieJar(std::shared_ptr<CurlCookieJar> jar) { m_curl.setCookieJar(std::move(jar)); }
 
     void open(const QUrl& url) override;
     void close(int code = 1000, const QString& reason = QString()) override;
@@ -69,6 +80,10 @@ protected:
     //! The downstream worked (resets the failure count) or failed (counts, then closes).
     void downstreamSucceeded() { m_downstreamFailures = 0; }
     void downstreamFailed(const QString& why, int retryMs);
+    //! A downstream request ended with HTTP `status` (and libcurl's `error`, if any) without
+    //! carrying the downstream: the session is lost (404, 503), the request is retried at once
+    //! (502) or after `retryMs` (anything else), counted as a failure.
+    void downstreamRefused(int status, const QString& error, int retryMs);
     bool isFinished() const { return m_finished; }
 
 private:

@@ -44,14 +44,14 @@ void LongPollTransport::onDone(int status, const QString& error)
     if (isFinished()) {
         return;
     }
-    if (status == 404) {
-        serverClosed(AbnormalClosure, QStringLiteral("session lost"));
+    const QJsonObject reply = QJsonDocument::fromJson(m_body).object();
+    if (status != 200) {
+        downstreamRefused(status, error, 1000);
         return;
     }
-    const QJsonObject reply = QJsonDocument::fromJson(m_body).object();
-    if (status != 200 || !reply.contains(QStringLiteral("cursor"))) {
+    if (!reply.contains(QStringLiteral("cursor"))) {
         downstreamFailed(
-            error.isEmpty() ? QStringLiteral("poll answered %1").arg(status) : error, 1000);
+            error.isEmpty() ? QStringLiteral("poll answer without a cursor") : error, 1000);
         return;
     }
     downstreamSucceeded();

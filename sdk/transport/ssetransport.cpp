@@ -26,8 +26,9 @@ void SseTransport::startDownstream()
             if (isFinished()) {
                 return;
             }
-            if (status == 404) {
-                serverClosed(AbnormalClosure, QStringLiteral("session lost"));
+            const int retryMs = m_parser.retryMs().value_or(1000);
+            if (status != 200 && status > 0) {
+                downstreamRefused(status, error, retryMs);
                 return;
             }
             // The stream ended without a close event: reconnect with Last-Event-ID after the
@@ -36,7 +37,7 @@ void SseTransport::startDownstream()
             if (m_gotBytes && status == 200) {
                 downstreamSucceeded();
             }
-            downstreamFailed(why, m_parser.retryMs().value_or(1000));
+            downstreamFailed(why, retryMs);
         });
 }
 

@@ -231,6 +231,21 @@ void Server::startPresence()
             }
             context->ioThreads.front()->endSession(*token, std::move(reply));
         });
+        m_router->setRelayHandlers(
+            [context](QByteArray text, bool stream, QByteArray cursor, RelayLink link) {
+                const std::optional<SessionToken> token = SessionToken::parse(text);
+                if (!token || context->ioThreads.empty()) {
+                    context->router->sendRelay(link, 404, 0, {}, true, {});
+                    return;
+                }
+                context->ioThreads.front()->attachRelay(*token, stream, cursor, link);
+            },
+            [context](QByteArray text, RelayLink link) {
+                const std::optional<SessionToken> token = SessionToken::parse(text);
+                if (token && !context->ioThreads.empty()) {
+                    context->ioThreads.front()->detachRelay(*token, link);
+                }
+            });
         m_router->setUserFrameHandler([context](std::string user, QString json) {
             const TextFrame frame = TextFrame::fromUtf8(json.toUtf8());
             for (IoThread* io : context->ioThreads) {

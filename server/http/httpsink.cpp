@@ -4,15 +4,11 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QTcpSocket>
 #include <QTimer>
 
 namespace parley::server {
 
 namespace {
-
-// A peer that does not read what we wrote must not pin a finished socket.
-constexpr int kFinishTimeoutMs = 5000;
 
 QByteArray responseHead(const char* status, const char* contentType, qint64 contentLength)
 {
@@ -45,7 +41,7 @@ HttpSink::~HttpSink()
         answerPoll(m_pollAfter);
     }
     if (m_stream) {
-        finishSocket(m_stream);
+        finish(m_stream);
     }
 }
 
@@ -79,13 +75,12 @@ bool HttpSink::canReplayFrom(std::uint64_t after) const
     return after + 1 >= oldest;
 }
 
-void HttpSink::attachStream(QTcpSocket* socket, std::optional<std::uint64_t> after)
+void HttpSink::attachStream(HttpDownstream* socket, std::optional<std::uint64_t> after)
 {
     if (m_stream) {
-        finishSocket(m_stream); // a newer stream of the same session replaces it
+        finish(m_stream); // a newer stream of the same session replaces it
     }
     m_stream = socket;
-    QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
     socket->write(responseHead("200 OK", "text/event-stream; charset=utf-8", -1));
     socket->write("retry: " + QByteArray::number(m_settings.retryMs) + "\n\n");
     m_lastStreamWriteMs = monotonicMs();
@@ -110,13 +105,12 @@ void HttpSink::attachStream(QTcpSocket* socket, std::optional<std::uint64_t> aft
     socket->flush();
 }
 
-void HttpSink::attachPoll(QTcpSocket* socket, std::uint64_t after, std::int64_t nowMs)
+void HttpSink::attachPoll(HttpDownstream* socket, std::uint64_t after, std::int64_t nowMs)
 {
     if (m_poll) {
         answerPoll(m_pollAfter); // one poll at a time: the older one returns what it has
     }
     m_poll = socket;
-    QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
     m_pollAfter = after;
     m_pollDeadlineMs = nowMs + m_settings.pollTimeoutMs;
     if (!m_closed && !canReplayFrom(after)) {
@@ -214,13 +208,13 @@ void HttpSink::writeEvent(const Frame& frame)
 void HttpSink::writeCloseEvent()
 {
     m_stream->write("event: close\ndata: " + closeJson() + "\n\n");
-    finishSocket(m_stream);
+    finish(m_stream);
     m_stream = nullptr;
 }
 
 void HttpSink::answerPoll(std::uint64_t after)
 {
-    QTcpSocket* socket = m_poll;
+    HttpDownstream* socket = m_poll;
     m_poll = nullptr;
     if (!socket) {
         return;
@@ -243,15 +237,13 @@ void HttpSink::answerPoll(std::uint64_t after)
     // Delivered once written; the next poll's cursor acknowledges it (kept until then).
     m_delivered = std::max(m_delivered, lastCursor());
     m_undeliveredBytes = 0;
-    finishSocket(socket);
+    finish(socket);
 }
 
-void HttpSink::finishSocket(QTcpSocket* socket)
+void HttpSink::finish(HttpDownstream* downstream)
 {
-    QObject::disconnect(socket, &QTcpSocket::disconnected, nullptr, nullptr);
-    QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-    QTimer::singleShot(kFinishTimeoutMs, socket, [socket] { socket->abort(); });
-    socket->disconnectFromHost();
+    downstream->flush();
+    downstream->finish();
 }
 
 void HttpSink::trim()

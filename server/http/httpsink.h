@@ -12,12 +12,15 @@
 // kRetainFrames and maxOutboundBytes) only so that a dropped stream can resume; asking for a
 // cursor older than what is retained closes the session with 4003 too.
 //
-// Lives on the session's I/O thread; the sockets it is given have been moved to that thread.
-// Sockets are owned: a stream or poll socket is finished (written out, then closed) when it is
-// replaced, when the session closes, and in the destructor. Every response closes its
-// connection (`Connection: close`): a held stream or poll occupies it anyway.
+// Lives on the session's I/O thread. A stream or poll is written to an HttpDownstream
+// (http/httpdownstream.h): the client's own connection (moved to this thread), or in a cluster a
+// relay to the node that received the client's request. Each is finished (written out, then
+// closed) when it is replaced, when the session closes, and in the destructor; it deletes itself
+// once its client is gone. Every response closes its connection (`Connection: close`): a held
+// stream or poll occupies it anyway.
 #pragma once
 
+#include "httpdownstream.h"
 #include "session/sessionsink.h"
 
 #include <QByteArray>
@@ -27,7 +30,6 @@
 #include <functional>
 
 class QObject;
-class QTcpSocket;
 
 namespace parley::server {
 
@@ -58,9 +60,9 @@ public:
     void markDelivered(std::uint64_t cursor);
 
     //! GET /v1/sse: streams frames after `after` (nullopt: after the last delivered one).
-    void attachStream(QTcpSocket* socket, std::optional<std::uint64_t> after);
+    void attachStream(HttpDownstream* downstream, std::optional<std::uint64_t> after);
     //! GET /v1/poll: answers with frames after `after` now, or holds the request.
-    void attachPoll(QTcpSocket* socket, std::uint64_t after, std::int64_t nowMs);
+    void attachPoll(HttpDownstream* downstream, std::uint64_t after, std::int64_t nowMs);
     //! Keep-alive comments and poll deadlines; called by the I/O thread's sweep.
     void tick(std::int64_t nowMs);
 
@@ -82,7 +84,7 @@ private:
     void writeEvent(const Frame& frame);
     void writeCloseEvent();
     void answerPoll(std::uint64_t after);
-    void finishSocket(QTcpSocket* socket);
+    static void finish(HttpDownstream* downstream);
     void trim();
     QByteArray closeJson() const;
 
@@ -96,9 +98,9 @@ private:
     std::uint64_t m_delivered = 0;
     qint64 m_undeliveredBytes = 0;
     qint64 m_retainedBytes = 0;
-    QPointer<QTcpSocket> m_stream;
+    QPointer<HttpDownstream> m_stream;
     std::int64_t m_lastStreamWriteMs = 0;
-    QPointer<QTcpSocket> m_poll;
+    QPointer<HttpDownstream> m_poll;
     std::uint64_t m_pollAfter = 0;
     std::int64_t m_pollDeadlineMs = 0;
     bool m_closed = false;

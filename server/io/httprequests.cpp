@@ -343,14 +343,12 @@ void IoThread::routeToSession(QTcpSocket* socket, const HttpRequest& request)
     if (!token) {
         return;
     }
+    const bool stream = request.head.verdict == RequestSniffer::Verdict::EventStream;
     if (token->isElsewhere(m_context.nodeId)) {
-        // A stream cannot be forwarded: the balancer's stickiness keeps it on its node; after
-        // that node died, 404 tells the client to open a new session here.
-        respondHttp(socket, 404, errorJson("unknown_session", "the session lives on another node"),
-            request.head.keepAlive);
+        // No stickiness needed: the owner serves it through a relay (noderouter.h).
+        relayToOwner(socket, *token, stream, request.head.cursor, !request.head.cursor.isEmpty());
         return;
     }
-    const bool stream = request.head.verdict == RequestSniffer::Verdict::EventStream;
     IoThread* owner = m_context.ioThreads[std::size_t(token->thread)];
     // The stream is written by the session's thread: hand the socket over. Not from here: we
     // are inside the socket's readyRead emission, and Qt still touches the socket after our
@@ -387,11 +385,12 @@ void IoThread::attachHttp(
     Session& session = *m_sessions.at(sessionId);
     const std::int64_t now = monotonicMs();
     session.touch(now);
+    auto* downstream = new SocketDownstream(socket, this);
     if (stream) {
         sink->attachStream(
-            socket, cursor.isEmpty() ? std::nullopt : std::optional<std::uint64_t>(after));
+            downstream, cursor.isEmpty() ? std::nullopt : std::optional<std::uint64_t>(after));
     } else {
-        sink->attachPoll(socket, after, now);
+        sink->attachPoll(downstream, after, now);
     }
 }
 

@@ -9,6 +9,7 @@
 #include "http/requestsniffer.h"
 #include "presence/presencemanager.h"
 #include "routing/noderouter.h"
+#include "routing/relaydownstream.h"
 #include "session/session.h"
 #include "session/websocketsink.h"
 #include "websocket/handshake.h"
@@ -366,6 +367,18 @@ void IoThread::sweep()
     for (const auto& [id, sink] : m_httpSinks) {
         sink->tick(now);
     }
+    // Relays whose holder went away (a part of the response reached nobody): let go, so the
+    // session's next request is not written into the void.
+    std::vector<RelayDownstream*> orphaned;
+    for (const auto& [key, downstream] : m_relayDownstreams) {
+        if (downstream->isHolderGone()) {
+            orphaned.push_back(downstream);
+        }
+    }
+    for (RelayDownstream* downstream : orphaned) {
+        m_relayDownstreams.erase(downstream->link().key());
+        downstream->holderGone();
+    }
 }
 
 void IoThread::shutdown(std::function<void()> drained)
@@ -382,6 +395,14 @@ void IoThread::shutdown(std::function<void()> drained)
             QObject::disconnect(socket, nullptr, this, nullptr);
             socket->abort();
             socket->deleteLater();
+        }
+        // Clients of sessions on other nodes: they re-request through another node.
+        std::vector<std::uint64_t> relays;
+        for (const auto& [id, relay] : m_heldRelays) {
+            relays.push_back(id);
+        }
+        for (const std::uint64_t id : relays) {
+            dropHeldRelay(id, true);
         }
         for (const auto& [id, session] : m_sessions) {
             session->close(CloseCode::GoingAway);

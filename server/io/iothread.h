@@ -22,6 +22,10 @@
 // reply comes back here and the connection stays open for the next request), or, when the token
 // names another node of the cluster, forwarded to it (routing/noderouter.h); /v1/sse and /v1/poll
 // sockets are moved to the owning thread (QObject::moveToThread, parentless) and attached there.
+// A /v1/sse or /v1/poll whose token names another node is relayed (routing/noderouter.h,
+// "relayed responses"): this thread keeps the client's socket and writes what the owner's sink
+// sends through Redis (the holder side, bounded by maxOutboundBytes of unsent bytes per client);
+// on the owner, the sink writes to a RelayDownstream instead of a socket (the owner side).
 // DELETE /v1/session (a client leaving, or switching to another transport) closes the session on
 // its thread with 1000, like a WebSocket close: a held stream or poll gets the close event.
 //
@@ -31,6 +35,7 @@
 #pragma once
 
 #include "hub/fanouttarget.h"
+#include "routing/relaylink.h"
 #include "websocket/textframe.h"
 
 #include <QList>
@@ -49,6 +54,7 @@ class QTimer;
 namespace parley::server {
 
 class HttpSink;
+class RelayDownstream;
 struct HttpRequest;
 struct SessionToken;
 class Session;
@@ -88,6 +94,12 @@ public:
     //! Ends the HTTP session of `token` (a local DELETE /v1/session, or one forwarded by another
     //! node); `done` gets 200, or 404 when there is no such session here. Thread-safe.
     void endSession(const SessionToken& token, std::function<void(int status)> done);
+    //! Owner side of a relayed GET /v1/sse (`stream`) or /v1/poll (after `cursor`): attaches
+    //! relay `link` to the HTTP session of `token` as its stream or poll, or refuses it (404)
+    //! when there is no such session here. Thread-safe.
+    void attachRelay(const SessionToken& token, bool stream, QByteArray cursor, RelayLink link);
+    //! Owner side: the holder of relay `link` let go. Thread-safe.
+    void detachRelay(const SessionToken& token, RelayLink link);
 
     // --- this thread only (used by sessions) ----------------------------------------------------
     void addRoomMember(const std::string& room, Session* session);
@@ -117,6 +129,13 @@ private:
     void forwardCommands(QTcpSocket* socket, const HttpRequest& request);
     void endHttpSession(QTcpSocket* socket, const HttpRequest& request);
     void routeToSession(QTcpSocket* socket, const HttpRequest& request);
+    //! Holder side: serves a stream or poll of a session on another node through a relay.
+    void relayToOwner(QTcpSocket* socket, const SessionToken& token, bool stream,
+        const QByteArray& cursor, bool cursorGiven);
+    void onRelayData(std::uint64_t id, const QByteArray& bytes);
+    void onRelayEnded(std::uint64_t id, int status);
+    //! The client of held relay `id` is gone, or must go (`abort`): the owner is told.
+    void dropHeldRelay(std::uint64_t id, bool abort);
     void attachHttp(QTcpSocket* socket, std::uint64_t sessionId, QByteArray secret, bool stream,
         QByteArray cursor);
     HttpSink* httpSink(std::uint64_t sessionId, const QByteArray& secret);
@@ -133,6 +152,16 @@ private:
     std::unordered_map<QTcpSocket*, std::int64_t> m_pending; // socket -> header deadline
     std::unordered_map<std::uint64_t, std::unique_ptr<Session>> m_sessions;
     std::unordered_map<std::uint64_t, HttpSink*> m_httpSinks; // sessions opened over HTTP
+    // Relayed responses (cluster). Holder side: relay id -> the client's socket (a child of this
+    // object) and whether any of the owner's bytes were written to it yet.
+    struct HeldRelay {
+        QTcpSocket* socket = nullptr;
+        bool wrote = false;
+    };
+    std::unordered_map<std::uint64_t, HeldRelay> m_heldRelays;
+    // Owner side: RelayLink::key() -> the downstream attached to a local session's sink (entries
+    // leave when the downstream is destroyed).
+    std::unordered_map<std::string, RelayDownstream*> m_relayDownstreams;
     std::unordered_map<std::string, std::unordered_set<Session*>> m_rooms;
     bool m_shuttingDown = false;
     std::function<void()> m_drained;
