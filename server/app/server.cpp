@@ -204,7 +204,7 @@ void Server::startPresence()
     // Transitions are announced to the members of the user's rooms on this node: the frame is
     // serialised once and every I/O thread picks its own members. The manager names only rooms
     // within --presence-max-members (as RoomHub does for `presence`), so one transition costs
-    // at most rooms x that many recipients, never a walk over a big room's members.
+    // about rooms x that many recipients at most, never a walk over a big room's members.
     ServerContext* context = &m_context;
     m_presence->setTransitionHandler([context](const PresenceManager::Transition& transition) {
         const TextFrame frame = TextFrame::fromUtf8(

@@ -19,12 +19,12 @@
 // - Room size: the manager counts every room's online users (each user once, however many of
 //   their sessions are in it; cluster-wide in a cluster). A transition names only the rooms of
 //   at most `maxRoomUsers` users, counted with the user (after the join for online, before the
-//   leave for offline). So the fan-out of one transition is at most rooms x maxRoomUsers users
-//   whatever the rooms' sizes: announcing every join of a 15,000-member room to all of it would
-//   cost N^2/2 frames to fill it. `rooms` is never empty (a transition nobody is told about, or
-//   nobody shares a room with, is not reported); maxRoomUsers 0 reports none.
-//   In a cluster every node receives every transition, in one total order (one Redis channel),
-//   and applies its own maxRoomUsers to the cluster-wide counts.
+//   leave for offline). So the fan-out of one transition is about rooms x maxRoomUsers users at
+//   most (the members when it is delivered), whatever the rooms' sizes: announcing every join of a
+//   15,000-member room to all of it would cost N^2/2 frames to fill it. `rooms` is never empty (a
+//   transition nobody is told about, or nobody shares a room with, is not reported); maxRoomUsers 0
+//   reports none. In a cluster every node receives every transition, in one total order (one Redis
+//   channel), and applies its own maxRoomUsers to the cluster-wide counts.
 // - query(): the online flag of each name, in the order asked; O(1) per name.
 // - Failure: a lost update (Redis unreachable) is repaired by the session's next refresh
 //   (ttl/3); a lost sessionDown() lets the session expire (ttl). A query that cannot be answered
