@@ -189,18 +189,20 @@ void Server::startPresence()
     const std::int64_t ttlMs = std::int64_t(config.presenceTtlS) * 1000;
     QObject* object = nullptr;
     if (m_redisBroker) {
-        auto presence
-            = std::make_unique<RedisPresence>(*RedisEndpoint::fromUrl(config.redisUrl), ttlMs);
+        auto presence = std::make_unique<RedisPresence>(
+            *RedisEndpoint::fromUrl(config.redisUrl), ttlMs, config.presenceMaxMembers);
         object = presence.get();
         m_presence = std::move(presence);
     } else {
-        auto presence = std::make_unique<LocalPresence>(ttlMs);
+        auto presence = std::make_unique<LocalPresence>(ttlMs, config.presenceMaxMembers);
         object = presence.get();
         m_presence = std::move(presence);
     }
     m_context.presence = m_presence.get();
     // Transitions are announced to the members of the user's rooms on this node: the frame is
-    // serialised once and every I/O thread picks its own members.
+    // serialised once and every I/O thread picks its own members. The manager names only rooms
+    // within --presence-max-members (as RoomHub does for `presence`), so one transition costs
+    // about rooms x that many recipients at most, never a walk over a big room's members.
     ServerContext* context = &m_context;
     m_presence->setTransitionHandler([context](const PresenceManager::Transition& transition) {
         const TextFrame frame = TextFrame::fromUtf8(

@@ -112,8 +112,8 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         QStringLiteral("Time a connection has to send its HTTP request head (default 10000)."),
         QStringLiteral("MS"));
     const QCommandLineOption presenceMax(QStringLiteral("presence-max-members"),
-        QStringLiteral("Rooms larger than this get no presence frames; 0: none at all "
-                       "(default 1000)."),
+        QStringLiteral("Rooms larger than this get no presence or user_presence frames; 0: none "
+                       "at all (default 1000)."),
         QStringLiteral("N"));
     const QCommandLineOption redis(QStringLiteral("redis"),
         QStringLiteral("Join a cluster sharing this Redis (redis://HOST:PORT[/DB]); without it the "

@@ -31,8 +31,8 @@ struct ServerConfig {
     std::uint32_t headerTimeoutMs = 10000;
     //! Bytes an HTTP request head may have.
     std::uint32_t maxHeaderBytes = 8 * 1024;
-    //! Rooms with more members than this get no per-user `presence` frames (a broadcast per
-    //! join would make filling a room O(N^2)); 0 turns presence frames off entirely.
+    //! Rooms with more members than this get no `presence` frames and carry no `user_presence`
+    //! (a broadcast per join would make filling a room O(N^2)); 0 turns both off entirely.
     std::uint32_t presenceMaxMembers = 1000;
     //! Cluster: redis://HOST:PORT[/DB] of the shared Redis; empty: the node runs alone (SQLite).
     QString redisUrl;

@@ -17,7 +17,8 @@
 // only while the room has at most `presenceMaxMembers` users (counted after a join, before a
 // leave). Announcing every join to everybody makes filling a room of N cost N^2/2 frames
 // (15,000 members: 112 M); above the limit members rely on `joined.members` (capped the same
-// way) and on history, as large-channel chat servers do.
+// way) and on history, as large-channel chat servers do. The presence manager applies the same
+// limit to `user_presence` (presence/presencemanager.h).
 //
 // Memory: per room, a map I/O thread -> number of member sessions, user -> number of sessions
 // (presence) and the set of member session ids (so a repeated join is idempotent).

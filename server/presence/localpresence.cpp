@@ -7,8 +7,9 @@
 
 namespace parley::server {
 
-LocalPresence::LocalPresence(std::int64_t ttlMs)
+LocalPresence::LocalPresence(std::int64_t ttlMs, std::size_t maxRoomUsers)
     : m_ttlMs(ttlMs)
+    , m_maxRoomUsers(maxRoomUsers)
 {
     m_sweepTimer.setParent(this);
     m_sweepTimer.setInterval(1000);
@@ -59,9 +60,7 @@ void LocalPresence::doAlive(const std::string& session, const std::string& user,
     if (it != m_sessions.end() && it->second.user != user) {
         remove(session); // a key reused for another user: not expected, but keep the maps exact
     }
-    const bool wasOnline = m_users.contains(user);
-    const std::unordered_set<std::string> before
-        = wasOnline ? roomsOf(user) : std::unordered_set<std::string> {};
+    const std::unordered_set<std::string> before = roomsOf(user); // empty while offline
     SessionInfo& info = m_sessions[session];
     if (info.expiresMs != 0) {
         m_expiries.erase({ info.expiresMs, session });
@@ -70,13 +69,18 @@ void LocalPresence::doAlive(const std::string& session, const std::string& user,
     info.expiresMs = expiresMs;
     m_expiries.emplace(expiresMs, session);
     m_users[user].insert(session);
+    info.rooms = std::move(rooms);
+    recount(before, roomsOf(user));
+    // The rooms the user entered are among this session's (only its rooms changed); in its
+    // order, each once, and only the small ones.
     Transition transition { user, true, {} };
-    for (const std::string& room : rooms) {
-        if (!before.contains(room)) {
+    std::unordered_set<std::string> entered;
+    for (const std::string& room : info.rooms) {
+        if (!before.contains(room) && entered.insert(room).second
+            && usersIn(room) <= m_maxRoomUsers) {
             transition.rooms.push_back(room);
         }
     }
-    info.rooms = std::move(rooms);
     if (!transition.rooms.empty() && m_handler) {
         m_handler(transition);
     }
@@ -88,6 +92,7 @@ void LocalPresence::remove(const std::string& session)
     if (it == m_sessions.end()) {
         return;
     }
+    const std::unordered_set<std::string> before = roomsOf(it->second.user);
     SessionInfo info = std::move(it->second);
     m_sessions.erase(it);
     m_expiries.erase({ info.expiresMs, session });
@@ -97,11 +102,21 @@ void LocalPresence::remove(const std::string& session)
     }
     userIt->second.erase(session);
     if (!userIt->second.empty()) {
-        return; // still online through another session
+        recount(before, roomsOf(info.user)); // still online through another session
+        return;
     }
     m_users.erase(userIt);
-    if (!info.rooms.empty() && m_handler) {
-        m_handler(Transition { info.user, false, std::move(info.rooms) });
+    // Counted before the user leaves the rooms (the same rule as RoomHub's presence frames).
+    Transition transition { info.user, false, {} };
+    std::unordered_set<std::string> left;
+    for (const std::string& room : info.rooms) {
+        if (left.insert(room).second && usersIn(room) <= m_maxRoomUsers) {
+            transition.rooms.push_back(room);
+        }
+    }
+    recount(before, {});
+    if (!transition.rooms.empty() && m_handler) {
+        m_handler(transition);
     }
 }
 
@@ -127,6 +142,30 @@ std::unordered_set<std::string> LocalPresence::roomsOf(const std::string& user) 
         }
     }
     return rooms;
+}
+
+std::size_t LocalPresence::usersIn(const std::string& room) const
+{
+    const auto it = m_roomUsers.find(room);
+    return it == m_roomUsers.end() ? 0 : it->second;
+}
+
+void LocalPresence::recount(
+    const std::unordered_set<std::string>& before, const std::unordered_set<std::string>& after)
+{
+    for (const std::string& room : after) {
+        if (!before.contains(room)) {
+            ++m_roomUsers[room];
+        }
+    }
+    for (const std::string& room : before) {
+        if (!after.contains(room)) {
+            const auto it = m_roomUsers.find(room);
+            if (it != m_roomUsers.end() && --it->second == 0) {
+                m_roomUsers.erase(it);
+            }
+        }
+    }
 }
 
 } // namespace parley::server

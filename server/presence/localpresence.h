@@ -2,7 +2,9 @@
 // their expiry, swept once a second (presencemanager.h states the contract).
 //
 // Threading: a QObject living on its own thread (the server moves it there); the public methods
-// post to it. Memory: per session its key, user, rooms and expiry; per user the set of sessions.
+// post to it. Memory: per session its key, user, rooms and expiry; per user the set of sessions;
+// per room with online users their count. Work per call: O(the user's sessions x their rooms),
+// never a scan of a room's members.
 #pragma once
 
 #include "presencemanager.h"
@@ -17,7 +19,9 @@ namespace parley::server {
 
 class LocalPresence : public QObject, public PresenceManager {
 public:
-    explicit LocalPresence(std::int64_t ttlMs);
+    //! Sessions live `ttlMs` after their client's last frame; transitions name only rooms of at
+    //! most `maxRoomUsers` online users (presencemanager.h).
+    LocalPresence(std::int64_t ttlMs, std::size_t maxRoomUsers);
 
     //! Thread-safe, after moveToThread(): starts the sweep timer on the manager's thread.
     void start();
@@ -50,13 +54,20 @@ private:
     void remove(const std::string& session);
     //! Rooms of the user's live sessions.
     std::unordered_set<std::string> roomsOf(const std::string& user) const;
+    //! Online users in `room`.
+    std::size_t usersIn(const std::string& room) const;
+    //! The user's rooms went from `before` to `after`: counts them in, or out of, each room.
+    void recount(const std::unordered_set<std::string>& before,
+        const std::unordered_set<std::string>& after);
 
     const std::int64_t m_ttlMs;
+    const std::size_t m_maxRoomUsers;
     QTimer m_sweepTimer;
     TransitionHandler m_handler;
     std::unordered_map<std::string, SessionInfo> m_sessions;
     std::unordered_map<std::string, std::unordered_set<std::string>> m_users; // user -> sessions
     std::set<std::pair<std::int64_t, std::string>> m_expiries; // (expiry, session)
+    std::unordered_map<std::string, std::size_t> m_roomUsers; // room -> online users in it
 };
 
 } // namespace parley::server

@@ -15,8 +15,16 @@
 //   live session appears, or when a live user's sessions join a room none of them was in (the
 //   audience: members of `rooms`); with {user, online: false, rooms} when the last session is
 //   gone (down, or expired: within ttl + 1 s of the client's last frame; the sweep runs every
-//   second). `rooms` is never empty (a transition nobody shares a room with is not reported).
-//   In a cluster every node receives every transition, in one total order (one Redis channel).
+//   second), `rooms` then being that last session's rooms.
+// - Room size: the manager counts every room's online users (each user once, however many of
+//   their sessions are in it; cluster-wide in a cluster). A transition names only the rooms of
+//   at most `maxRoomUsers` users, counted with the user (after the join for online, before the
+//   leave for offline). So the fan-out of one transition is about rooms x maxRoomUsers users at
+//   most (the members when it is delivered), whatever the rooms' sizes: announcing every join of a
+//   15,000-member room to all of it would cost N^2/2 frames to fill it. `rooms` is never empty (a
+//   transition nobody is told about, or nobody shares a room with, is not reported); maxRoomUsers 0
+//   reports none. In a cluster every node receives every transition, in one total order (one Redis
+//   channel), and applies its own maxRoomUsers to the cluster-wide counts.
 // - query(): the online flag of each name, in the order asked; O(1) per name.
 // - Failure: a lost update (Redis unreachable) is repaired by the session's next refresh
 //   (ttl/3); a lost sessionDown() lets the session expire (ttl). A query that cannot be answered
@@ -34,7 +42,8 @@ namespace parley::server {
 
 class PresenceManager {
 public:
-    //! An online/offline change to announce to the members of `rooms` on this node.
+    //! An online/offline change to announce to the members of `rooms` on this node (only rooms
+    //! of at most maxRoomUsers online users, see above).
     struct Transition {
         std::string user;
         bool online = false;

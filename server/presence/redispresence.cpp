@@ -19,13 +19,14 @@ Q_LOGGING_CATEGORY(lcPresence, "parley.presence", QtInfoMsg)
 namespace {
 
 constexpr const char* kExpiryKey = "parley:presence:exp";
+constexpr const char* kRoomUsersKey = "parley:presence:rooms";
 constexpr const char* kUserPrefix = "parley:{u:";
 constexpr int kSweepBatch = 1000;
 
 QList<QByteArray> userKeys(const std::string& user)
 {
     const QByteArray base = kUserPrefix + QByteArray::fromStdString(user) + "}:";
-    return { base + "ps", base + "pr", base + "on", kExpiryKey };
+    return { base + "ps", base + "pr", base + "on", kExpiryKey, kRoomUsersKey };
 }
 
 QByteArray joinRooms(const std::vector<std::string>& rooms)
@@ -56,9 +57,10 @@ QByteArray RedisPresence::sessionsKey(const std::string& user)
     return userKeys(user)[0];
 }
 
-RedisPresence::RedisPresence(RedisEndpoint endpoint, std::int64_t ttlMs)
+RedisPresence::RedisPresence(RedisEndpoint endpoint, std::int64_t ttlMs, std::size_t maxRoomUsers)
     : m_endpoint(std::move(endpoint))
     , m_ttlMs(ttlMs)
+    , m_maxRoomUsers(maxRoomUsers)
     , m_aliveScript(presencescripts::kAlive)
     , m_downScript(presencescripts::kDown)
     , m_sweepScript(presencescripts::kSweep)
@@ -183,7 +185,7 @@ void RedisPresence::sweep()
         return;
     }
     m_sweeping = true;
-    m_sweepScript.call(*m_client, { kExpiryKey },
+    m_sweepScript.call(*m_client, { kExpiryKey, kRoomUsersKey },
         { kUserPrefix, kChannel, QByteArray::number(kSweepBatch) },
         [this](const RedisReply& reply) {
             m_sweeping = false;
@@ -203,8 +205,15 @@ void RedisPresence::onChannelMessage(const QByteArray& channel, const QByteArray
     Transition transition;
     transition.user = o.value(QLatin1String("u")).toString().toStdString();
     transition.online = o.value(QLatin1String("o")).toBool();
-    for (const QJsonValue& room : o.value(QLatin1String("r")).toArray()) {
-        transition.rooms.push_back(room.toString().toStdString());
+    // The script names every room of the change with its cluster-wide user count; this node
+    // tells its members of the small ones only. A room without a count is not announced.
+    const QJsonArray rooms = o.value(QLatin1String("r")).toArray();
+    const QJsonArray users = o.value(QLatin1String("n")).toArray();
+    for (qsizetype i = 0; i < rooms.size() && i < users.size(); ++i) {
+        const double count = users.at(i).toDouble(-1);
+        if (count >= 0 && count <= double(m_maxRoomUsers)) {
+            transition.rooms.push_back(rooms.at(i).toString().toStdString());
+        }
     }
     if (transition.user.empty() || transition.rooms.empty()) {
         return;

@@ -4,13 +4,16 @@
 //   parley:{u:USER}:ps  sorted set  session -> expiry (ms, Redis clock)
 //   parley:{u:USER}:pr  hash        session -> its rooms ("a,b,c")
 //   parley:{u:USER}:on  string "1"  with PX = the latest session expiry: the O(1) online flag
-// and one global sorted set parley:presence:exp ("USER|session" -> expiry) that every node sweeps
-// once a second, plus the channel parley:presence carrying transitions as JSON
-// {"u": user, "o": online, "r": [rooms]}.
+// and two global keys: the sorted set parley:presence:exp ("USER|session" -> expiry) that every
+// node sweeps once a second, and the hash parley:presence:rooms (room -> online users: each user
+// once, on whichever nodes their sessions are); plus the channel parley:presence carrying
+// transitions as JSON {"u": user, "o": online, "r": [rooms], "n": [users in each room]}. Every
+// node keeps the rooms of at most its maxRoomUsers users (presencemanager.h).
 //
-// Every change is one Lua script (presencescripts.h) that updates the session's entries and
-// publishes the transition it causes, atomically, so two nodes can never both announce (or both
-// miss) a user's first session or last one. Queries are one MGET over the `on` keys.
+// Every change is one Lua script (presencescripts.h) that updates the session's entries and the
+// room counts and publishes the transition it causes, atomically, so two nodes can never both
+// announce (or both miss) a user's first session or last one. Queries are one MGET over the `on`
+// keys.
 //
 // A node that dies stops refreshing its sessions: they expire and the other nodes' sweeps
 // announce the users offline (within ttl + 1 s). While Redis is unreachable updates fail (the
@@ -41,7 +44,9 @@ public:
     //! also the user -> node routing read by routing/noderouter.h.
     static QByteArray sessionsKey(const std::string& user);
 
-    RedisPresence(RedisEndpoint endpoint, std::int64_t ttlMs);
+    //! Sessions live `ttlMs` after their client's last frame; transitions name only rooms of at
+    //! most `maxRoomUsers` online users, cluster-wide (presencemanager.h).
+    RedisPresence(RedisEndpoint endpoint, std::int64_t ttlMs, std::size_t maxRoomUsers);
     ~RedisPresence() override;
 
     //! Thread-safe, after moveToThread(): creates the links on the manager's thread.
@@ -67,6 +72,7 @@ private:
 
     const RedisEndpoint m_endpoint;
     const std::int64_t m_ttlMs;
+    const std::size_t m_maxRoomUsers;
     RedisScript m_aliveScript;
     RedisScript m_downScript;
     RedisScript m_sweepScript;

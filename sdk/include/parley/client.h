@@ -164,8 +164,10 @@ Q_SIGNALS:
     void presenceChanged(const QString& room, const QString& user, bool online);
     //! `user`, who shares a joined room with this client, came online (their first session, on
     //! any node, or they joined a room of yours) or went offline (their last session ended or
-    //! went silent for the server's presence TTL, 60 s by default). Named apart from the room
-    //! signal presenceChanged(room, user, online) so function-pointer connects stay unambiguous.
+    //! went silent for the server's presence TTL, 60 s by default). Only through rooms of at
+    //! most the server's presence limit (1,000 users by default): silence is not "offline", ask
+    //! queryPresence(). Named apart from the room signal presenceChanged(room, user, online) so
+    //! function-pointer connects stay unambiguous.
     void userPresenceChanged(const QString& user, bool online);
     //! The answer to queryPresence() `requestId`: each name asked, with whether it is online.
     void presenceReceived(const QString& requestId, const QHash<QString, bool>& online);
