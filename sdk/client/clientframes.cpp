@@ -333,7 +333,7 @@ void Client::Private::handle(const protocol::Error& wireError)
     if (!clientId.isEmpty()) {
         if (const OutboxEntry* entry = outbox.find(clientId)) {
             if (error.retryable) {
-                outbox.retryLater(clientId, now() + retryDelayMs(entry->attempts));
+                outbox.retryLater(clientId, now() + retryDelayMs(entry->attempts), error);
                 announce(clientId, MessageState::Queued);
                 armOutboxTimer();
             } else {
@@ -414,11 +414,17 @@ void Client::Private::onOutboxTimer()
 {
     const auto expired = outbox.takeExpired(now(), options.messageTimeout.count());
     for (const OutboxEntry& entry : expired) {
-        failMessage(entry,
-            makeError(ErrorCode::Timeout,
-                QStringLiteral("not acknowledged within %1 ms")
-                    .arg(options.messageTimeout.count())),
-            false);
+        const QString late
+            = QStringLiteral("not acknowledged within %1 ms").arg(options.messageTimeout.count());
+        // The resends ran out: if the server refused the message, its last refusal is the cause
+        // (e.g. `unavailable`, "send: storage failed: ... disk is full"), not the clock.
+        Error error = makeError(ErrorCode::Timeout, late);
+        if (entry.lastRefusal) {
+            error = *entry.lastRefusal;
+            error.message = QStringLiteral("%1 (%2)").arg(error.message, late);
+            error.requestId.clear();
+        }
+        failMessage(entry, error, false);
     }
     flushOutbox();
 }

@@ -1,6 +1,7 @@
 // Storage that cannot commit, seen from the outside: parleyd refuses to start on a database it
-// cannot write, and /healthz says 503 with the reason while commits fail and 200 once they work
-// again.
+// cannot write, /healthz says 503 with the reason while commits fail and 200 once they work
+// again, and the SDK's failed message (and `parley send`'s message and exit code) carries the
+// server's reason instead of a bare timeout.
 // The faults are real (tests/support/storagefaults.h): an immutable database file, a small
 // tmpfs remounted read-only or filled to the last byte. They hold for root, which the tests run
 // as; where the machine does not allow them (no CAP_SYS_ADMIN to mount), the tests skip and say
@@ -103,6 +104,22 @@ void expectRefusal(const Run& run, const QString& database)
     EXPECT_TRUE(run.output.contains("cannot write " + database)) << run.output.toStdString();
 }
 
+// Runs `parley send` with `args` against `server` and returns its exit code and stderr.
+std::pair<int, QString> runCliSend(const ServerProcess& server, const QStringList& args)
+{
+    QProcess process;
+    process.start(QStringLiteral(PARLEY_CLI_PATH),
+        QStringList { "send", "--server", server.webSocketUrl().toString(), "--user", "carol" }
+            + args);
+    if (!process.waitForFinished(30000)) {
+        process.kill();
+        process.waitForFinished(5000);
+        return { -1, QStringLiteral("parley send did not finish") };
+    }
+    return { process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
+        QString::fromLocal8Bit(process.readAllStandardError()) };
+}
+
 } // namespace
 
 TEST(StorageFaults, ParleydRefusesADatabaseFileItCannotWrite)
@@ -133,7 +150,7 @@ TEST(StorageFaults, ParleydRefusesAReadOnlyFilesystem)
     expectRefusal(runParleyd(disk.path()), disk.path() + "/parley.db");
 }
 
-TEST(StorageFaults, AFullDiskIsReportedByHealthzUntilThereIsRoomAgain)
+TEST(StorageFaults, AFullDiskIsReportedByHealthzAndInEverySendFailure)
 {
     SmallDisk disk(1024 * 1024);
     if (!disk.isMounted()) {
@@ -167,6 +184,13 @@ TEST(StorageFaults, AFullDiskIsReportedByHealthzUntilThereIsRoomAgain)
     const QString refused = client.send("lobby", QString(8000, 'x'));
     ASSERT_TRUE(waitFor([&] { return failed.contains(refused) || acked.contains(refused); }));
     ASSERT_TRUE(failed.contains(refused)) << "stored on a full disk?";
+    // The server's reason, not "not acknowledged within 2500 ms (timeout)".
+    const Error error = failed.value(refused);
+    EXPECT_EQ(error.code, ErrorCode::Unavailable) << errorCodeName(error.code).toStdString();
+    EXPECT_TRUE(error.retryable);
+    EXPECT_TRUE(error.message.contains("database or disk is full")) << error.message.toStdString();
+    EXPECT_TRUE(error.message.contains("2500 ms")) << error.message.toStdString();
+
     health = getHealth(server);
     EXPECT_EQ(health.status, 503) << dump(health);
     EXPECT_EQ(health.body.value("status").toString(), "degraded") << dump(health);
@@ -175,6 +199,15 @@ TEST(StorageFaults, AFullDiskIsReportedByHealthzUntilThereIsRoomAgain)
         << dump(health);
     EXPECT_TRUE(health.body.value("reason").toString().startsWith("storage: ")) << dump(health);
     EXPECT_GT(health.body.value("storage_failing_since_ms").toDouble(), 0) << dump(health);
+
+    // `parley send`: the same reason on stderr, and the exit code of a message the server did
+    // not store (4), every time, not 5 ("no answer") when its own deadline happens to win.
+    for (int run = 0; run < 2; ++run) {
+        const auto [exitCode, err]
+            = runCliSend(server, { "--timeout", "2", "lobby", QString(8000, 'y') });
+        EXPECT_EQ(exitCode, 4) << "run " << run << ": " << err.toStdString();
+        EXPECT_TRUE(err.contains("database or disk is full")) << err.toStdString();
+    }
 
     // Room on the disk again: the server notices by itself (a node out of its balancer gets no
     // traffic to find out with), and the failed message goes through on retry().
