@@ -55,6 +55,8 @@ void Client::Private::onFrame(const QByteArray& frame)
     if (welcomed && m_transport && (wasWelcomed || m_transport->welcomeProvesDownstream())) {
         noteFrame();
     }
+    // Welcome, joined, recovered and a failed join are what can finish the resume.
+    checkConnectionProven();
 }
 
 void Client::Private::handle(const protocol::Welcome& welcome)
@@ -229,10 +231,11 @@ void Client::Private::handle(const protocol::Ack& ack)
 
 void Client::Private::handle(const protocol::Recovered& recovered)
 {
+    const QString room = fromWire(recovered.room);
+    m_resuming.remove(room); // a replay with a gap is finished too
     if (recovered.recovered) {
         return;
     }
-    const QString room = fromWire(recovered.room);
     if (!rooms.contains(room)) {
         return;
     }
