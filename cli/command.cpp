@@ -19,11 +19,7 @@ Command::Command(const Invocation& invocation, QObject* parent)
 
     m_timeout.setSingleShot(true);
     m_timeout.setInterval(std::chrono::seconds(invocation.timeoutSeconds));
-    connect(&m_timeout, &QTimer::timeout, this, [this] {
-        warn(QStringLiteral("no answer from the server within %1 s")
-                 .arg(m_invocation.timeoutSeconds));
-        finish(m_client.state() == ConnectionState::Connected ? ExitTimeout : ExitCannotConnect);
-    });
+    connect(&m_timeout, &QTimer::timeout, this, [this] { onTimeout(); });
 
     connect(&m_client, &Client::errorOccurred, this, &Command::onError);
     connect(&m_client, &Client::stateChanged, this, [this](ConnectionState state) {
@@ -114,6 +110,12 @@ void Command::onError(const parley::Error& error)
         warn(QStringLiteral("server error: %1 (%2)").arg(error.message, errorCodeName(error.code)));
         return;
     }
+}
+
+void Command::onTimeout()
+{
+    warn(QStringLiteral("no answer from the server within %1 s").arg(m_invocation.timeoutSeconds));
+    finish(m_client.state() == ConnectionState::Connected ? ExitTimeout : ExitCannotConnect);
 }
 
 void Command::finish(int exitCode)

@@ -42,8 +42,11 @@ protected:
     void printLine(const QByteArray& line);
     void printLine(const QString& line) { printLine(line.toUtf8()); }
 
-    //! (Re)arms the --timeout deadline; when it passes, the command ends with ExitTimeout.
+    //! (Re)arms the --timeout deadline; when it passes, onTimeout() runs.
     void armTimeout();
+    //! The --timeout deadline passed: ends the command with ExitTimeout (ExitCannotConnect when
+    //! not connected).
+    virtual void onTimeout();
     void stopTimeout() { m_timeout.stop(); }
 
     bool isFinished() const { return m_finished; }

@@ -141,7 +141,8 @@ QString mainHelp()
         "  1    unexpected failure\n"
         "  2    usage error\n"
         "  3    cannot connect to the server, or the connection dropped\n"
-        "  4    the server rejected something (credentials, room name, a message)\n"
+        "  4    the server rejected something (credentials, room name, a message) or could not\n"
+        "       store a message (its storage fails: the server's reason is printed)\n"
         "  5    connected, but no answer within --timeout\n"
         "  130  interrupted (SIGINT/SIGTERM) before send or history finished\n")
                 .arg(kDefaultServer);

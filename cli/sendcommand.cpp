@@ -27,6 +27,12 @@ SendCommand::SendCommand(const Invocation& invocation, QObject* parent)
             }
             ++m_failed;
             warn(QStringLiteral("message not sent: %1 (%2)").arg(error.message, errorCodeName(error.code)));
+            if (m_failureExitCode == 0) {
+                // One exit code per cause: a server that never answered is a timeout; one that
+                // refused the message (bad input, or storage that cannot commit) a server error.
+                m_failureExitCode
+                    = error.code == ErrorCode::Timeout ? ExitTimeout : ExitServerError;
+            }
             finishIfDone();
         });
 }
@@ -70,7 +76,18 @@ void SendCommand::finishIfDone()
     if (m_client.state() != ConnectionState::Connected && m_failed == 0) {
         return; // nothing to send (empty input) still deserves a check that the server is there
     }
-    finish(m_failed > 0 ? ExitServerError : ExitOk);
+    finish(m_failed > 0 ? m_failureExitCode : ExitOk);
+}
+
+void SendCommand::onTimeout()
+{
+    // While connected, every message still pending ends within the same --timeout on its own
+    // (the client's message timeout), with its cause: the server's last refusal, or no answer.
+    // Ending here first would race that and report a bare timeout for a server that did answer.
+    if (m_client.state() == ConnectionState::Connected && !m_pending.isEmpty()) {
+        return;
+    }
+    Command::onTimeout();
 }
 
 } // namespace parley::cli

@@ -18,6 +18,7 @@ public:
 protected:
     void onStarted() override;
     void onJoined(const QStringList& members) override;
+    void onTimeout() override;
 
 private:
     void post(const QString& text);
@@ -27,6 +28,7 @@ private:
     bool m_inputDone = false;
     QSet<QString> m_pending;
     int m_failed = 0;
+    int m_failureExitCode = 0; // the exit code of the first failed message's cause
 };
 
 } // namespace parley::cli

@@ -283,6 +283,8 @@ void Client::Private::beginConnection(Transport* transport, TransportKind kind)
 {
     welcomed = false;
     m_transportProven = false;
+    m_connectionProven = false;
+    m_resuming.clear();
     m_transport = transport;
     QObject::connect(m_transport, &Transport::opened, q, [this] { onTransportOpened(); });
     QObject::connect(m_transport, &Transport::frameReceived, q,
@@ -323,6 +325,7 @@ void Client::Private::onTransportOpened()
         if (rooms.contains(it.key())) {
             hello.resume.push_back(
                 protocol::ResumeCursor { toWire(it.key()), { toWire(it->epoch), it->seq } });
+            m_resuming.insert(it.key());
         }
     }
     sendFrame(hello);
@@ -371,6 +374,21 @@ void Client::Private::retireTransport()
     }
 }
 
+void Client::Private::checkConnectionProven()
+{
+    if (m_connectionProven || !welcomed) {
+        return;
+    }
+    for (auto it = rooms.constBegin(); it != rooms.constEnd(); ++it) {
+        if (it->phase == Room::Phase::Joining || m_resuming.contains(it.key())) {
+            return;
+        }
+    }
+    m_connectionProven = true;
+    m_healthyTimer->stop();
+    m_policy.reset();
+}
+
 void Client::Private::connectionEnded(const Error& error, ConnectionState next)
 {
     const bool userClosed = error.code == ErrorCode::Cancelled;
@@ -401,6 +419,7 @@ QStringList Client::Private::resetConnection(const Error& error, bool switching)
     welcomed = false;
     m_healthyTimer->stop();
     m_heartbeatTimer->stop();
+    m_resuming.clear();
     sessionId.clear();
     serverNode.clear();
     m_catchUps.clear();

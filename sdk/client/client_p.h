@@ -9,6 +9,12 @@
 // messages go back to the queue (resent with the same client id, the server dedupes), rooms stay
 // wanted and are rejoined, the resume cursors go into the next hello, and, unless the cause is
 // terminal or the user closed, the ReconnectPolicy schedules the next attempt (Reconnecting).
+// Backoff reset: a connection that got its welcome and finished its resume (every resumed room
+// got its `recovered`, every wanted room is joined) proved the server works, so the next loss
+// starts again from the first, short delay (ReconnectPolicy::reset()); one that ends before
+// that (a server that accepts and crashes, or drops during the replay) leaves the attempt count
+// growing, so a crash-looping server gets spread-out retries. ReconnectOptions::healthyAfter of
+// uptime counts as proof too (a resume the server never finishes).
 //
 // Transport negotiation (ClientOptions::transport Auto, clientnegotiation.cpp): each attempt
 // opens the kind the TransportNegotiator names; a connection that ends before it proved it
@@ -31,6 +37,7 @@
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QHash>
+#include <QSet>
 #include <QThreadPool>
 #include <QTimer>
 
@@ -164,6 +171,8 @@ private:
     //! the new one instead of failing). Returns the rooms whose leave completed with it.
     QStringList resetConnection(const Error& error, bool switching);
     void connectionEnded(const Error& error, ConnectionState next);
+    //! Resets the backoff once the connection is welcomed and its resume finished (see above).
+    void checkConnectionProven();
     void removeRoom(const QString& room, const Error& why);
 
     Transport* m_transport = nullptr;
@@ -179,6 +188,9 @@ private:
     QTimer* m_outboxTimer;
     QTimer* m_reconnectTimer;
     QTimer* m_healthyTimer; // a connection up this long resets the backoff
+    // Rooms the current connection's hello asked to resume whose `recovered` has not come yet.
+    QSet<QString> m_resuming;
+    bool m_connectionProven = false; // this connection reset the backoff already
     // Liveness: a heartbeat every interval the server announced; a server silent for two
     // intervals is dead (half-open TCP) and the connection is replaced.
     QTimer* m_heartbeatTimer;

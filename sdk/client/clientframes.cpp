@@ -55,6 +55,8 @@ void Client::Private::onFrame(const QByteArray& frame)
     if (welcomed && m_transport && (wasWelcomed || m_transport->welcomeProvesDownstream())) {
         noteFrame();
     }
+    // Welcome, joined, recovered and a failed join are what can finish the resume.
+    checkConnectionProven();
 }
 
 void Client::Private::handle(const protocol::Welcome& welcome)
@@ -229,10 +231,11 @@ void Client::Private::handle(const protocol::Ack& ack)
 
 void Client::Private::handle(const protocol::Recovered& recovered)
 {
+    const QString room = fromWire(recovered.room);
+    m_resuming.remove(room); // a replay with a gap is finished too
     if (recovered.recovered) {
         return;
     }
-    const QString room = fromWire(recovered.room);
     if (!rooms.contains(room)) {
         return;
     }
@@ -333,7 +336,7 @@ void Client::Private::handle(const protocol::Error& wireError)
     if (!clientId.isEmpty()) {
         if (const OutboxEntry* entry = outbox.find(clientId)) {
             if (error.retryable) {
-                outbox.retryLater(clientId, now() + retryDelayMs(entry->attempts));
+                outbox.retryLater(clientId, now() + retryDelayMs(entry->attempts), error);
                 announce(clientId, MessageState::Queued);
                 armOutboxTimer();
             } else {
@@ -414,11 +417,17 @@ void Client::Private::onOutboxTimer()
 {
     const auto expired = outbox.takeExpired(now(), options.messageTimeout.count());
     for (const OutboxEntry& entry : expired) {
-        failMessage(entry,
-            makeError(ErrorCode::Timeout,
-                QStringLiteral("not acknowledged within %1 ms")
-                    .arg(options.messageTimeout.count())),
-            false);
+        const QString late
+            = QStringLiteral("not acknowledged within %1 ms").arg(options.messageTimeout.count());
+        // The resends ran out: if the server refused the message, its last refusal is the cause
+        // (e.g. `unavailable`, "send: storage failed: ... disk is full"), not the clock.
+        Error error = makeError(ErrorCode::Timeout, late);
+        if (entry.lastRefusal) {
+            error = *entry.lastRefusal;
+            error.message = QStringLiteral("%1 (%2)").arg(error.message, late);
+            error.requestId.clear();
+        }
+        failMessage(entry, error, false);
     }
     flushOutbox();
 }

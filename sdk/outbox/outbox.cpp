@@ -86,7 +86,7 @@ std::optional<OutboxEntry> Outbox::remove(const QString& clientId)
     return entry;
 }
 
-bool Outbox::retryLater(const QString& clientId, qint64 notBeforeMs)
+bool Outbox::retryLater(const QString& clientId, qint64 notBeforeMs, std::optional<Error> refusal)
 {
     const auto found = m_index.constFind(clientId);
     if (found == m_index.constEnd()) {
@@ -95,6 +95,9 @@ bool Outbox::retryLater(const QString& clientId, qint64 notBeforeMs)
     OutboxEntry& entry = *found.value();
     entry.state = OutboxEntry::State::Queued;
     entry.notBeforeMs = notBeforeMs;
+    if (refusal) {
+        entry.lastRefusal = std::move(refusal);
+    }
     return true;
 }
 

@@ -12,6 +12,8 @@
 // - Persistence of the outbox across restarts (issue 4) fits behind this class unchanged.
 #pragma once
 
+#include <parley/error.h>
+
 #include <QHash>
 #include <QList>
 #include <QString>
@@ -41,6 +43,9 @@ struct OutboxEntry {
     //! Persistent outbox: the journal serial of its record; it is not sent before the journal
     //! reported that serial persisted (write-ahead). 0: nothing to wait for.
     quint64 journalSerial = 0;
+    //! The last retryable error the server answered for it (the reason its resends did not
+    //! succeed yet); reported if the message expires (ClientOptions::messageTimeout).
+    std::optional<Error> lastRefusal;
 };
 
 class Outbox {
@@ -67,9 +72,9 @@ public:
     //! Removes an entry (acked or failed); nothing when unknown (e.g. a duplicate ack).
     std::optional<OutboxEntry> remove(const QString& clientId);
 
-    //! A Sent entry got a retryable error: back to Queued, not before `notBeforeMs`. False when
-    //! unknown.
-    bool retryLater(const QString& clientId, qint64 notBeforeMs);
+    //! A Sent entry got the retryable error `refusal`: back to Queued, not before `notBeforeMs`;
+    //! the refusal is kept as its lastRefusal. False when unknown.
+    bool retryLater(const QString& clientId, qint64 notBeforeMs, std::optional<Error> refusal = {});
 
     //! The connection dropped: every Sent entry goes back to Queued (order kept), to be resent
     //! with the same clientId. Returns the ids that went back.

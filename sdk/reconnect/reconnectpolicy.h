@@ -10,7 +10,10 @@
 //   back in lock-step).
 // - Each failed attempt moves to the next endpoint (round robin), so a client whose node died
 //   lands on another one.
-// - reset() after a connection proved healthy: the next loss starts again at attempt 1.
+// - reset() after a connection proved healthy: the next loss starts again at attempt 1. The
+//   Client calls it when a connection got its welcome and finished its resume (or stayed up for
+//   ReconnectOptions::healthyAfter), never for one that merely opened: a server that accepts
+//   and then drops (crash loop) keeps getting the growing, spread-out delays.
 // - Close codes the server marks terminal (4001 unauthorized, 4004 replaced) never retry.
 #pragma once
 

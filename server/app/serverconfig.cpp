@@ -62,7 +62,11 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
-        "parleyd: the Parley chat server (WebSocket /v1/ws and GET /healthz on one port)."));
+        "parleyd: the Parley chat server (WebSocket /v1/ws and GET /healthz on one port).\n"
+        "\n"
+        "Exit codes: 0 stopped (SIGTERM/SIGINT); 1 could not start, the reason on stderr (a\n"
+        "database it cannot write: read-only file, directory or filesystem, or a full disk; the\n"
+        "address in use; an unreadable --auth-file); 2 bad command line."));
     const auto helpOption = parser.addHelpOption();
     const auto versionOption = parser.addVersionOption();
 

@@ -12,12 +12,14 @@
 #include "routing/relaydownstream.h"
 #include "session/session.h"
 #include "session/websocketsink.h"
+#include "storage/storageworker.h"
 #include "websocket/handshake.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
 #include <QSocketNotifier>
+#include <QStringList>
 #include <QTcpSocket>
 #include <QTimer>
 #include <fcntl.h>
@@ -173,19 +175,47 @@ void IoThread::sniff(QTcpSocket* socket)
         const bool brokerOk = m_context.broker->isHealthy()
             && (!m_context.presence || m_context.presence->isHealthy())
             && (!m_context.router || m_context.router->isHealthy());
-        const bool healthy = !m_shuttingDown && brokerOk;
+        // Alone: a node whose storage cannot commit answers every send `unavailable`; it must
+        // leave the balancer just the same. The snapshot is published by the storage thread.
+        const std::optional<StorageWorker::Health> storage = m_context.storage
+            ? std::optional<StorageWorker::Health>(m_context.storage->health())
+            : std::nullopt;
+        const bool storageOk = !storage || storage->ok;
+        const bool healthy = !m_shuttingDown && brokerOk && storageOk;
+        QStringList reasons;
+        if (m_shuttingDown) {
+            reasons.append(QStringLiteral("shutting down"));
+        }
+        if (!brokerOk) {
+            reasons.append(QStringLiteral("redis link down"));
+        }
+        if (!storageOk) {
+            reasons.append(QStringLiteral("storage: ") + QString::fromStdString(storage->error));
+        }
         QJsonObject body {
             { QStringLiteral("status"),
                 m_shuttingDown ? QStringLiteral("stopping")
-                               : (brokerOk ? QStringLiteral("ok") : QStringLiteral("degraded")) },
+                               : (healthy ? QStringLiteral("ok") : QStringLiteral("degraded")) },
             { QStringLiteral("node"), QString::fromStdString(m_context.nodeId) },
             { QStringLiteral("sessions"), m_context.sessions.load(std::memory_order_relaxed) },
             { QStringLiteral("version"), QStringLiteral(PARLEY_VERSION) },
         };
+        if (!healthy) {
+            body.insert(QStringLiteral("reason"), reasons.join(QStringLiteral("; ")));
+        }
         if (!m_context.config.redisUrl.isEmpty()) {
             body.insert(QStringLiteral("redis"), brokerOk);
             body.insert(QStringLiteral("node_channel"),
                 m_context.router != nullptr && m_context.router->isHealthy());
+        }
+        if (storage) {
+            body.insert(QStringLiteral("storage"), storage->ok);
+            if (!storage->ok) {
+                body.insert(
+                    QStringLiteral("storage_error"), QString::fromStdString(storage->error));
+                body.insert(
+                    QStringLiteral("storage_failing_since_ms"), qint64(storage->failingSinceMs));
+            }
         }
         answerHttp(socket, healthy ? 200 : 503, QJsonDocument(body).toJson(QJsonDocument::Compact));
         return;

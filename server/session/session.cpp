@@ -299,7 +299,9 @@ void Session::onAppended(const std::string& room, const std::string& requestId,
         refused.id = requestId;
         refused.room = room;
         refused.clientId = clientId;
-        refuseSend(refused, protocol::ErrorCode::Unavailable, "send: storage failed, retry");
+        // The cause goes to the client: the SDK reports the last one if its resends run out.
+        refuseSend(
+            refused, protocol::ErrorCode::Unavailable, "send: storage failed: " + reply.error);
         return;
     }
     const protocol::Message& message = reply.outcome.message;

@@ -115,7 +115,9 @@ class MessageStore {
 public:
     virtual ~MessageStore() = default;
 
-    //! Opens (creating if needed) the store. Returns an empty string on success, else the reason.
+    //! Opens (creating if needed) the store and proves it can write (probeWrite()), so a store on
+    //! a read-only file, directory or filesystem, or on a full disk, never opens. Returns an empty
+    //! string on success, else the reason.
     virtual std::string open() = 0;
     //! Flushes and closes; further calls fail until open() again.
     virtual void close() = 0;
@@ -128,6 +130,12 @@ public:
 
     //! Reads a page of history (see HistoryQuery).
     virtual HistoryResult history(const HistoryQuery& query) = 0;
+
+    //! Commits a small write of the store's own bookkeeping, made as durable as a commit():
+    //! whether the database accepts writes right now. Empty on success, else the reason. Used at
+    //! open() and, while commits fail, to notice that the storage works again without waiting
+    //! for client traffic (a node out of its balancer gets none).
+    virtual std::string probeWrite() = 0;
 };
 
 } // namespace parley::server

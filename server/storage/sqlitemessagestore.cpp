@@ -1,5 +1,6 @@
 #include "sqlitemessagestore.h"
 
+#include "common/clock.h"
 #include "common/ids.h"
 
 #include <QDir>
@@ -40,6 +41,10 @@ CREATE TABLE IF NOT EXISTS dedupe_trimmed (
     PRIMARY KEY (room, sender, client_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS dedupe_trimmed_ts ON dedupe_trimmed (ts);
+CREATE TABLE IF NOT EXISTS store_meta (
+    key   TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
 )sql";
 
 void bindText(sqlite3_stmt* stmt, int index, const std::string& text)
@@ -102,14 +107,23 @@ std::string SqliteMessageStore::open()
     if (!QDir().mkpath(info.absolutePath())) {
         return "cannot create directory " + info.absolutePath().toStdString();
     }
+    const std::string where = m_path.toStdString();
     const QByteArray path = QFile::encodeName(m_path);
     if (sqlite3_open_v2(path.constData(), &m_db,
             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr)
         != SQLITE_OK) {
-        std::string error = "cannot open " + m_path.toStdString() + ": " + lastError();
+        std::string error = "cannot open " + where + ": " + lastError();
         sqlite3_close(m_db);
         m_db = nullptr;
         return error;
+    }
+    // SQLite quietly opens a file it may not write (its mode, an immutable flag, a read-only
+    // filesystem) read-only: every later commit would fail. Refuse it here instead.
+    if (sqlite3_db_readonly(m_db, "main") == 1) {
+        close();
+        return "cannot write " + where
+            + ": the database was opened read-only (the file, its directory or its filesystem "
+              "does not accept writes)";
     }
     std::string error;
     // busy_timeout only matters if someone else (an operator's sqlite3 shell) holds the file.
@@ -117,7 +131,13 @@ std::string SqliteMessageStore::open()
     if (!exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;", &error)
         || !exec(kSchema, &error) || !prepareAll(&error)) {
         close();
-        return error;
+        return "cannot set up " + where + ": " + error;
+    }
+    // A writable file is not yet a working store: the directory must take the -wal and -shm
+    // files and the disk the pages. One real commit tells.
+    if (error = probeWrite(); !error.empty()) {
+        close();
+        return "cannot write " + where + ": " + error;
     }
     m_rooms.clear();
     sqlite3_stmt* stmt = nullptr;
@@ -138,6 +158,37 @@ std::string SqliteMessageStore::open()
     }
     sqlite3_finalize(stmt);
     return {};
+}
+
+std::string SqliteMessageStore::probeWrite()
+{
+    if (!m_db) {
+        return "database not open";
+    }
+    {
+        ResetGuard guard { m_begin };
+        if (sqlite3_step(m_begin) != SQLITE_DONE) {
+            return "begin: " + lastError();
+        }
+    }
+    std::string error;
+    {
+        ResetGuard guard { m_probe };
+        sqlite3_bind_int64(m_probe, 1, sqlite3_int64(wallClockMs()));
+        if (sqlite3_step(m_probe) != SQLITE_DONE) {
+            error = "probe write: " + lastError();
+        }
+    }
+    if (error.empty()) {
+        ResetGuard guard { m_commit };
+        if (sqlite3_step(m_commit) == SQLITE_DONE) {
+            return {};
+        }
+        error = "commit: " + lastError();
+    }
+    ResetGuard guard { m_rollback };
+    sqlite3_step(m_rollback);
+    return error;
 }
 
 bool SqliteMessageStore::prepareAll(std::string* error)
@@ -183,6 +234,8 @@ bool SqliteMessageStore::prepareAll(std::string* error)
         { &m_selectBefore,
             "SELECT seq, msg_id, sender, client_id, body, ts FROM messages "
             "WHERE room = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3" },
+        { &m_probe,
+            "INSERT OR REPLACE INTO store_meta (key, value) VALUES ('last_write_probe_ms', ?1)" },
     };
     for (const Item& item : items) {
         if (sqlite3_prepare_v3(m_db, item.sql, -1, SQLITE_PREPARE_PERSISTENT, item.stmt, nullptr)
@@ -199,7 +252,7 @@ void SqliteMessageStore::finalizeAll()
     for (sqlite3_stmt** stmt : { &m_begin, &m_commit, &m_rollback, &m_insertRoom, &m_updateRoomSeq,
              &m_insertMessage, &m_findDuplicate, &m_findTrimmed, &m_expireDuplicate,
              &m_forgetTrimmed, &m_oldestKept, &m_keepTrimmedKeys, &m_deleteOld, &m_pruneTrimmed,
-             &m_updateFirstSeq, &m_selectAfter, &m_selectBefore }) {
+             &m_updateFirstSeq, &m_selectAfter, &m_selectBefore, &m_probe }) {
         sqlite3_finalize(*stmt);
         *stmt = nullptr;
     }

@@ -11,6 +11,9 @@
 //   append can use the id. When retention trims messages, the dedupe keys of those still inside
 //   the window move to the table dedupe_trimmed (pruned by age at each trim), so a resend of a
 //   trimmed message is still answered with its original ack.
+// - open() refuses a database it cannot write (opened read-only, or a first commit fails): a
+//   node that cannot store would answer every send `unavailable`. The write probe (open() and
+//   probeWrite()) replaces one row of the table store_meta.
 // - Keeps the committed position of every room in memory; a batch works on a copy that replaces
 //   the committed view only after COMMIT succeeded.
 #pragma once
@@ -39,6 +42,7 @@ public:
     std::vector<RoomPosition> loadRooms() override;
     CommitResult commit(const CommitBatch& batch) override;
     HistoryResult history(const HistoryQuery& query) override;
+    std::string probeWrite() override;
 
 private:
     bool exec(const char* sql, std::string* error);
@@ -75,6 +79,7 @@ private:
     sqlite3_stmt* m_updateFirstSeq = nullptr;
     sqlite3_stmt* m_selectAfter = nullptr;
     sqlite3_stmt* m_selectBefore = nullptr;
+    sqlite3_stmt* m_probe = nullptr;
 };
 
 } // namespace parley::server

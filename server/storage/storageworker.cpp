@@ -12,7 +12,11 @@ Q_LOGGING_CATEGORY(lcStorage, "parley.storage", QtInfoMsg)
 StorageWorker::StorageWorker(std::unique_ptr<MessageStore> store, std::uint32_t queueLimit)
     : m_store(std::move(store))
     , m_queueLimit(int(queueLimit))
+    , m_health(std::make_shared<const Health>())
+    , m_probeTimer(this)
 {
+    m_probeTimer.setInterval(kProbeIntervalMs);
+    connect(&m_probeTimer, &QTimer::timeout, this, [this] { probe(); });
 }
 
 StorageWorker::~StorageWorker() = default;
@@ -81,10 +85,58 @@ void StorageWorker::read(HistoryQuery query, HistoryDone done)
     });
 }
 
+StorageWorker::Health StorageWorker::health() const
+{
+    return *m_health.load(std::memory_order_acquire);
+}
+
+void StorageWorker::noteCommit(bool ok, const std::string& error)
+{
+    if (ok) {
+        if (!m_failing) {
+            return; // the hot path: one branch, nothing published
+        }
+        m_failing = false;
+        m_lastError.clear();
+        m_probeTimer.stop();
+        m_health.store(std::make_shared<const Health>(), std::memory_order_release);
+        qCInfo(lcStorage) << "event=storage_recovered";
+        return;
+    }
+    if (m_failing && error == m_lastError) {
+        return;
+    }
+    const std::int64_t since
+        = m_failing ? m_health.load(std::memory_order_relaxed)->failingSinceMs : wallClockMs();
+    m_failing = true;
+    m_lastError = error;
+    qCWarning(lcStorage, "event=storage_failing error=\"%s\"", error.c_str());
+    m_health.store(
+        std::make_shared<const Health>(Health { false, error, since }), std::memory_order_release);
+    if (!m_closed) {
+        m_probeTimer.start();
+    }
+}
+
+void StorageWorker::probe()
+{
+    if (m_closed || !m_failing) {
+        m_probeTimer.stop();
+        return;
+    }
+    const std::string error = m_store->probeWrite();
+    // Once a second while failing: only a change of the reason is worth a warning (noteCommit).
+    if (!error.empty()) {
+        qCDebug(lcStorage, "event=storage_probe_failed error=\"%s\"", error.c_str());
+    }
+    noteCommit(error.empty(), error);
+}
+
 void StorageWorker::shutdown(std::function<void()> done)
 {
     post(this, [this, done = std::move(done)] {
         flush();
+        m_probeTimer.stop();
         m_store->close();
         m_closed = true;
         qCInfo(lcStorage) << "event=storage_closed";
@@ -132,6 +184,7 @@ void StorageWorker::flush()
     if (!result.ok) {
         qCWarning(lcStorage, "event=commit_failed appends=%zu error=\"%s\"", appends.size(),
             result.error.c_str());
+        noteCommit(false, result.error);
         release(count);
         for (PendingRoom& room : rooms) {
             room.done(RoomReply { false, result.error, {} });
@@ -142,6 +195,7 @@ void StorageWorker::flush()
         return;
     }
     qCDebug(lcStorage, "event=commit appends=%zu rooms=%zu", appends.size(), rooms.size());
+    noteCommit(true, {});
 
     std::vector<protocol::Message> stored;
     stored.reserve(result.appends.size());

@@ -23,11 +23,20 @@
 // (acks) run. Nothing is acked or fanned out for a batch whose commit failed; its requests get
 // ok == false (the session answers `unavailable`, retryable, and the client resends with the same
 // client id — dedupe makes that safe).
+//
+// Health: the worker records whether the last commit failed, and why, for /healthz (a node that
+// cannot store must leave its balancer instead of answering every send `unavailable`). Written
+// on the storage thread only when it changes, read by the I/O threads through one atomic
+// pointer: no lock shared with the storage thread, no disk access on a network thread. A
+// success clears it; while it is set the worker also probes the store (probeWrite()) every
+// kProbeIntervalMs, so a node that gets no traffic (taken out by the balancer) still notices
+// that its disk works again.
 #pragma once
 
 #include "messagestore.h"
 
 #include <QObject>
+#include <QTimer>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -52,8 +61,20 @@ public:
     using HistoryDone = std::function<void(const HistoryResult&)>;
     using CommittedHandler = std::function<void(std::vector<protocol::Message>)>;
 
+    //! Whether the storage accepts writes, as the last commit (or probe) found it.
+    struct Health {
+        bool ok = true;
+        //! Why the last commit failed, as SQLite says it ("insert message: database or disk is
+        //! full"); empty while ok.
+        std::string error;
+        //! Wall-clock ms of the first failure of the current run of failures (0 while ok).
+        std::int64_t failingSinceMs = 0;
+    };
+
     //! Largest number of appends committed in one transaction.
     static constexpr std::size_t kMaxBatch = 4096;
+    //! While commits fail: how often the store is probed for writes working again.
+    static constexpr int kProbeIntervalMs = 1000;
 
     StorageWorker(std::unique_ptr<MessageStore> store, std::uint32_t queueLimit);
     ~StorageWorker() override;
@@ -80,6 +101,10 @@ public:
     //! Requests in flight right now (for logs and health).
     int inFlight() const { return m_inFlight.load(std::memory_order_relaxed); }
 
+    //! Thread-safe (for /healthz on the I/O threads): the storage's health right now. Copies a
+    //! snapshot published by the storage thread; never waits for the storage thread or the disk.
+    Health health() const;
+
 private:
     struct PendingAppend {
         AppendRequest request;
@@ -92,6 +117,9 @@ private:
     void scheduleFlush();
     void flush();
     void release(int count);
+    //! Storage thread: records the outcome of a commit or probe (publishes only changes).
+    void noteCommit(bool ok, const std::string& error);
+    void probe();
 
     std::unique_ptr<MessageStore> m_store;
     const int m_queueLimit;
@@ -101,6 +129,11 @@ private:
     std::vector<PendingRoom> m_rooms;
     bool m_flushScheduled = false;
     bool m_closed = false;
+    // Published health (see health()); m_failing and m_lastError are the storage thread's copy.
+    std::atomic<std::shared_ptr<const Health>> m_health;
+    bool m_failing = false;
+    std::string m_lastError;
+    QTimer m_probeTimer; // a member, so it moves to the storage thread with the worker
 };
 
 } // namespace parley::server

@@ -149,7 +149,11 @@ Q_SIGNALS:
     //! The server stored the message sent with id `clientId` as `seq` in `room`.
     void messageAcked(const QString& clientId, const QString& room, quint64 seq);
     //! The message sent with id `clientId` will not be stored unless retry() is called: `error`
-    //! says why (a terminal error from the server or the SDK, or ClientOptions::messageTimeout).
+    //! says why: a terminal error from the server or the SDK, or ClientOptions::messageTimeout.
+    //! When the timeout ends the resends of a message the server kept refusing with a retryable
+    //! error, `error` is the server's last refusal (its code, e.g. Unavailable when the server's
+    //! storage cannot commit, and its message, followed by the timeout); Timeout means the
+    //! server never answered it.
     void messageFailed(const QString& clientId, const parley::Error& error);
     //! Message `clientId` moved to `state` (see MessageState).
     void messageStateChanged(const QString& clientId, parley::MessageState state);

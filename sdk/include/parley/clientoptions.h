@@ -39,7 +39,9 @@ struct PARLEY_SDK_EXPORT ClientOptions {
     //! with ErrorCode::Timeout.
     std::chrono::milliseconds requestTimeout { 10000 };
     //! How long a sent message may stay unacknowledged (queued while offline included) before it
-    //! fails with ErrorCode::Timeout. Zero: never; the message waits for the server however long.
+    //! fails: with the server's last retryable refusal of it when there was one (e.g.
+    //! ErrorCode::Unavailable), else with ErrorCode::Timeout. Zero: never; the message waits for
+    //! the server however long.
     std::chrono::milliseconds messageTimeout { std::chrono::minutes(10) };
     //! The outbox bound: at most this many unacknowledged messages ...
     int maxOutboxMessages = 1000;

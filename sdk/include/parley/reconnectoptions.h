@@ -7,6 +7,10 @@ namespace parley {
 
 //! Automatic reconnect: exponential backoff with full jitter, rotating through the endpoints.
 //! The delay before attempt n is random in [0, min(maxDelay, initialDelay * factor^(n-1))].
+//! The attempt count starts over at 1 once a connection proved the server works: it got its
+//! `welcome` and finished its resume (every room rejoined, and every resumed room's replay
+//! ended with `recovered`), or it stayed up for healthyAfter. A server that accepts connections
+//! and drops them before that (crash loop) keeps the count, and the delays, growing.
 struct ReconnectOptions {
     //! Reconnect after a connection failed or dropped. Off: the client goes Disconnected and
     //! waits for connectToServer(). Never for terminal causes (credentials rejected, replaced).
@@ -17,8 +21,8 @@ struct ReconnectOptions {
     double factor = 2.0;
     //! The largest bound.
     std::chrono::milliseconds maxDelay { 30000 };
-    //! A connection that stays up this long counts as healthy: the next loss starts over at the
-    //! first, short delay.
+    //! A connection that stays up this long counts as healthy even if its resume never
+    //! finished: the next loss starts over at the first, short delay.
     std::chrono::milliseconds healthyAfter { 10000 };
 };
 

@@ -1,11 +1,21 @@
 // parley::Client through its public API, without a Parley server: option validation, local
-// failures reported after the call returns, the outbox bound, connection failures.
+// failures reported after the call returns, the outbox bound, connection failures, and the
+// backoff against a scripted server (a few frames of docs/protocol.md on QWebSocketServer).
 #include <QCoreApplication>
+#include <QHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QPointer>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QWebSocket>
+#include <QWebSocketServer>
 #include <gtest/gtest.h>
+#include <memory>
 #include <parley/client.h>
+#include <vector>
 
 using namespace parley;
 
@@ -24,6 +34,129 @@ QUrl unusedPort()
 Error errorArg(const QSignalSpy& spy, int index, int argument)
 {
     return spy.at(index).at(argument).value<Error>();
+}
+
+// A server that speaks just enough of docs/protocol.md to show how far a connection gets before
+// it is dropped: the test picks the script. Room state is one stream per room (one epoch, a seq
+// that grows by one message per connection).
+class ScriptedServer {
+public:
+    enum class Script {
+        DropBeforeWelcome, //!< accepts, then drops on hello (a server crashing at start-up)
+        DropDuringResume, //!< welcome and `joined`, then a close before the `recovered`
+        Serve, //!< welcome, joins and resumes answered, one new message per room; stays up
+    };
+
+    ScriptedServer()
+        : m_server(QStringLiteral("scripted"), QWebSocketServer::NonSecureMode)
+    {
+        m_server.listen(QHostAddress::LocalHost, 0);
+        QObject::connect(&m_server, &QWebSocketServer::newConnection, &m_server, [this] {
+            while (QWebSocket* socket = m_server.nextPendingConnection()) {
+                ++m_connections;
+                m_sockets.push_back(socket);
+                QObject::connect(socket, &QWebSocket::textMessageReceived, socket,
+                    [this, socket](const QString& text) {
+                        onFrame(socket, QJsonDocument::fromJson(text.toUtf8()).object());
+                    });
+            }
+        });
+    }
+    ~ScriptedServer() { dropAll(); }
+
+    QUrl url() const
+    {
+        return QUrl(QStringLiteral("ws://127.0.0.1:%1/v1/ws").arg(m_server.serverPort()));
+    }
+    void setScript(Script script) { m_script = script; }
+    //! Aborts every open connection (a crash, as the client sees it).
+    void dropAll()
+    {
+        for (QWebSocket* socket : m_sockets) {
+            if (socket) {
+                socket->abort();
+                socket->deleteLater();
+            }
+        }
+        m_sockets.clear();
+    }
+    int connections() const { return m_connections; }
+
+private:
+    void send(QWebSocket* socket, const QJsonObject& frame)
+    {
+        socket->sendTextMessage(
+            QString::fromUtf8(QJsonDocument(frame).toJson(QJsonDocument::Compact)));
+    }
+    void sendJoined(QWebSocket* socket, const QString& id, const QString& room)
+    {
+        QJsonObject joined { { "type", "joined" }, { "room", room }, { "epoch", kEpoch },
+            { "last_seq", qint64(m_lastSeq[room]) }, { "members", QJsonArray { "alice" } } };
+        if (!id.isEmpty()) {
+            joined.insert("id", id);
+        }
+        send(socket, joined);
+    }
+    void sendNewMessage(QWebSocket* socket, const QString& room)
+    {
+        const quint64 seq = ++m_lastSeq[room];
+        send(socket,
+            QJsonObject { { "type", "message" }, { "room", room }, { "epoch", kEpoch },
+                { "seq", qint64(seq) },
+                { "msg_id", QStringLiteral("%1").arg(seq, 16, 16, QChar('0')) },
+                { "sender", "bob" }, { "client_id", QStringLiteral("c%1").arg(seq) },
+                { "body", "hi" }, { "ts", qint64(1764291234567) } });
+    }
+    void onFrame(QWebSocket* socket, const QJsonObject& frame)
+    {
+        const QString type = frame.value("type").toString();
+        if (type == "hello") {
+            if (m_script == Script::DropBeforeWelcome) {
+                socket->abort();
+                return;
+            }
+            send(socket,
+                QJsonObject { { "type", "welcome" }, { "id", frame.value("id") },
+                    { "session", QStringLiteral("s%1").arg(m_connections) }, { "node", "scripted" },
+                    { "user", frame.value("user") }, { "heartbeat_ms", 30000 },
+                    { "protocol", 1 } });
+            for (const QJsonValue& cursor : frame.value("resume").toArray()) {
+                const QString room = cursor.toObject().value("room").toString();
+                sendJoined(socket, QString(), room);
+                if (m_script == Script::DropDuringResume) {
+                    continue;
+                }
+                send(socket,
+                    QJsonObject { { "type", "recovered" }, { "room", room }, { "epoch", kEpoch },
+                        { "seq", qint64(m_lastSeq[room]) }, { "recovered", true } });
+                sendNewMessage(socket, room);
+            }
+            if (m_script == Script::DropDuringResume) {
+                socket->close(QWebSocketProtocol::CloseCodeGoingAway);
+            }
+        } else if (type == "join" && m_script == Script::Serve) {
+            const QString room = frame.value("room").toString();
+            sendJoined(socket, frame.value("id").toString(), room);
+            sendNewMessage(socket, room);
+        }
+    }
+
+    static inline const QString kEpoch = QStringLiteral("9f2c41d07a3e5b68");
+    QWebSocketServer m_server;
+    Script m_script = Script::Serve;
+    std::vector<QPointer<QWebSocket>> m_sockets;
+    QHash<QString, quint64> m_lastSeq;
+    int m_connections = 0;
+};
+
+// Backoff that grows fast and is never reset by uptime: only the connection's progress counts.
+ClientOptions backoffOptions(const QUrl& url)
+{
+    auto options = ClientOptions::forServer(url, "alice");
+    options.reconnect.initialDelay = std::chrono::milliseconds(10);
+    options.reconnect.maxDelay = std::chrono::milliseconds(10000);
+    options.reconnect.healthyAfter = std::chrono::hours(1);
+    return options;
 }
 
 } // namespace
@@ -429,4 +562,90 @@ TEST(Client, NotReconnectingMeansNoAttemptAndNoNextTry)
     Client client(ClientOptions::forServer(unusedPort(), "alice"));
     EXPECT_EQ(client.reconnectAttempt(), 0);
     EXPECT_TRUE(client.nextReconnectAt().isNull());
+}
+
+TEST(ClientBackoff, AConnectionThatFinishedItsResumeLetsTheNextLossStartOver)
+{
+    // Flapping: a server that crashes at start a few times (the attempt count grows), then
+    // serves, then goes away again and again for short outages. After each connection that got
+    // its welcome and its resume, the next loss must start from the first, short delay, not
+    // from wherever the last outage left the count (up to 23 s of silence after 1.7 s down).
+    ScriptedServer server;
+    server.setScript(ScriptedServer::Script::DropBeforeWelcome);
+    Client client(backoffOptions(server.url()));
+    QSignalSpy scheduled(&client, &Client::reconnectScheduled);
+    QSignalSpy received(&client, &Client::messageReceived);
+    client.join("lobby");
+    client.connectToServer();
+    while (scheduled.count() < 3) {
+        ASSERT_TRUE(scheduled.wait(10000));
+    }
+    EXPECT_EQ(scheduled.at(2).at(0).toInt(), 3);
+
+    server.setScript(ScriptedServer::Script::Serve);
+    for (int cycle = 0; cycle < 3; ++cycle) {
+        // The room is joined (first cycle) or resumed (later ones), and a message delivered
+        // after it: the client handled the whole resume.
+        const qsizetype before = received.count();
+        while (received.count() == before) {
+            ASSERT_TRUE(received.wait(10000)) << "cycle " << cycle;
+        }
+        ASSERT_EQ(client.state(), ConnectionState::Connected);
+        const qsizetype drops = scheduled.count();
+        server.dropAll();
+        while (scheduled.count() == drops) {
+            ASSERT_TRUE(scheduled.wait(10000)) << "cycle " << cycle;
+        }
+        EXPECT_EQ(scheduled.last().at(0).toInt(), 1) << "cycle " << cycle;
+        EXPECT_LE(scheduled.last().at(1).toInt(), 10) << "cycle " << cycle;
+    }
+    EXPECT_EQ(received.count(), 3);
+    client.disconnectFromServer();
+}
+
+TEST(ClientBackoff, AServerThatDropsBeforeTheResumeCompletesGetsGrowingDelays)
+{
+    // A server that accepts and welcomes, then crashes while replaying: each connection proved
+    // nothing, so the retries spread out (attempts 1, 2, 3, ... with growing ceilings) instead
+    // of hammering it every few milliseconds. Counted in attempts, not time.
+    ScriptedServer server;
+    Client client(backoffOptions(server.url()));
+    QSignalSpy scheduled(&client, &Client::reconnectScheduled);
+    QSignalSpy received(&client, &Client::messageReceived);
+    client.join("lobby");
+    client.connectToServer();
+    ASSERT_TRUE(received.wait(10000)); // joined: the client has a cursor to resume from
+
+    server.setScript(ScriptedServer::Script::DropDuringResume);
+    server.dropAll();
+    while (scheduled.count() < 6) {
+        ASSERT_TRUE(scheduled.wait(10000));
+    }
+    for (int i = 0; i < 6; ++i) {
+        EXPECT_EQ(scheduled.at(i).at(0).toInt(), i + 1) << "loss " << i;
+    }
+    // One connection per attempt, each welcomed and dropped mid-resume.
+    EXPECT_GE(server.connections(), 6);
+    client.disconnectFromServer();
+}
+
+TEST(ClientBackoff, AServerThatCrashesBeforeWelcomeGetsGrowingDelays)
+{
+    ScriptedServer server;
+    Client client(backoffOptions(server.url()));
+    QSignalSpy scheduled(&client, &Client::reconnectScheduled);
+    QSignalSpy received(&client, &Client::messageReceived);
+    client.join("lobby");
+    client.connectToServer();
+    ASSERT_TRUE(received.wait(10000));
+
+    server.setScript(ScriptedServer::Script::DropBeforeWelcome);
+    server.dropAll();
+    while (scheduled.count() < 6) {
+        ASSERT_TRUE(scheduled.wait(10000));
+    }
+    for (int i = 0; i < 6; ++i) {
+        EXPECT_EQ(scheduled.at(i).at(0).toInt(), i + 1) << "loss " << i;
+    }
+    client.disconnectFromServer();
 }

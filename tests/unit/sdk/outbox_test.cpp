@@ -156,6 +156,27 @@ TEST(Outbox, ExpiresMessagesPastTheirDeadline)
     EXPECT_EQ(outbox.size(), 1);
 }
 
+TEST(Outbox, AnExpiredMessageKeepsTheServersLastRefusal)
+{
+    Outbox outbox(10, 1000);
+    outbox.enqueue("a", "r", "x", 0);
+    outbox.enqueue("b", "r", "y", 0);
+    outbox.takeReady(0, anyRoom);
+    const parley::Error storage { parley::ErrorCode::Unavailable,
+        "send: storage failed: commit: database or disk is full", true, {} };
+    ASSERT_TRUE(outbox.retryLater("a", 100, storage));
+    outbox.takeReady(100, anyRoom);
+    // A requeue without an answer (the connection dropped) keeps what the server said last.
+    outbox.requeueSent();
+    ASSERT_TRUE(outbox.retryLater("a", 200));
+    const QList<OutboxEntry> expired = outbox.takeExpired(1000, 1000);
+    ASSERT_EQ(ids(expired), (QStringList { "a", "b" }));
+    ASSERT_TRUE(expired.at(0).lastRefusal.has_value());
+    EXPECT_EQ(expired.at(0).lastRefusal->code, parley::ErrorCode::Unavailable);
+    EXPECT_EQ(expired.at(0).lastRefusal->message, storage.message);
+    EXPECT_FALSE(expired.at(1).lastRefusal.has_value()); // never refused: a plain timeout
+}
+
 TEST(Outbox, LeavingARoomTakesOnlyItsUnsentMessages)
 {
     Outbox outbox(10, 1000);

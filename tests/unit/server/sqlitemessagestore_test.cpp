@@ -1,5 +1,7 @@
-// SqliteMessageStore against a real SQLite file in a temporary directory.
+// SqliteMessageStore against a real SQLite file in a temporary directory (and, for the storage
+// faults, a file made unwritable or a small tmpfs filled up: tests/support/storagefaults.h).
 #include "storage/sqlitemessagestore.h"
+#include "storagefaults.h"
 
 #include <QFile>
 #include <QTemporaryDir>
@@ -342,6 +344,65 @@ TEST_F(SqliteMessageStoreTest, FailedCommitRollsBackAndLeavesNoHole)
     EXPECT_EQ(retried.appends[1].message.seq, 4u);
     reopen();
     EXPECT_EQ(m_store->loadRooms().at(0).lastSeq, 4u);
+}
+
+TEST_F(SqliteMessageStoreTest, OpenRefusesADatabaseFileItCannotWrite)
+{
+    appendMany("lobby", 1);
+    m_store.reset();
+    const QString path = m_dir.filePath("parley.db");
+    test::UnwritableFile unwritable(path);
+    if (!unwritable.isActive()) {
+        GTEST_SKIP() << "cannot make a file unwritable here: " << unwritable.error().toStdString();
+    }
+    // SQLite would open it read-only without a word, and every commit would fail later.
+    SqliteMessageStore store(path);
+    const std::string error = store.open();
+    EXPECT_NE(error.find("cannot write " + path.toStdString()), std::string::npos) << error;
+    EXPECT_NE(error.find("read-only"), std::string::npos) << error;
+    EXPECT_FALSE(store.commit(CommitBatch { {}, { { "lobby", "alice", "x", "y" } }, 1 }).ok);
+}
+
+TEST(SqliteMessageStoreDisk, OpenRefusesAReadOnlyFilesystem)
+{
+    test::SmallDisk disk;
+    if (!disk.isMounted()) {
+        GTEST_SKIP() << "no small tmpfs here: " << disk.error().toStdString();
+    }
+    const QString path = disk.path() + "/parley.db";
+    {
+        SqliteMessageStore store(path);
+        ASSERT_EQ(store.open(), "");
+    }
+    ASSERT_TRUE(disk.setReadOnly(true)) << disk.error().toStdString();
+    SqliteMessageStore store(path);
+    const std::string error = store.open();
+    EXPECT_NE(error.find("cannot write " + path.toStdString()), std::string::npos) << error;
+}
+
+TEST(SqliteMessageStoreDisk, AFullDiskFailsCommitsAndTheProbeUntilThereIsRoomAgain)
+{
+    test::SmallDisk disk;
+    if (!disk.isMounted()) {
+        GTEST_SKIP() << "no small tmpfs here: " << disk.error().toStdString();
+    }
+    SqliteMessageStore store(disk.path() + "/parley.db");
+    ASSERT_EQ(store.open(), "");
+    ASSERT_EQ(store.probeWrite(), "");
+    ASSERT_TRUE(disk.fill()) << disk.error().toStdString();
+
+    // A body larger than a page: the commit must grow the write-ahead log.
+    const CommitBatch batch { {}, { { "lobby", "alice", "c1", std::string(8192, 'b') } }, 1 };
+    const CommitResult failed = store.commit(batch);
+    ASSERT_FALSE(failed.ok);
+    EXPECT_NE(failed.error.find("full"), std::string::npos) << failed.error;
+    EXPECT_NE(store.probeWrite(), "");
+
+    ASSERT_TRUE(disk.drain()) << disk.error().toStdString();
+    EXPECT_EQ(store.probeWrite(), "");
+    const CommitResult stored = store.commit(batch);
+    ASSERT_TRUE(stored.ok) << stored.error;
+    EXPECT_EQ(stored.appends.at(0).message.seq, 1u); // the failed commit left no hole
 }
 
 } // namespace
