@@ -1,14 +1,13 @@
-#include <parley/serveraddress.h>
-
 #include <QRegularExpression>
-
 #include <optional>
+#include <parley/serveraddress.h>
 
 namespace parley {
 
 namespace {
 
-const QString kForms = QStringLiteral("use host:port, ws(s)://host:port[/path] or http(s)://host:port");
+const QString kForms
+    = QStringLiteral("use host:port, ws(s)://host:port[/path] or http(s)://host:port");
 
 ServerAddress refused(const QString& why)
 {
@@ -48,7 +47,8 @@ ServerAddress ServerAddress::parse(const QString& text)
     } else if (scheme == QLatin1String("https")) {
         scheme = QStringLiteral("wss");
     } else if (scheme != QLatin1String("ws") && scheme != QLatin1String("wss")) {
-        return refused(QStringLiteral("'%1://' is not a Parley server scheme (%2)").arg(scheme, kForms));
+        return refused(
+            QStringLiteral("'%1://' is not a Parley server scheme (%2)").arg(scheme, kForms));
     }
 
     // The authority is checked here rather than left to QUrl, so that each mistake gets its own
@@ -57,7 +57,8 @@ ServerAddress ServerAddress::parse(const QString& text)
     const QString authority = authorityEnd < 0 ? rest : rest.left(authorityEnd);
     const QString tail = authorityEnd < 0 ? QString() : rest.mid(authorityEnd);
     if (authority.contains(QLatin1Char('@'))) {
-        return refused(QStringLiteral("a server address has no user name or password (credentials go in the token)"));
+        return refused(QStringLiteral(
+            "a server address has no user name or password (credentials go in the token)"));
     }
     QString host;
     std::optional<QString> port; // the text after ':', when there is a ':'

@@ -1,10 +1,9 @@
 // Server addresses as people type them, turned into the endpoint a Client connects to.
 #pragma once
 
-#include <parley/export.h>
-
 #include <QString>
 #include <QUrl>
+#include <parley/export.h>
 
 namespace parley {
 

@@ -1,7 +1,6 @@
 // parley::ServerAddress: every accepted form and every refusal, as a table.
-#include <parley/serveraddress.h>
-
 #include <gtest/gtest.h>
+#include <parley/serveraddress.h>
 
 using parley::ServerAddress;
 
@@ -72,7 +71,8 @@ TEST(ServerAddress, RefusalsSayWhyInWordsForPeople)
     };
     for (const auto& c : cases) {
         const ServerAddress address = ServerAddress::parse(QString::fromUtf8(c.input));
-        EXPECT_FALSE(address.isValid()) << c.input << " -> " << address.url.toString().toStdString();
+        EXPECT_FALSE(address.isValid())
+            << c.input << " -> " << address.url.toString().toStdString();
         EXPECT_TRUE(address.url.isEmpty()) << c.input;
         EXPECT_TRUE(address.error.contains(QString::fromUtf8(c.reason)))
             << c.input << ": " << address.error.toStdString();
