@@ -338,8 +338,13 @@ void Client::Private::onTransportClosed(int code, const QString& reason)
     if (m_userClosing) {
         return;
     }
-    const QString detail = reason.isEmpty() ? QStringLiteral("close code %1").arg(code)
-                                            : QStringLiteral("%1 (close code %2)").arg(reason).arg(code);
+    // 1006 is no code the server sent (the connection ended without a close frame): the
+    // transport's reason alone says what happened, e.g. "connection refused".
+    const bool abnormal = code == Transport::AbnormalClosure;
+    const QString detail = reason.isEmpty()
+        ? (abnormal ? QStringLiteral("the connection dropped")
+                    : QStringLiteral("close code %1").arg(code))
+        : (abnormal ? reason : QStringLiteral("%1 (close code %2)").arg(reason).arg(code));
     if (code == 4001) {
         connectionEnded(makeError(ErrorCode::Unauthorized, detail), ConnectionState::Closed);
     } else if (!ReconnectPolicy::isRetryableClose(code)) {
