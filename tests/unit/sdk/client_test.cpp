@@ -4,6 +4,7 @@
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QTest>
 #include <gtest/gtest.h>
 #include <parley/client.h>
 
@@ -429,4 +430,27 @@ TEST(Client, NotReconnectingMeansNoAttemptAndNoNextTry)
     Client client(ClientOptions::forServer(unusedPort(), "alice"));
     EXPECT_EQ(client.reconnectAttempt(), 0);
     EXPECT_TRUE(client.nextReconnectAt().isNull());
+}
+
+TEST(Client, ACallerChosenClientIdIsKeptAndChecked)
+{
+    Client client(ClientOptions::forServer(unusedPort(), "alice"));
+    client.join("lobby");
+    QSignalSpy failed(&client, &Client::messageFailed);
+    EXPECT_EQ(client.send("lobby", "first", "run7:1"), QStringLiteral("run7:1"));
+    EXPECT_EQ(client.messageState("run7:1"), MessageState::Queued);
+    // Refused after the call returns, without disturbing the message that holds the id.
+    EXPECT_EQ(client.send("lobby", "again", "run7:1"), QStringLiteral("run7:1"));
+    EXPECT_EQ(client.send("lobby", "no id", QString()), QString());
+    const QString tooLong(65, QLatin1Char('k'));
+    EXPECT_EQ(client.send("lobby", "long id", tooLong), tooLong);
+    EXPECT_EQ(failed.count(), 0);
+    ASSERT_TRUE(QTest::qWaitFor([&] { return failed.count() == 3; }, 5000));
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(errorArg(failed, i, 1).code, ErrorCode::InvalidArgument);
+    }
+    EXPECT_EQ(failed.at(0).at(0).toString(), QStringLiteral("run7:1"));
+    EXPECT_EQ(client.messageState("run7:1"), MessageState::Queued);
+    EXPECT_EQ(client.pendingMessageCount(), 1);
+    EXPECT_TRUE(client.failedMessages().isEmpty());
 }
