@@ -1,103 +1,17 @@
 // `parley` end to end: a real parleyd, the real executable in a QProcess, waits driven by the
 // processes' signals (the event loop keeps draining the server's output meanwhile).
+#include "clirunner.h"
 #include "serverprocess.h"
 
-#include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
-#include <QSignalSpy>
 #include <QTcpServer>
 #include <gtest/gtest.h>
-#include <memory>
 
-using parley::test::ServerProcess;
+using namespace parley::test;
+using Result = parley::test::CliResult;
 
 namespace {
-
-struct Result {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-std::unique_ptr<QProcess> startCli(
-    const QStringList& args, const QString& serverUrl, const QString& user)
-{
-    auto process = std::make_unique<QProcess>();
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove(QStringLiteral("PARLEY_SERVER"));
-    env.remove(QStringLiteral("PARLEY_TOKEN"));
-    env.insert(QStringLiteral("PARLEY_USER"), user);
-    if (!serverUrl.isEmpty()) {
-        env.insert(QStringLiteral("PARLEY_SERVER"), serverUrl);
-    }
-    process->setProcessEnvironment(env);
-    process->start(QStringLiteral(PARLEY_CLI_PATH), args);
-    return process;
-}
-
-bool waitFinished(QProcess& process, int timeoutMs = 30000)
-{
-    if (process.state() == QProcess::NotRunning) {
-        return true;
-    }
-    QSignalSpy finished(&process, &QProcess::finished);
-    return finished.wait(timeoutMs);
-}
-
-// Appends what `channel` of `process` printed to `seen` until it contains `needle`. Output that
-// arrived while nobody was waiting is buffered by QProcess, so it is read before waiting again.
-bool readUntil(
-    QProcess& process, QProcess::ProcessChannel channel, QByteArray& seen, const QByteArray& needle)
-{
-    QSignalSpy ready(&process,
-        channel == QProcess::StandardOutput ? &QProcess::readyReadStandardOutput
-                                            : &QProcess::readyReadStandardError);
-    for (;;) {
-        seen += channel == QProcess::StandardOutput ? process.readAllStandardOutput()
-                                                    : process.readAllStandardError();
-        if (seen.contains(needle)) {
-            return true;
-        }
-        if (!ready.wait(15000)) {
-            return false;
-        }
-    }
-}
-
-Result runCli(const QStringList& args, const QString& serverUrl, const QString& user = "tester",
-    const QByteArray& stdinData = {})
-{
-    auto process = startCli(args, serverUrl, user);
-    EXPECT_TRUE(process->waitForStarted(10000));
-    process->write(stdinData);
-    process->closeWriteChannel();
-    Result r;
-    if (!waitFinished(*process)) {
-        process->kill();
-        waitFinished(*process);
-        ADD_FAILURE() << "parley " << args.join(' ').toStdString() << " did not finish";
-    }
-    r.exitCode = process->exitStatus() == QProcess::NormalExit ? process->exitCode() : -1;
-    r.out = process->readAllStandardOutput();
-    r.err = process->readAllStandardError();
-    return r;
-}
-
-QList<QJsonObject> jsonLines(const QByteArray& out)
-{
-    QList<QJsonObject> objects;
-    for (const QByteArray& line : out.split('\n')) {
-        if (line.isEmpty()) {
-            continue;
-        }
-        QJsonParseError error;
-        const auto doc = QJsonDocument::fromJson(line, &error);
-        EXPECT_EQ(error.error, QJsonParseError::NoError) << line.toStdString();
-        objects.append(doc.object());
-    }
-    return objects;
-}
 
 class CliE2e : public ::testing::Test {
 protected:
