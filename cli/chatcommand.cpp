@@ -22,16 +22,19 @@ ChatCommand::ChatCommand(const Invocation& invocation, QObject* parent)
             finishIfDone();
         }
     });
-    connect(&m_client, &Client::presenceChanged, this, [this](const QString& room, const QString& user, bool online) {
-        if (room == m_invocation.room && user != m_invocation.user) {
-            printLine(QStringLiteral("* %1 %2").arg(user, online ? QStringLiteral("is here") : QStringLiteral("left")));
-        }
-    });
-    connect(&m_client, &Client::messageFailed, this, [this](const QString& clientId, const parley::Error& error) {
-        m_pending.remove(clientId);
-        warn(QStringLiteral("not sent: %1 (%2)").arg(error.message, errorCodeName(error.code)));
-        finishIfDone();
-    });
+    connect(&m_client, &Client::presenceChanged, this,
+        [this](const QString& room, const QString& user, bool online) {
+            if (room == m_invocation.room && user != m_invocation.user) {
+                printLine(QStringLiteral("* %1 %2").arg(
+                    user, online ? QStringLiteral("is here") : QStringLiteral("left")));
+            }
+        });
+    connect(&m_client, &Client::messageFailed, this,
+        [this](const QString& clientId, const parley::Error& error) {
+            m_pending.remove(clientId);
+            warn(QStringLiteral("not sent: %1 (%2)").arg(error.message, errorCodeName(error.code)));
+            finishIfDone();
+        });
     connect(&m_client, &Client::historyReceived, this,
         [this](const QString&, const QString&, const QList<parley::Message>& messages, bool) {
             for (const parley::Message& message : messages) {
@@ -62,8 +65,10 @@ void ChatCommand::onJoined(const QStringList& members)
 {
     stopTimeout();
     if (m_interactive) {
-        printLine(QStringLiteral("Joined %1 as %2 (here: %3). Type a message and press Enter; Ctrl-D or Ctrl-C quits.")
-                      .arg(m_invocation.room, m_invocation.user, members.join(QStringLiteral(", "))));
+        printLine(QStringLiteral(
+            "Joined %1 as %2 (here: %3). Type a message and press Enter; Ctrl-D or Ctrl-C quits.")
+                      .arg(m_invocation.room, m_invocation.user,
+                          members.join(QStringLiteral(", "))));
     }
     // A little context: the last few messages.
     m_client.fetchHistory(m_invocation.room, HistoryQuery::latest(10));

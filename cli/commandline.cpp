@@ -4,12 +4,13 @@
 
 #include <QCommandLineParser>
 #include <QRegularExpression>
+#include <parley/serveraddress.h>
 
 namespace parley::cli {
 
 namespace {
 
-const QString kDefaultServer = QStringLiteral("ws://127.0.0.1:8080/v1/ws");
+const QString kDefaultServer = QStringLiteral("127.0.0.1:8080");
 
 struct Subcommand {
     const char* name;
@@ -44,22 +45,26 @@ const Subcommand* findSubcommand(const QString& name)
 
 struct Options {
     QCommandLineOption server { QStringLiteral("server"),
-        QStringLiteral("Server WebSocket URL (env PARLEY_SERVER; default %1).").arg(kDefaultServer),
-        QStringLiteral("URL") };
+        QStringLiteral("Server: host:port, ws(s)://host:port[/path] or http(s)://host:port (env "
+                       "PARLEY_SERVER; default %1).")
+            .arg(kDefaultServer),
+        QStringLiteral("ADDRESS") };
     QCommandLineOption user { QStringLiteral("user"),
-        QStringLiteral("User name (env PARLEY_USER; default: the login name)."), QStringLiteral("NAME") };
-    QCommandLineOption token { QStringLiteral("token"), QStringLiteral("Credential (env PARLEY_TOKEN)."),
-        QStringLiteral("TOKEN") };
+        QStringLiteral("User name (env PARLEY_USER; default: the login name)."),
+        QStringLiteral("NAME") };
+    QCommandLineOption token { QStringLiteral("token"),
+        QStringLiteral("Credential (env PARLEY_TOKEN)."), QStringLiteral("TOKEN") };
     QCommandLineOption timeout { QStringLiteral("timeout"),
         QStringLiteral("Seconds to wait for the connection and for answers (default 30)."),
         QStringLiteral("SECONDS") };
     QCommandLineOption json { QStringLiteral("json"),
         QStringLiteral("One JSON object per line (messages; for send: the acks).") };
-    QCommandLineOption limit { QStringLiteral("limit"), QStringLiteral("How many messages (default 50)."),
-        QStringLiteral("N") };
+    QCommandLineOption limit { QStringLiteral("limit"),
+        QStringLiteral("How many messages (default 50)."), QStringLiteral("N") };
     QCommandLineOption transport { QStringLiteral("transport"),
         QStringLiteral("ws, sse, poll or auto (default auto)."), QStringLiteral("KIND") };
-    QCommandLineOption help { { QStringLiteral("h"), QStringLiteral("help") }, QStringLiteral("Show this help.") };
+    QCommandLineOption help { { QStringLiteral("h"), QStringLiteral("help") },
+        QStringLiteral("Show this help.") };
     QCommandLineOption version { QStringLiteral("version"), QStringLiteral("Show the version.") };
 };
 
@@ -90,7 +95,8 @@ QString subcommandHelp(const Subcommand& sub)
     const Options o;
     QCommandLineParser parser;
     addOptionsFor(parser, o, &sub);
-    QString text = QStringLiteral("Usage: %1\n\n%2\n\n").arg(QLatin1String(sub.synopsis), QLatin1String(sub.description));
+    QString text = QStringLiteral("Usage: %1\n\n%2\n\n")
+                       .arg(QLatin1String(sub.synopsis), QLatin1String(sub.description));
     // helpText() starts with its own usage line; keep only the options part.
     const QString options = parser.helpText();
     const qsizetype at = options.indexOf(QLatin1String("Options:"));
@@ -111,19 +117,19 @@ ParseResult usageError(const QString& message)
 
 QString mainHelp()
 {
-    QString text = QStringLiteral(
-        "Usage: parley COMMAND ROOM [OPTIONS]\n"
-        "\n"
-        "Terminal client for a Parley chat server.\n"
-        "\n"
-        "Commands:\n");
+    QString text = QStringLiteral("Usage: parley COMMAND ROOM [OPTIONS]\n"
+                                  "\n"
+                                  "Terminal client for a Parley chat server.\n"
+                                  "\n"
+                                  "Commands:\n");
     for (const auto& sub : kSubcommands) {
         text += QStringLiteral("  %1\n").arg(QLatin1String(sub.synopsis));
     }
     text += QStringLiteral(
         "\n"
         "Options (every command):\n"
-        "  --server URL       server WebSocket URL (env PARLEY_SERVER; default %1)\n"
+        "  --server ADDRESS   host:port, ws(s)://host:port[/path] or http(s)://host:port; the\n"
+        "                     path defaults to /v1/ws (env PARLEY_SERVER; default %1)\n"
         "  --user NAME        user name (env PARLEY_USER; default: the login name)\n"
         "  --token TOKEN      credential (env PARLEY_TOKEN)\n"
         "  --timeout SECONDS  wait at most this long to connect and for answers (default 30)\n"
@@ -135,20 +141,14 @@ QString mainHelp()
         "\n"
         "Standard input is only read by send (without TEXT) and chat; nothing ever prompts when\n"
         "standard input is not a terminal.\n"
-        "\n"
-        "Exit codes:\n"
-        "  0    done (every message acknowledged; history printed; tail/chat ended by the user)\n"
-        "  1    unexpected failure\n"
-        "  2    usage error\n"
-        "  3    cannot connect to the server, or the connection dropped\n"
-        "  4    the server rejected something (credentials, room name, a message)\n"
-        "  5    connected, but no answer within --timeout\n"
-        "  130  interrupted (SIGINT/SIGTERM) before send or history finished\n")
+        "\n")
                 .arg(kDefaultServer);
+    text += exitCodesHelp();
     return text;
 }
 
-ParseResult parseCommandLine(const QStringList& arguments, const std::function<QString(const char*)>& env)
+ParseResult parseCommandLine(
+    const QStringList& arguments, const std::function<QString(const char*)>& env)
 {
     const Options o;
     QCommandLineParser parser;
@@ -190,7 +190,6 @@ ParseResult parseCommandLine(const QStringList& arguments, const std::function<Q
     if (parser.isSet(o.limit) && sub->kind != Invocation::Kind::History) {
         return usageError(QStringLiteral("--limit is only for history"));
     }
-
     Invocation inv;
     inv.kind = sub->kind;
     if (positional.isEmpty()) {
@@ -199,7 +198,8 @@ ParseResult parseCommandLine(const QStringList& arguments, const std::function<Q
     inv.room = positional.takeFirst();
     static const QRegularExpression nameRule(QStringLiteral("^[A-Za-z0-9._-]{1,64}$"));
     if (!nameRule.match(inv.room).hasMatch()) {
-        return usageError(QStringLiteral("room name '%1' is not 1..64 characters of [A-Za-z0-9._-]").arg(inv.room));
+        return usageError(QStringLiteral("room name '%1' is not 1..64 characters of [A-Za-z0-9._-]")
+                              .arg(inv.room));
     }
     if (sub->kind == Invocation::Kind::Send) {
         inv.texts = positional;
@@ -207,7 +207,8 @@ ParseResult parseCommandLine(const QStringList& arguments, const std::function<Q
             return usageError(QStringLiteral("send: TEXT is empty"));
         }
     } else if (!positional.isEmpty()) {
-        return usageError(QStringLiteral("%1: unexpected argument '%2'").arg(name, positional.first()));
+        return usageError(
+            QStringLiteral("%1: unexpected argument '%2'").arg(name, positional.first()));
     }
     inv.json = parser.isSet(o.json);
     if (parser.isSet(o.limit)) {
@@ -245,11 +246,12 @@ ParseResult parseCommandLine(const QStringList& arguments, const std::function<Q
     if (server.isEmpty()) {
         server = kDefaultServer;
     }
-    inv.server = QUrl(server, QUrl::StrictMode);
-    if (!inv.server.isValid() || inv.server.host().isEmpty()
-        || (inv.server.scheme() != QLatin1String("ws") && inv.server.scheme() != QLatin1String("wss"))) {
-        return usageError(QStringLiteral("server '%1' is not a ws:// or wss:// URL").arg(server));
+    const ServerAddress address = ServerAddress::parse(server);
+    if (!address.isValid()) {
+        return usageError(QStringLiteral("server '%1': %2").arg(server, address.error));
     }
+    inv.server = address.url;
+    inv.serverName = address.hostAndPort();
     inv.user = pick(o.user, "PARLEY_USER");
     if (inv.user.isEmpty()) {
         inv.user = env("USER");
@@ -257,7 +259,8 @@ ParseResult parseCommandLine(const QStringList& arguments, const std::function<Q
     if (!nameRule.match(inv.user).hasMatch()) {
         return usageError(inv.user.isEmpty()
                 ? QStringLiteral("no user name: use --user NAME or PARLEY_USER")
-                : QStringLiteral("user name '%1' is not 1..64 characters of [A-Za-z0-9._-]").arg(inv.user));
+                : QStringLiteral("user name '%1' is not 1..64 characters of [A-Za-z0-9._-]")
+                      .arg(inv.user));
     }
     inv.token = pick(o.token, "PARLEY_TOKEN");
 

@@ -1,10 +1,9 @@
 // How `parley` prints messages: a human line or one JSON object per line.
 #pragma once
 
-#include <parley/message.h>
-
 #include <QByteArray>
 #include <QString>
+#include <parley/message.h>
 
 namespace parley::cli {
 

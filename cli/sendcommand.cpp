@@ -26,7 +26,8 @@ SendCommand::SendCommand(const Invocation& invocation, QObject* parent)
                 return;
             }
             ++m_failed;
-            warn(QStringLiteral("message not sent: %1 (%2)").arg(error.message, errorCodeName(error.code)));
+            warn(QStringLiteral("message not sent: %1 (%2)")
+                     .arg(error.message, errorCodeName(error.code)));
             finishIfDone();
         });
 }
@@ -70,7 +71,7 @@ void SendCommand::finishIfDone()
     if (m_client.state() != ConnectionState::Connected && m_failed == 0) {
         return; // nothing to send (empty input) still deserves a check that the server is there
     }
-    finish(m_failed > 0 ? ExitServerError : ExitOk);
+    finish(m_failed > 0 ? ExitRejected : ExitOk);
 }
 
 } // namespace parley::cli

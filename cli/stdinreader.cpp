@@ -1,7 +1,6 @@
 #include "stdinreader.h"
 
 #include <QSocketNotifier>
-
 #include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
@@ -17,7 +16,8 @@ void StdinReader::start()
 {
     if (::fcntl(STDIN_FILENO, F_GETFD) == -1) {
         // No stdin at all: report the end from the event loop, like any other end.
-        QMetaObject::invokeMethod(this, [this] { end(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this] { end(); }, Qt::QueuedConnection);
         return;
     }
     m_notifier = new QSocketNotifier(STDIN_FILENO, QSocketNotifier::Read, this);
@@ -48,7 +48,8 @@ void StdinReader::readAvailable()
 void StdinReader::emitLines()
 {
     qsizetype start = 0;
-    for (qsizetype nl = m_buffer.indexOf('\n'); nl >= 0 && !m_done; nl = m_buffer.indexOf('\n', start)) {
+    for (qsizetype nl = m_buffer.indexOf('\n'); nl >= 0 && !m_done;
+         nl = m_buffer.indexOf('\n', start)) {
         QByteArray line = m_buffer.mid(start, nl - start);
         if (line.endsWith('\r')) {
             line.chop(1);

@@ -7,6 +7,7 @@
 #include <QProcess>
 #include <QTcpServer>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 using namespace parley::test;
 using Result = parley::test::CliResult;
@@ -135,8 +136,95 @@ TEST(CliExitCodes, CannotConnectIsThree)
              QStringList { "history", "r" }, QStringList { "tail", "r" } }) {
         const Result r = runCli(args, url);
         EXPECT_EQ(r.exitCode, 3) << args.join(' ').toStdString() << ": " << r.err.toStdString();
-        EXPECT_TRUE(r.err.contains("cannot connect")) << r.err.toStdString();
+        // Words for people: no close code, no Qt class names.
+        EXPECT_EQ(r.err.trimmed(),
+            QStringLiteral("parley: cannot connect to 127.0.0.1:%1: connection refused")
+                .arg(port)
+                .toUtf8())
+            << r.err.toStdString();
     }
+}
+
+TEST_F(CliE2e, EveryServerAddressFormReachesTheServer)
+{
+    const QString hostPort = QStringLiteral("127.0.0.1:%1").arg(m_server.port());
+    const QStringList forms { hostPort, "ws://" + hostPort, "ws://" + hostPort + "/",
+        "http://" + hostPort, "ws://" + hostPort + "/v1/ws" };
+    for (const QString& form : forms) {
+        // Through --server and through PARLEY_SERVER.
+        Result r = runCli({ "send", "forms", "via", form, "--server", form }, QString(), "alice");
+        EXPECT_EQ(r.exitCode, 0) << form.toStdString() << ": " << r.err.toStdString();
+        r = runCli({ "send", "forms", "via", "env", form }, form, "alice");
+        EXPECT_EQ(r.exitCode, 0) << form.toStdString() << ": " << r.err.toStdString();
+    }
+    const Result history = runCli({ "history", "forms", "--json" }, url());
+    ASSERT_EQ(history.exitCode, 0) << history.err.toStdString();
+    EXPECT_EQ(jsonLines(history.out).size(), 2 * forms.size());
+}
+
+TEST_F(CliE2e, AWrongPathIsExplainedWithoutQtInternals)
+{
+    const QString wrong = QStringLiteral("ws://127.0.0.1:%1/chat").arg(m_server.port());
+    const Result r = runCli({ "send", "r", "x" }, wrong);
+    EXPECT_EQ(r.exitCode, 3) << r.err.toStdString();
+    EXPECT_TRUE(r.err.contains("HTTP 404")) << r.err.toStdString();
+    EXPECT_TRUE(r.err.contains("/chat")) << r.err.toStdString();
+    EXPECT_FALSE(r.err.contains("QWebSocket")) << r.err.toStdString();
+    EXPECT_FALSE(r.err.contains("close code")) << r.err.toStdString();
+}
+
+TEST_F(CliE2e, TailEndsQuietlyWhenItsReaderLeaves)
+{
+    // `parley tail ROOM | head -1`: head leaves after the first line; tail must notice at
+    // once, not at the next message (before, it never exited). The shell reports tail's status.
+    auto pipeline = std::make_unique<QProcess>();
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("PARLEY_SERVER", url());
+    env.insert("PARLEY_USER", "watcher");
+    env.insert("PARLEY_CLI", QStringLiteral(PARLEY_CLI_PATH));
+    pipeline->setProcessEnvironment(env);
+    pipeline->start("/bin/sh",
+        { "-c", "{ \"$PARLEY_CLI\" tail pipe; echo \"tail status $?\" >&2; } | head -n 1" });
+    ASSERT_TRUE(pipeline->waitForStarted(10000));
+    QByteArray err;
+    ASSERT_TRUE(readUntil(*pipeline, QProcess::StandardError, err, "following pipe"))
+        << err.toStdString();
+
+    const Result sent = runCli({ "send", "pipe", "only", "one" }, url(), "reporter");
+    ASSERT_EQ(sent.exitCode, 0) << sent.err.toStdString();
+
+    ASSERT_TRUE(waitFinished(*pipeline, 20000)) << "tail kept running after head left";
+    err += pipeline->readAllStandardError();
+    EXPECT_TRUE(pipeline->readAllStandardOutput().contains("reporter: only one"));
+    // 141 as for a Unix tool ended by SIGPIPE, and nothing else said.
+    EXPECT_TRUE(err.contains("tail status 141")) << err.toStdString();
+    EXPECT_EQ(err.count("parley:"), 1) << err.toStdString();
+}
+
+TEST_F(CliE2e, AWriteIntoAClosedPipeEndsQuietly)
+{
+    ASSERT_EQ(runCli({ "send", "many", "x" }, url(), "alice").exitCode, 0);
+    // history's stdout is a pipe whose reader is already gone: its first write fails with
+    // EPIPE (SIGPIPE is ignored). Before, the error was ignored and history exited 0.
+    auto history = std::make_unique<QProcess>();
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("PARLEY_SERVER", url());
+    env.insert("PARLEY_USER", "reader");
+    history->setProcessEnvironment(env);
+    history->setChildProcessModifier([] {
+        int fds[2];
+        if (::pipe(fds) == 0) {
+            ::close(fds[0]);
+            ::dup2(fds[1], STDOUT_FILENO);
+            ::close(fds[1]);
+        }
+    });
+    history->start(QStringLiteral(PARLEY_CLI_PATH), { "history", "many" });
+    ASSERT_TRUE(history->waitForStarted(10000));
+    ASSERT_TRUE(waitFinished(*history, 20000));
+    EXPECT_EQ(history->exitStatus(), QProcess::NormalExit);
+    EXPECT_EQ(history->exitCode(), 141);
+    EXPECT_TRUE(history->readAllStandardError().isEmpty());
 }
 
 TEST(CliExitCodes, BadUsageIsTwo)
@@ -151,7 +239,8 @@ TEST(CliExitCodes, BadUsageIsTwo)
         { "history", "r", "--limit", "zero" },
         { "send", "r", "x", "--limit", "3" },
         { "chat", "r", "--json" },
-        { "send", "r", "x", "--server", "http://example.org" },
+        { "send", "r", "x", "--server", "ftp://example.org" },
+        { "send", "r", "x", "--server", "example.org:0" },
         { "send", "r", "x", "--no-such-option" },
         { "send", "r", "x", "--user", "has space" },
     };
@@ -167,7 +256,9 @@ TEST(CliExitCodes, HelpDocumentsTheExitCodes)
 {
     const Result help = runCli({ "--help" }, QString());
     EXPECT_EQ(help.exitCode, 0);
-    for (const char* needle : { "Exit codes", "usage error", "cannot connect", "rejected" }) {
+    for (const char* needle : { "Exit codes", "usage error", "cannot connect", "rejected",
+             "  6    the server cannot store", "  7    the server refused the user",
+             "  141  standard output closed", "host:port" }) {
         EXPECT_TRUE(help.out.contains(needle)) << needle;
     }
     for (const char* sub : { "send", "tail", "history", "chat" }) {
