@@ -20,17 +20,30 @@ struct Subcommand {
 };
 
 const Subcommand kSubcommands[] = {
-    { "send", Invocation::Kind::Send, "parley send ROOM [TEXT...]",
+    { "send", Invocation::Kind::Send, "parley send ROOM [TEXT...] [--json] [--idempotency-key KEY]",
         "Posts TEXT (the words joined by spaces) to ROOM, or, without TEXT, one message per line\n"
-        "of standard input (empty lines are skipped). Exits once every message is acknowledged\n"
-        "by the server." },
+        "of standard input (empty lines are skipped), in order, each once. Exits once every\n"
+        "message is acknowledged by the server. Input of any size is read only as fast as the\n"
+        "server acknowledges it. A dropped connection is waited out (the messages are resent\n"
+        "under their client ids, which the server does not store twice). A message that is not\n"
+        "acknowledged within --timeout, or that the server rejects, ends the command with its\n"
+        "exit code: no later line is sent (a rejected line still lets the lines before it be\n"
+        "acknowledged, so --json shows what was stored).\n"
+        "\n"
+        "To run a failed send again without storing any message twice, give both runs the same\n"
+        "--idempotency-key KEY (and the same input, user and room): message N (line N of the\n"
+        "input, blank lines counted; TEXT is message 1) gets the client id KEY:N, and the server\n"
+        "answers a message it already stored with its original ack. The server remembers ids\n"
+        "for its dedupe window (10 minutes by default; parleyd --dedupe-window). With --json,\n"
+        "each ack is printed as {\"client_id\",\"room\",\"seq\",\"line\"}." },
     { "tail", Invocation::Kind::Tail, "parley tail ROOM [--json]",
         "Follows ROOM and prints each new message as it arrives, until interrupted." },
     { "history", Invocation::Kind::History, "parley history ROOM [--limit N] [--json]",
         "Prints the newest N messages of ROOM (default 50), oldest first." },
     { "chat", Invocation::Kind::Chat, "parley chat ROOM",
         "Interactive chat: lines typed are sent to ROOM, messages and presence changes are\n"
-        "printed as they arrive. End with Ctrl-D or Ctrl-C." },
+        "printed as they arrive. End with Ctrl-D or Ctrl-C. Exits non-zero when a message could\n"
+        "not be sent (the code of the first failure)." },
 };
 
 const Subcommand* findSubcommand(const QString& name)
@@ -61,6 +74,10 @@ struct Options {
         QStringLiteral("One JSON object per line (messages; for send: the acks).") };
     QCommandLineOption limit { QStringLiteral("limit"),
         QStringLiteral("How many messages (default 50)."), QStringLiteral("N") };
+    QCommandLineOption idempotencyKey { QStringLiteral("idempotency-key"),
+        QStringLiteral("send: message N gets the client id KEY:N, so a rerun with the same KEY "
+                       "and input stores nothing twice (1..40 of [A-Za-z0-9._-])."),
+        QStringLiteral("KEY") };
     QCommandLineOption transport { QStringLiteral("transport"),
         QStringLiteral("ws, sse, poll or auto (default auto)."), QStringLiteral("KIND") };
     QCommandLineOption help { { QStringLiteral("h"), QStringLiteral("help") },
@@ -80,7 +97,11 @@ void addOptionsFor(QCommandLineParser& parser, const Options& o, const Subcomman
         parser.addOption(o.version);
         parser.addOption(o.json);
         parser.addOption(o.limit);
+        parser.addOption(o.idempotencyKey);
         return;
+    }
+    if (sub->kind == Invocation::Kind::Send) {
+        parser.addOption(o.idempotencyKey);
     }
     if (sub->kind != Invocation::Kind::Chat) {
         parser.addOption(o.json);
@@ -132,7 +153,8 @@ QString mainHelp()
         "                     path defaults to /v1/ws (env PARLEY_SERVER; default %1)\n"
         "  --user NAME        user name (env PARLEY_USER; default: the login name)\n"
         "  --token TOKEN      credential (env PARLEY_TOKEN)\n"
-        "  --timeout SECONDS  wait at most this long to connect and for answers (default 30)\n"
+        "  --timeout SECONDS  wait at most this long to connect, for an answer, and for each\n"
+        "                     message's ack across reconnects (default 30)\n"
         "  --transport KIND   ws, sse (Server-Sent Events), poll (long-poll) or auto (default:\n"
         "                     WebSocket, falling back to sse, then poll, and back when it can;\n"
         "                     a transport other than WebSocket is reported on stderr)\n"
@@ -190,6 +212,9 @@ ParseResult parseCommandLine(
     if (parser.isSet(o.limit) && sub->kind != Invocation::Kind::History) {
         return usageError(QStringLiteral("--limit is only for history"));
     }
+    if (parser.isSet(o.idempotencyKey) && sub->kind != Invocation::Kind::Send) {
+        return usageError(QStringLiteral("--idempotency-key is only for send"));
+    }
     Invocation inv;
     inv.kind = sub->kind;
     if (positional.isEmpty()) {
@@ -211,6 +236,16 @@ ParseResult parseCommandLine(
             QStringLiteral("%1: unexpected argument '%2'").arg(name, positional.first()));
     }
     inv.json = parser.isSet(o.json);
+    if (parser.isSet(o.idempotencyKey)) {
+        // At most 40 characters: "KEY:N" stays within the protocol's 64-byte client ids.
+        static const QRegularExpression keyRule(QStringLiteral("^[A-Za-z0-9._-]{1,40}$"));
+        inv.idempotencyKey = parser.value(o.idempotencyKey);
+        if (!keyRule.match(inv.idempotencyKey).hasMatch()) {
+            return usageError(
+                QStringLiteral("--idempotency-key '%1' is not 1..40 characters of [A-Za-z0-9._-]")
+                    .arg(inv.idempotencyKey));
+        }
+    }
     if (parser.isSet(o.limit)) {
         bool ok = false;
         inv.limit = parser.value(o.limit).toInt(&ok);

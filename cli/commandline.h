@@ -22,6 +22,8 @@ struct Invocation {
     QString token;
     int timeoutSeconds = 30;
     TransportKind transport = TransportKind::Auto; //!< --transport ws|sse|poll|auto
+    //! send --idempotency-key: message n gets client id "KEY:n" (see LineSender); empty: none
+    QString idempotencyKey;
 };
 
 //! The outcome of parsing: either an invocation to run, or text to print and an exit code

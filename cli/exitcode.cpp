@@ -55,7 +55,7 @@ QString exitCodesHelp()
         "       room; the same command fails again the same way\n"
         "  5    connected, but no answer within --timeout\n"
         "  6    the server cannot store messages now (storage or cluster down, overloaded):\n"
-        "       try again later\n"
+        "       try again later, with the same --idempotency-key\n"
         "  7    the server refused the user name or token\n"
         "  130  interrupted (SIGINT/SIGTERM) before send, history or chat had finished\n"
         "  141  standard output closed by its reader (e.g. `| head -1`), as for Unix tools\n"

@@ -19,7 +19,7 @@ enum ExitCode : int {
     ExitRejected = 4,
     ExitTimeout = 5, //!< connected, but no answer within --timeout
     //! the server is up but cannot store messages now (its storage or cluster link is down, it
-    //! sheds load): try again later
+    //! sheds load): try again later (with the same --idempotency-key)
     ExitUnavailable = 6,
     ExitUnauthorized = 7, //!< the server refused the user name or token
     ExitInterrupted = 130, //!< SIGINT/SIGTERM before send, history or chat had finished its work

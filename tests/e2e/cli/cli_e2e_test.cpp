@@ -173,6 +173,43 @@ TEST_F(CliE2e, AWrongPathIsExplainedWithoutQtInternals)
     EXPECT_FALSE(r.err.contains("close code")) << r.err.toStdString();
 }
 
+TEST_F(CliE2e, ARejectedMessageEndsSendAtOnceWithFour)
+{
+    // The server's body limit is 16 KiB. With --timeout 120 a send that waited for its
+    // deadline (as before: it exited 5 after --timeout) would outlast runCli's 30 s.
+    const QString big(20000, QLatin1Char('x'));
+    Result r = runCli({ "send", "limits", big, "--timeout", "120" }, url(), "alice");
+    EXPECT_EQ(r.exitCode, 4) << r.err.toStdString();
+    EXPECT_TRUE(r.err.contains("message not sent")) << r.err.toStdString();
+    EXPECT_TRUE(r.err.contains("body_too_large")) << r.err.toStdString();
+
+    // From stdin: the line before is stored (and its ack printed), nothing after the rejected
+    // line is sent.
+    r = runCli({ "send", "limits", "--json", "--timeout", "120" }, url(), "alice",
+        "before\n" + big.toUtf8() + "\nafter\n");
+    EXPECT_EQ(r.exitCode, 4) << r.err.toStdString();
+    EXPECT_TRUE(r.err.contains("line 2 not sent")) << r.err.toStdString();
+    const auto acks = jsonLines(r.out);
+    ASSERT_EQ(acks.size(), 1) << r.out.toStdString();
+    EXPECT_EQ(acks[0]["line"].toInteger(), 1);
+    const Result history = runCli({ "history", "limits", "--json" }, url());
+    const auto stored = jsonLines(history.out);
+    ASSERT_EQ(stored.size(), 1) << history.out.toStdString();
+    EXPECT_EQ(stored[0]["body"].toString(), "before");
+}
+
+TEST_F(CliE2e, ChatExitsNonZeroWhenAMessageFailed)
+{
+    const QString big(20000, QLatin1Char('x'));
+    const Result chat = runCli({ "chat", "talk", "--timeout", "120" }, url(), "bob",
+        "hello\n" + big.toUtf8() + "\nstill here\n");
+    // The chat goes on after the failure, and says at the end that not everything was sent.
+    EXPECT_EQ(chat.exitCode, 4) << chat.err.toStdString();
+    EXPECT_TRUE(chat.err.contains("body_too_large")) << chat.err.toStdString();
+    EXPECT_TRUE(chat.out.contains("bob: hello")) << chat.out.toStdString();
+    EXPECT_TRUE(chat.out.contains("bob: still here")) << chat.out.toStdString();
+}
+
 TEST_F(CliE2e, TailEndsQuietlyWhenItsReaderLeaves)
 {
     // `parley tail ROOM | head -1`: head leaves after the first line; tail must notice at
@@ -241,6 +278,9 @@ TEST(CliExitCodes, BadUsageIsTwo)
         { "chat", "r", "--json" },
         { "send", "r", "x", "--server", "ftp://example.org" },
         { "send", "r", "x", "--server", "example.org:0" },
+        { "send", "r", "x", "--idempotency-key", "has space" },
+        { "send", "r", "x", "--idempotency-key", QString(41, 'k') },
+        { "tail", "r", "--idempotency-key", "k" },
         { "send", "r", "x", "--no-such-option" },
         { "send", "r", "x", "--user", "has space" },
     };
@@ -266,4 +306,6 @@ TEST(CliExitCodes, HelpDocumentsTheExitCodes)
         EXPECT_EQ(r.exitCode, 0) << sub;
         EXPECT_TRUE(r.out.startsWith(QByteArray("Usage: parley ") + sub)) << r.out.toStdString();
     }
+    const Result send = runCli({ "send", "--help" }, QString());
+    EXPECT_TRUE(send.out.contains("--idempotency-key")) << send.out.toStdString();
 }
