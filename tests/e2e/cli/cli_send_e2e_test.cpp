@@ -165,7 +165,9 @@ TEST_F(CliSendE2e, AFailedSendRunAgainWithTheSameKeyStoresNothingTwice)
     ASSERT_TRUE(readLines(*first, firstOut, 800));
     m_proxy->setMode(FaultProxy::Mode::Refuse);
     m_proxy->cutAll();
-    ASSERT_TRUE(waitFinished(*first, 60000));
+    ASSERT_TRUE(waitFinished(*first, 60000))
+        << first->readAllStandardError().toStdString()
+        << "\nacks: " << (firstOut + first->readAllStandardOutput()).count('\n');
     firstOut += first->readAllStandardOutput();
     const QByteArray firstErr = first->readAllStandardError();
     EXPECT_EQ(first->exitCode(), 3) << firstErr.toStdString();
