@@ -34,8 +34,9 @@ const Subcommand kSubcommands[] = {
         "--idempotency-key KEY (and the same input, user and room): message N (line N of the\n"
         "input, blank lines counted; TEXT is message 1) gets the client id KEY:N, and the server\n"
         "answers a message it already stored with its original ack. The server remembers ids\n"
-        "for its dedupe window (10 minutes by default; parleyd --dedupe-window). With --json,\n"
-        "each ack is printed as {\"client_id\",\"room\",\"seq\",\"line\"}." },
+        "for its dedupe window (by default 10 minutes on one node, parleyd --dedupe-window; a\n"
+        "day in a cluster, --redis-dedupe-ttl). With --json, each ack is printed as\n"
+        "{\"client_id\",\"room\",\"seq\",\"line\"}." },
     { "tail", Invocation::Kind::Tail, "parley tail ROOM [--json]",
         "Follows ROOM and prints each new message as it arrives, until interrupted." },
     { "history", Invocation::Kind::History, "parley history ROOM [--limit N] [--json]",
