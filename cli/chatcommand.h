@@ -7,8 +7,11 @@
 
 namespace parley::cli {
 
-class StdinReader;
+class LineSender;
 
+//! Lines typed (or piped) go to the room through a LineSender; messages and presence changes
+//! are printed as they arrive. A message that cannot be sent is reported and the chat goes on;
+//! the exit code then says so (the code of the first failure), never 0.
 class ChatCommand : public Command {
     Q_OBJECT
 
@@ -25,10 +28,12 @@ protected:
 private:
     void finishIfDone();
 
-    StdinReader* m_stdin = nullptr;
+    LineSender* m_sender = nullptr;
     bool m_interactive = false;
-    bool m_inputDone = false;
-    QSet<QString> m_pending;
+    QSet<QString> m_awaitingEcho; // sent by us, not yet printed back from the room (or failed)
+    QString m_historyRequest; // the context shown after the join; empty once answered
+    bool m_joined = false;
+    int m_failure = 0; // exit code of the first message that failed; 0: none
 };
 
 } // namespace parley::cli

@@ -4,12 +4,13 @@
 
 #include <QCommandLineParser>
 #include <QRegularExpression>
+#include <parley/serveraddress.h>
 
 namespace parley::cli {
 
 namespace {
 
-const QString kDefaultServer = QStringLiteral("ws://127.0.0.1:8080/v1/ws");
+const QString kDefaultServer = QStringLiteral("127.0.0.1:8080");
 
 struct Subcommand {
     const char* name;
@@ -19,17 +20,31 @@ struct Subcommand {
 };
 
 const Subcommand kSubcommands[] = {
-    { "send", Invocation::Kind::Send, "parley send ROOM [TEXT...]",
+    { "send", Invocation::Kind::Send, "parley send ROOM [TEXT...] [--json] [--idempotency-key KEY]",
         "Posts TEXT (the words joined by spaces) to ROOM, or, without TEXT, one message per line\n"
-        "of standard input (empty lines are skipped). Exits once every message is acknowledged\n"
-        "by the server." },
+        "of standard input (empty lines are skipped), in order, each once. Exits once every\n"
+        "message is acknowledged by the server. Input of any size is read only as fast as the\n"
+        "server acknowledges it. A dropped connection is waited out (the messages are resent\n"
+        "under their client ids, which the server does not store twice). A message that is not\n"
+        "acknowledged within --timeout, or that the server rejects, ends the command with its\n"
+        "exit code: no later line is sent (a rejected line still lets the lines before it be\n"
+        "acknowledged, so --json shows what was stored).\n"
+        "\n"
+        "To run a failed send again without storing any message twice, give both runs the same\n"
+        "--idempotency-key KEY (and the same input, user and room): message N (line N of the\n"
+        "input, blank lines counted; TEXT is message 1) gets the client id KEY:N, and the server\n"
+        "answers a message it already stored with its original ack. The server remembers ids\n"
+        "for its dedupe window (by default 10 minutes on one node, parleyd --dedupe-window; a\n"
+        "day in a cluster, --redis-dedupe-ttl). With --json, each ack is printed as\n"
+        "{\"client_id\",\"room\",\"seq\",\"line\"}." },
     { "tail", Invocation::Kind::Tail, "parley tail ROOM [--json]",
         "Follows ROOM and prints each new message as it arrives, until interrupted." },
     { "history", Invocation::Kind::History, "parley history ROOM [--limit N] [--json]",
         "Prints the newest N messages of ROOM (default 50), oldest first." },
     { "chat", Invocation::Kind::Chat, "parley chat ROOM",
         "Interactive chat: lines typed are sent to ROOM, messages and presence changes are\n"
-        "printed as they arrive. End with Ctrl-D or Ctrl-C." },
+        "printed as they arrive. End with Ctrl-D or Ctrl-C. Exits non-zero when a message could\n"
+        "not be sent (the code of the first failure)." },
 };
 
 const Subcommand* findSubcommand(const QString& name)
@@ -44,22 +59,30 @@ const Subcommand* findSubcommand(const QString& name)
 
 struct Options {
     QCommandLineOption server { QStringLiteral("server"),
-        QStringLiteral("Server WebSocket URL (env PARLEY_SERVER; default %1).").arg(kDefaultServer),
-        QStringLiteral("URL") };
+        QStringLiteral("Server: host:port, ws(s)://host:port[/path] or http(s)://host:port (env "
+                       "PARLEY_SERVER; default %1).")
+            .arg(kDefaultServer),
+        QStringLiteral("ADDRESS") };
     QCommandLineOption user { QStringLiteral("user"),
-        QStringLiteral("User name (env PARLEY_USER; default: the login name)."), QStringLiteral("NAME") };
-    QCommandLineOption token { QStringLiteral("token"), QStringLiteral("Credential (env PARLEY_TOKEN)."),
-        QStringLiteral("TOKEN") };
+        QStringLiteral("User name (env PARLEY_USER; default: the login name)."),
+        QStringLiteral("NAME") };
+    QCommandLineOption token { QStringLiteral("token"),
+        QStringLiteral("Credential (env PARLEY_TOKEN)."), QStringLiteral("TOKEN") };
     QCommandLineOption timeout { QStringLiteral("timeout"),
         QStringLiteral("Seconds to wait for the connection and for answers (default 30)."),
         QStringLiteral("SECONDS") };
     QCommandLineOption json { QStringLiteral("json"),
         QStringLiteral("One JSON object per line (messages; for send: the acks).") };
-    QCommandLineOption limit { QStringLiteral("limit"), QStringLiteral("How many messages (default 50)."),
-        QStringLiteral("N") };
+    QCommandLineOption limit { QStringLiteral("limit"),
+        QStringLiteral("How many messages (default 50)."), QStringLiteral("N") };
+    QCommandLineOption idempotencyKey { QStringLiteral("idempotency-key"),
+        QStringLiteral("send: message N gets the client id KEY:N, so a rerun with the same KEY "
+                       "and input stores nothing twice (1..40 of [A-Za-z0-9._-])."),
+        QStringLiteral("KEY") };
     QCommandLineOption transport { QStringLiteral("transport"),
         QStringLiteral("ws, sse, poll or auto (default auto)."), QStringLiteral("KIND") };
-    QCommandLineOption help { { QStringLiteral("h"), QStringLiteral("help") }, QStringLiteral("Show this help.") };
+    QCommandLineOption help { { QStringLiteral("h"), QStringLiteral("help") },
+        QStringLiteral("Show this help.") };
     QCommandLineOption version { QStringLiteral("version"), QStringLiteral("Show the version.") };
 };
 
@@ -75,7 +98,11 @@ void addOptionsFor(QCommandLineParser& parser, const Options& o, const Subcomman
         parser.addOption(o.version);
         parser.addOption(o.json);
         parser.addOption(o.limit);
+        parser.addOption(o.idempotencyKey);
         return;
+    }
+    if (sub->kind == Invocation::Kind::Send) {
+        parser.addOption(o.idempotencyKey);
     }
     if (sub->kind != Invocation::Kind::Chat) {
         parser.addOption(o.json);
@@ -90,7 +117,8 @@ QString subcommandHelp(const Subcommand& sub)
     const Options o;
     QCommandLineParser parser;
     addOptionsFor(parser, o, &sub);
-    QString text = QStringLiteral("Usage: %1\n\n%2\n\n").arg(QLatin1String(sub.synopsis), QLatin1String(sub.description));
+    QString text = QStringLiteral("Usage: %1\n\n%2\n\n")
+                       .arg(QLatin1String(sub.synopsis), QLatin1String(sub.description));
     // helpText() starts with its own usage line; keep only the options part.
     const QString options = parser.helpText();
     const qsizetype at = options.indexOf(QLatin1String("Options:"));
@@ -111,22 +139,23 @@ ParseResult usageError(const QString& message)
 
 QString mainHelp()
 {
-    QString text = QStringLiteral(
-        "Usage: parley COMMAND ROOM [OPTIONS]\n"
-        "\n"
-        "Terminal client for a Parley chat server.\n"
-        "\n"
-        "Commands:\n");
+    QString text = QStringLiteral("Usage: parley COMMAND ROOM [OPTIONS]\n"
+                                  "\n"
+                                  "Terminal client for a Parley chat server.\n"
+                                  "\n"
+                                  "Commands:\n");
     for (const auto& sub : kSubcommands) {
         text += QStringLiteral("  %1\n").arg(QLatin1String(sub.synopsis));
     }
     text += QStringLiteral(
         "\n"
         "Options (every command):\n"
-        "  --server URL       server WebSocket URL (env PARLEY_SERVER; default %1)\n"
+        "  --server ADDRESS   host:port, ws(s)://host:port[/path] or http(s)://host:port; the\n"
+        "                     path defaults to /v1/ws (env PARLEY_SERVER; default %1)\n"
         "  --user NAME        user name (env PARLEY_USER; default: the login name)\n"
         "  --token TOKEN      credential (env PARLEY_TOKEN)\n"
-        "  --timeout SECONDS  wait at most this long to connect and for answers (default 30)\n"
+        "  --timeout SECONDS  wait at most this long to connect, for an answer, and for each\n"
+        "                     message's ack across reconnects (default 30)\n"
         "  --transport KIND   ws, sse (Server-Sent Events), poll (long-poll) or auto (default:\n"
         "                     WebSocket, falling back to sse, then poll, and back when it can;\n"
         "                     a transport other than WebSocket is reported on stderr)\n"
@@ -135,21 +164,14 @@ QString mainHelp()
         "\n"
         "Standard input is only read by send (without TEXT) and chat; nothing ever prompts when\n"
         "standard input is not a terminal.\n"
-        "\n"
-        "Exit codes:\n"
-        "  0    done (every message acknowledged; history printed; tail/chat ended by the user)\n"
-        "  1    unexpected failure\n"
-        "  2    usage error\n"
-        "  3    cannot connect to the server, or the connection dropped\n"
-        "  4    the server rejected something (credentials, room name, a message) or could not\n"
-        "       store a message (its storage fails: the server's reason is printed)\n"
-        "  5    connected, but no answer within --timeout\n"
-        "  130  interrupted (SIGINT/SIGTERM) before send or history finished\n")
+        "\n")
                 .arg(kDefaultServer);
+    text += exitCodesHelp();
     return text;
 }
 
-ParseResult parseCommandLine(const QStringList& arguments, const std::function<QString(const char*)>& env)
+ParseResult parseCommandLine(
+    const QStringList& arguments, const std::function<QString(const char*)>& env)
 {
     const Options o;
     QCommandLineParser parser;
@@ -191,7 +213,9 @@ ParseResult parseCommandLine(const QStringList& arguments, const std::function<Q
     if (parser.isSet(o.limit) && sub->kind != Invocation::Kind::History) {
         return usageError(QStringLiteral("--limit is only for history"));
     }
-
+    if (parser.isSet(o.idempotencyKey) && sub->kind != Invocation::Kind::Send) {
+        return usageError(QStringLiteral("--idempotency-key is only for send"));
+    }
     Invocation inv;
     inv.kind = sub->kind;
     if (positional.isEmpty()) {
@@ -200,7 +224,8 @@ ParseResult parseCommandLine(const QStringList& arguments, const std::function<Q
     inv.room = positional.takeFirst();
     static const QRegularExpression nameRule(QStringLiteral("^[A-Za-z0-9._-]{1,64}$"));
     if (!nameRule.match(inv.room).hasMatch()) {
-        return usageError(QStringLiteral("room name '%1' is not 1..64 characters of [A-Za-z0-9._-]").arg(inv.room));
+        return usageError(QStringLiteral("room name '%1' is not 1..64 characters of [A-Za-z0-9._-]")
+                              .arg(inv.room));
     }
     if (sub->kind == Invocation::Kind::Send) {
         inv.texts = positional;
@@ -208,9 +233,20 @@ ParseResult parseCommandLine(const QStringList& arguments, const std::function<Q
             return usageError(QStringLiteral("send: TEXT is empty"));
         }
     } else if (!positional.isEmpty()) {
-        return usageError(QStringLiteral("%1: unexpected argument '%2'").arg(name, positional.first()));
+        return usageError(
+            QStringLiteral("%1: unexpected argument '%2'").arg(name, positional.first()));
     }
     inv.json = parser.isSet(o.json);
+    if (parser.isSet(o.idempotencyKey)) {
+        // At most 40 characters: "KEY:N" stays within the protocol's 64-byte client ids.
+        static const QRegularExpression keyRule(QStringLiteral("^[A-Za-z0-9._-]{1,40}$"));
+        inv.idempotencyKey = parser.value(o.idempotencyKey);
+        if (!keyRule.match(inv.idempotencyKey).hasMatch()) {
+            return usageError(
+                QStringLiteral("--idempotency-key '%1' is not 1..40 characters of [A-Za-z0-9._-]")
+                    .arg(inv.idempotencyKey));
+        }
+    }
     if (parser.isSet(o.limit)) {
         bool ok = false;
         inv.limit = parser.value(o.limit).toInt(&ok);
@@ -246,11 +282,12 @@ ParseResult parseCommandLine(const QStringList& arguments, const std::function<Q
     if (server.isEmpty()) {
         server = kDefaultServer;
     }
-    inv.server = QUrl(server, QUrl::StrictMode);
-    if (!inv.server.isValid() || inv.server.host().isEmpty()
-        || (inv.server.scheme() != QLatin1String("ws") && inv.server.scheme() != QLatin1String("wss"))) {
-        return usageError(QStringLiteral("server '%1' is not a ws:// or wss:// URL").arg(server));
+    const ServerAddress address = ServerAddress::parse(server);
+    if (!address.isValid()) {
+        return usageError(QStringLiteral("server '%1': %2").arg(server, address.error));
     }
+    inv.server = address.url;
+    inv.serverName = address.hostAndPort();
     inv.user = pick(o.user, "PARLEY_USER");
     if (inv.user.isEmpty()) {
         inv.user = env("USER");
@@ -258,7 +295,8 @@ ParseResult parseCommandLine(const QStringList& arguments, const std::function<Q
     if (!nameRule.match(inv.user).hasMatch()) {
         return usageError(inv.user.isEmpty()
                 ? QStringLiteral("no user name: use --user NAME or PARLEY_USER")
-                : QStringLiteral("user name '%1' is not 1..64 characters of [A-Za-z0-9._-]").arg(inv.user));
+                : QStringLiteral("user name '%1' is not 1..64 characters of [A-Za-z0-9._-]")
+                      .arg(inv.user));
     }
     inv.token = pick(o.token, "PARLEY_TOKEN");
 

@@ -9,7 +9,8 @@ HistoryCommand::HistoryCommand(const Invocation& invocation, QObject* parent)
     : Command(invocation, parent)
 {
     connect(&m_client, &Client::historyReceived, this,
-        [this](const QString& requestId, const QString&, const QList<parley::Message>& messages, bool hasMore) {
+        [this](const QString& requestId, const QString&, const QList<parley::Message>& messages,
+            bool hasMore) {
             if (requestId != m_requestId) {
                 return;
             }
@@ -27,10 +28,9 @@ HistoryCommand::HistoryCommand(const Invocation& invocation, QObject* parent)
             if (requestId != m_requestId) {
                 return;
             }
-            warn(QStringLiteral("history failed: %1 (%2)").arg(error.message, errorCodeName(error.code)));
-            finish(error.code == ErrorCode::Timeout ? ExitTimeout
-                    : error.code == ErrorCode::ConnectionLost ? ExitCannotConnect
-                                                              : ExitServerError);
+            warn(QStringLiteral("history failed: %1 (%2)")
+                     .arg(error.message, errorCodeName(error.code)));
+            finishWith(error);
         });
 }
 

@@ -8,7 +8,7 @@
 #include "tailcommand.h"
 
 #include <QCoreApplication>
-
+#include <csignal>
 #include <cstdio>
 #include <memory>
 
@@ -16,6 +16,10 @@ using namespace parley::cli;
 
 int main(int argc, char** argv)
 {
+    // A reader that left (`parley tail ROOM | head -1`) must not kill the process in the middle
+    // of a write: the write fails with EPIPE instead and the command ends with ExitBrokenPipe.
+    // (Sockets need it too; Qt's network code would set it on its own.)
+    std::signal(SIGPIPE, SIG_IGN);
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("parley"));
 

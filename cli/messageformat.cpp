@@ -28,12 +28,13 @@ QByteArray jsonLine(const parley::Message& message)
     return QJsonDocument(object).toJson(QJsonDocument::Compact);
 }
 
-QByteArray ackJsonLine(const QString& clientId, const QString& room, quint64 seq)
+QByteArray ackJsonLine(const QString& clientId, const QString& room, quint64 seq, qint64 line)
 {
     const QJsonObject object {
         { QStringLiteral("client_id"), clientId },
         { QStringLiteral("room"), room },
         { QStringLiteral("seq"), qint64(seq) },
+        { QStringLiteral("line"), line },
     };
     return QJsonDocument(object).toJson(QJsonDocument::Compact);
 }

@@ -1,93 +1,64 @@
 #include "sendcommand.h"
 
 #include "exitcode.h"
+#include "linesender.h"
 #include "messageformat.h"
-#include "stdinreader.h"
 
 namespace parley::cli {
 
 SendCommand::SendCommand(const Invocation& invocation, QObject* parent)
     : Command(invocation, parent)
+    , m_sender(new LineSender(m_client, invocation.room, invocation.idempotencyKey, this))
 {
-    connect(&m_client, &Client::messageAcked, this,
-        [this](const QString& clientId, const QString& room, quint64 seq) {
-            if (!m_pending.remove(clientId)) {
-                return;
-            }
+    connect(m_sender, &LineSender::acked, this,
+        [this](const QString& clientId, qint64 number, quint64 seq) {
             if (m_invocation.json) {
-                printLine(ackJsonLine(clientId, room, seq));
+                printLine(ackJsonLine(clientId, m_invocation.room, seq, number));
             }
-            armTimeout(); // progress: the deadline is per answer, not for the whole input
-            finishIfDone();
         });
-    connect(&m_client, &Client::messageFailed, this,
-        [this](const QString& clientId, const parley::Error& error) {
-            if (!m_pending.remove(clientId)) {
+    connect(m_sender, &LineSender::failed, this,
+        [this](const QString&, qint64 number, const parley::Error& error) {
+            if (isFinished()) {
                 return;
             }
-            ++m_failed;
-            warn(QStringLiteral("message not sent: %1 (%2)").arg(error.message, errorCodeName(error.code)));
-            if (m_failureExitCode == 0) {
-                // One exit code per cause: a server that never answered is a timeout; one that
-                // refused the message (bad input, or storage that cannot commit) a server error.
-                m_failureExitCode
-                    = error.code == ErrorCode::Timeout ? ExitTimeout : ExitServerError;
+            const QString what = m_invocation.texts.isEmpty()
+                ? QStringLiteral("line %1").arg(number)
+                : QStringLiteral("message");
+            warn(QStringLiteral("%1 not sent: %2 (%3)")
+                     .arg(what, error.message, errorCodeName(error.code)));
+            if (m_failure != 0) {
+                return; // the first failure gives the exit code
             }
-            finishIfDone();
+            m_failure = exitCodeFor(error, isConnected());
+            // Nothing after a message that is not stored: the input's order is kept.
+            m_sender->stop();
+            if (error.retryable || !isConnected()) {
+                // The server or the link is what failed: the other messages would only wait
+                // for their own deadlines. A rerun with --idempotency-key stores none twice.
+                finish(m_failure);
+            }
+            // Otherwise (a rejected message) the messages before it are acked within moments
+            // (and printed with --json, so the caller knows what was stored); done() follows.
         });
-}
-
-void SendCommand::onStarted()
-{
-    if (!m_invocation.texts.isEmpty()) {
-        post(m_invocation.texts.join(QLatin1Char(' ')));
-        m_inputDone = true;
-        return;
-    }
-    // One message per line of stdin, queued in the outbox as they come (sent once joined).
-    m_stdin = new StdinReader(this);
-    connect(m_stdin, &StdinReader::lineRead, this, [this](const QString& line) {
-        if (!line.trimmed().isEmpty()) {
-            post(line);
+    connect(
+        m_sender, &LineSender::done, this, [this] { finish(m_failure != 0 ? m_failure : ExitOk); });
+    connect(&m_client, &Client::stateChanged, this, [this](ConnectionState state) {
+        if (m_failure != 0 && state != ConnectionState::Connected) {
+            finish(m_failure);
         }
     });
-    connect(m_stdin, &StdinReader::finished, this, [this] {
-        m_inputDone = true;
-        finishIfDone();
-    });
-    m_stdin->start();
 }
 
 void SendCommand::onJoined(const QStringList&)
 {
-    finishIfDone();
-}
-
-void SendCommand::post(const QString& text)
-{
-    m_pending.insert(m_client.send(m_invocation.room, text));
-}
-
-void SendCommand::finishIfDone()
-{
-    if (isFinished() || !m_inputDone || !m_pending.isEmpty()) {
-        return;
+    // Joined: from here each message has its own deadline (ClientOptions::messageTimeout), and
+    // a slow producer on stdin is no reason to give up.
+    stopTimeout();
+    if (!m_invocation.texts.isEmpty()) {
+        m_sender->sendText(m_invocation.texts.join(QLatin1Char(' ')));
+    } else {
+        m_sender->readStandardInput();
     }
-    if (m_client.state() != ConnectionState::Connected && m_failed == 0) {
-        return; // nothing to send (empty input) still deserves a check that the server is there
-    }
-    finish(m_failed > 0 ? m_failureExitCode : ExitOk);
-}
-
-void SendCommand::onTimeout()
-{
-    // While connected, every message still pending ends within the same --timeout on its own
-    // (the client's message timeout), with its cause: the server's last refusal, or no answer.
-    // Ending here first would race that and report a bare timeout for a server that did answer.
-    if (m_client.state() == ConnectionState::Connected && !m_pending.isEmpty()) {
-        return;
-    }
-    Command::onTimeout();
 }
 
 } // namespace parley::cli

@@ -3,12 +3,16 @@
 
 #include "command.h"
 
-#include <QSet>
-
 namespace parley::cli {
 
-class StdinReader;
+class LineSender;
 
+//! Sends TEXT, or standard input line by line through a LineSender (at the pace of the acks),
+//! once the room is joined: by then the server's limits are known, so a message the server
+//! would refuse (too large) fails with its id at once. Rides out dropped connections (the SDK
+//! resends under the same ids). The first message that fails ends the input and gives the exit
+//! code (exitCodeFor()): at once when the server or the connection is what failed, or, for a
+//! message the server rejects, as soon as the messages before it are acked.
 class SendCommand : public Command {
     Q_OBJECT
 
@@ -16,19 +20,12 @@ public:
     explicit SendCommand(const Invocation& invocation, QObject* parent = nullptr);
 
 protected:
-    void onStarted() override;
+    bool followsAcrossReconnects() const override { return true; }
     void onJoined(const QStringList& members) override;
-    void onTimeout() override;
 
 private:
-    void post(const QString& text);
-    void finishIfDone();
-
-    StdinReader* m_stdin = nullptr;
-    bool m_inputDone = false;
-    QSet<QString> m_pending;
-    int m_failed = 0;
-    int m_failureExitCode = 0; // the exit code of the first failed message's cause
+    LineSender* m_sender = nullptr;
+    int m_failure = 0; // exit code of the first message that failed; 0: none
 };
 
 } // namespace parley::cli

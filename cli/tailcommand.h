@@ -15,6 +15,7 @@ public:
 
 protected:
     bool followsAcrossReconnects() const override { return true; }
+    void onStarted() override { endWhenStdoutCloses(); }
     void onJoined(const QStringList& members) override;
 };
 

@@ -42,7 +42,8 @@ int main(int argc, char** argv)
 
     QCommandLineParser parser;
     parser.setApplicationDescription(
-        QStringLiteral("Parley chat. With --server and --user the sign-in dialog is skipped."));
+        QStringLiteral("Parley chat. With a server (--server or the argument) and --user the "
+                       "sign-in dialog is skipped; with only a server it is prefilled."));
     LaunchOptions::addOptions(parser);
     parser.addHelpOption();
     parser.addVersionOption();

@@ -15,6 +15,7 @@ set(PARLEY_SDK_PUBLIC_HEADERS
     include/parley/message.h
     include/parley/messagestate.h
     include/parley/reconnectoptions.h
+    include/parley/serveraddress.h
 )
 # For the "every public header compiles alone" test.
 set(PARLEY_SDK_PUBLIC_HEADERS ${PARLEY_SDK_PUBLIC_HEADERS} PARENT_SCOPE)
@@ -33,6 +34,7 @@ add_library(parley_sdk_objects OBJECT
     client/clientrequests.cpp
     client/error.cpp
     client/messagestate.cpp
+    client/serveraddress.cpp
     client/wireconversion.cpp
     client/wireconversion.h
     outbox/outbox.cpp

@@ -5,6 +5,7 @@
 #include <QCommandLineParser>
 #include <QRegularExpression>
 #include <QSettings>
+#include <parley/serveraddress.h>
 
 namespace parley::desktop {
 
@@ -19,39 +20,13 @@ QUrl LaunchOptions::defaultServer()
     return QUrl(QStringLiteral("ws://127.0.0.1:8080/v1/ws"));
 }
 
-QUrl LaunchOptions::normalizeServerUrl(const QString& text)
-{
-    QString trimmed = text.trimmed();
-    if (trimmed.isEmpty()) {
-        return {};
-    }
-    if (!trimmed.contains(QStringLiteral("://"))) {
-        trimmed.prepend(QStringLiteral("ws://"));
-    }
-    QUrl url(trimmed, QUrl::StrictMode);
-    if (!url.isValid() || url.host().isEmpty()) {
-        return {};
-    }
-    const QString scheme = url.scheme().toLower();
-    if (scheme == QLatin1String("http")) {
-        url.setScheme(QStringLiteral("ws"));
-    } else if (scheme == QLatin1String("https")) {
-        url.setScheme(QStringLiteral("wss"));
-    } else if (scheme != QLatin1String("ws") && scheme != QLatin1String("wss")) {
-        return {};
-    }
-    if (url.path().isEmpty() || url.path() == QLatin1String("/")) {
-        url.setPath(QStringLiteral("/v1/ws"));
-    }
-    return url;
-}
-
 void LaunchOptions::addOptions(QCommandLineParser& parser)
 {
     parser.addOptions({
         { QStringLiteral("server"),
-            QStringLiteral("Server to connect to, e.g. ws://127.0.0.1:8080/v1/ws or host:port."),
-            QStringLiteral("url") },
+            QStringLiteral("Server to connect to: host:port, ws(s)://host:port[/path] or "
+                           "http(s)://host:port."),
+            QStringLiteral("address") },
         { QStringLiteral("user"), QStringLiteral("User name to sign in as."),
             QStringLiteral("name") },
         { QStringLiteral("token"), QStringLiteral("Credential (not needed with --dev-auth)."),
@@ -60,6 +35,9 @@ void LaunchOptions::addOptions(QCommandLineParser& parser)
             QStringLiteral("Room to open (repeatable; the first one is shown)."),
             QStringLiteral("room") },
     });
+    parser.addPositionalArgument(QStringLiteral("server"),
+        QStringLiteral("Server to connect to, as with --server (what the desktop entry passes)."),
+        QStringLiteral("[server]"));
 }
 
 std::optional<LaunchOptions> LaunchOptions::fromParser(
@@ -71,17 +49,26 @@ std::optional<LaunchOptions> LaunchOptions::fromParser(
         }
         return std::nullopt;
     };
-    if (!parser.positionalArguments().isEmpty()) {
-        return fail(
-            QStringLiteral("unexpected argument: %1").arg(parser.positionalArguments().first()));
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() > 1) {
+        return fail(QStringLiteral("unexpected argument: %1 (one server address at most)")
+                        .arg(positional.at(1)));
+    }
+    const bool serverOption = parser.isSet(QStringLiteral("server"));
+    if (serverOption && !positional.isEmpty()) {
+        return fail(QStringLiteral("give the server once: --server %1 or %2")
+                        .arg(parser.value(QStringLiteral("server")), positional.first()));
     }
     LaunchOptions options;
-    const QString server = parser.value(QStringLiteral("server"));
-    if (!server.isEmpty()) {
-        options.server = normalizeServerUrl(server);
-        if (!options.server.isValid()) {
-            return fail(QStringLiteral("not a server URL: %1").arg(server));
+    const QString server
+        = serverOption ? parser.value(QStringLiteral("server")) : positional.value(0);
+    if (serverOption || !positional.isEmpty()) {
+        const parley::ServerAddress address = parley::ServerAddress::parse(server);
+        if (!address.isValid()) {
+            return fail(
+                QStringLiteral("not a server address: '%1': %2").arg(server, address.error));
         }
+        options.server = address.url;
     }
     options.user = parser.value(QStringLiteral("user")).trimmed();
     static const QRegularExpression validUser(QStringLiteral("^[A-Za-z0-9._-]{1,64}$"));
@@ -121,7 +108,7 @@ std::optional<LaunchOptions> LaunchOptions::fromArguments(
 LaunchOptions LaunchOptions::fromSettings(const QSettings& settings)
 {
     LaunchOptions options;
-    options.server = normalizeServerUrl(settings.value(ServerKey).toString());
+    options.server = parley::ServerAddress::parse(settings.value(ServerKey).toString()).url;
     options.user = settings.value(UserKey).toString();
     options.rooms = settings.value(RoomsKey).toStringList();
     options.rooms.removeIf([](const QString& r) { return !ChatController::isValidRoomName(r); });

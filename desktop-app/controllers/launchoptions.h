@@ -12,7 +12,9 @@ class QSettings;
 namespace parley::desktop {
 
 //! What the app needs to start a session. Read from the command line (`--server`, `--user`,
-//! `--token`, `--room`), completed from QSettings, saved back after a successful sign-in.
+//! `--token`, `--room`, or the server address as the one positional argument, which is what the
+//! desktop entry's `%u` passes), completed from QSettings, saved back after a successful sign-in.
+//! Server addresses go through parley::ServerAddress, the parser the CLI uses too.
 struct LaunchOptions {
     QUrl server;
     QString user;
@@ -23,7 +25,8 @@ struct LaunchOptions {
     //! Whether the sign-in dialog can be skipped: a server and a user were given.
     bool isComplete() const { return server.isValid() && !user.isEmpty(); }
 
-    //! Declares --server, --user, --token and --room (repeatable) on `parser`.
+    //! Declares --server, --user, --token, --room (repeatable) and the optional positional
+    //! server address on `parser`.
     static void addOptions(QCommandLineParser& parser);
     //! Reads the options declared by addOptions() from a parser that has parsed the command
     //! line. On a bad value returns nothing and sets `error`.
@@ -38,9 +41,6 @@ struct LaunchOptions {
     //! Fills what the command line left empty from `saved`.
     LaunchOptions completedWith(const LaunchOptions& saved) const;
 
-    //! Accepts what people type: "host:port", "http://host:port", "ws://host:port/v1/ws";
-    //! returns a ws:// or wss:// URL ending in /v1/ws, or an invalid URL.
-    static QUrl normalizeServerUrl(const QString& text);
     //! The server the sign-in dialog proposes when nothing is saved.
     static QUrl defaultServer();
 };

@@ -10,6 +10,7 @@
 #include <QPushButton>
 #include <QRegularExpressionValidator>
 #include <QVBoxLayout>
+#include <parley/serveraddress.h>
 
 namespace parley::desktop {
 
@@ -34,7 +35,7 @@ SignInDialog::SignInDialog(const LaunchOptions& initial, QWidget* parent)
 
     m_server->setText(
         (initial.server.isValid() ? initial.server : LaunchOptions::defaultServer()).toString());
-    m_server->setPlaceholderText(QStringLiteral("ws://host:8080/v1/ws"));
+    m_server->setPlaceholderText(QStringLiteral("host:8080, ws://host:8080/v1/ws, https://host"));
     m_user->setText(initial.user);
     m_user->setPlaceholderText(tr("letters, digits, . _ -"));
     m_user->setValidator(new QRegularExpressionValidator(
@@ -68,7 +69,7 @@ SignInDialog::SignInDialog(const LaunchOptions& initial, QWidget* parent)
 LaunchOptions SignInDialog::options() const
 {
     LaunchOptions options;
-    options.server = LaunchOptions::normalizeServerUrl(m_server->text());
+    options.server = ServerAddress::parse(m_server->text()).url;
     options.user = m_user->text().trimmed();
     options.token = m_token->text();
     QString room = m_room->text().trimmed();
@@ -90,8 +91,9 @@ void SignInDialog::validate()
 {
     const LaunchOptions o = options();
     QString problem;
-    if (!o.server.isValid()) {
-        problem = tr("Enter a server address such as ws://127.0.0.1:8080/v1/ws.");
+    if (const ServerAddress server = ServerAddress::parse(m_server->text()); !server.isValid()) {
+        // The parser's reason, so that the person sees what to change (the port, the scheme...).
+        problem = tr("Server: %1.").arg(server.error);
     } else if (o.user.isEmpty()) {
         problem = tr("Choose a user name.");
     } else if (!o.rooms.isEmpty() && !ChatController::isValidRoomName(o.rooms.first())) {

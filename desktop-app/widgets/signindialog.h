@@ -12,7 +12,8 @@ class QLineEdit;
 namespace parley::desktop {
 
 //! Asks where to connect and as whom, prefilled with `initial` (the saved session). OK stays
-//! disabled until the server URL and the user name are acceptable.
+//! disabled until the server address (any form parley::ServerAddress accepts) and the user name
+//! are acceptable; below the fields, a line says what is wrong.
 class SignInDialog : public QDialog {
     Q_OBJECT
 

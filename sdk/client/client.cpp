@@ -147,6 +147,11 @@ QString Client::send(const QString& room, const QString& text)
     return d->send(room, text);
 }
 
+QString Client::send(const QString& room, const QString& text, const QString& clientId)
+{
+    return d->send(room, text, clientId);
+}
+
 QString Client::fetchHistory(const QString& room, const HistoryQuery& query)
 {
     return d->fetchHistory(room, query);
@@ -341,8 +346,13 @@ void Client::Private::onTransportClosed(int code, const QString& reason)
     if (m_userClosing) {
         return;
     }
-    const QString detail = reason.isEmpty() ? QStringLiteral("close code %1").arg(code)
-                                            : QStringLiteral("%1 (close code %2)").arg(reason).arg(code);
+    // 1006 is no code the server sent (the connection ended without a close frame): the
+    // transport's reason alone says what happened, e.g. "connection refused".
+    const bool abnormal = code == Transport::AbnormalClosure;
+    const QString detail = reason.isEmpty()
+        ? (abnormal ? QStringLiteral("the connection dropped")
+                    : QStringLiteral("close code %1").arg(code))
+        : (abnormal ? reason : QStringLiteral("%1 (close code %2)").arg(reason).arg(code));
     if (code == 4001) {
         connectionEnded(makeError(ErrorCode::Unauthorized, detail), ConnectionState::Closed);
     } else if (!ReconnectPolicy::isRetryableClose(code)) {
@@ -558,6 +568,28 @@ void Client::Private::leave(const QString& room)
 QString Client::Private::send(const QString& room, const QString& text)
 {
     const QString clientId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    submit(clientId, room, text);
+    return clientId;
+}
+
+QString Client::Private::send(const QString& room, const QString& text, const QString& clientId)
+{
+    const auto refuse = [&](const QString& why) {
+        // Not through failMessage(): the id may be that of a message still held, whose entry a
+        // failed copy must not replace.
+        post([this, clientId, error = makeError(ErrorCode::InvalidArgument, why)] {
+            Q_EMIT q->messageFailed(clientId, error);
+        });
+        return clientId;
+    };
+    const qsizetype bytes = clientId.toUtf8().size();
+    if (bytes < 1 || bytes > 64) {
+        return refuse(QStringLiteral("a client id is 1..64 bytes, not %1").arg(bytes));
+    }
+    if (outbox.find(clientId) || failed.contains(clientId)) {
+        return refuse(
+            QStringLiteral("client id '%1' belongs to a message not yet acked").arg(clientId));
+    }
     submit(clientId, room, text);
     return clientId;
 }

@@ -58,6 +58,7 @@ public:
     void join(const QString& room);
     void leave(const QString& room);
     QString send(const QString& room, const QString& text);
+    QString send(const QString& room, const QString& text, const QString& clientId);
     bool retry(const QString& clientId);
     bool discard(const QString& clientId);
     std::optional<MessageState> messageState(const QString& clientId) const;

@@ -387,6 +387,7 @@ void Client::Private::flushOutbox()
 {
     m_flushScheduled = false;
     if (!welcomed || !m_transport) {
+        armOutboxTimer(); // offline, the message deadlines still run
         return;
     }
     const auto ready = outbox.takeReady(now(), [this](const QString& room) {
@@ -404,7 +405,11 @@ void Client::Private::flushOutbox()
 void Client::Private::armOutboxTimer()
 {
     const qint64 t = now();
-    const auto next = outbox.nextWakeMs(t, options.messageTimeout.count());
+    // Offline, a due retry waits for the connection (flushOutbox() runs again on the welcome):
+    // waking for it would spin. Only the message deadlines count then.
+    const auto next = welcomed && m_transport
+        ? outbox.nextWakeMs(t, options.messageTimeout.count())
+        : outbox.nextExpiryMs(options.messageTimeout.count());
     if (next) {
         m_outboxTimer->start(
             int(std::clamp<qint64>(*next - t, 0, std::numeric_limits<int>::max())));

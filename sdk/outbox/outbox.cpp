@@ -167,6 +167,18 @@ std::optional<qint64> Outbox::nextWakeMs(qint64 nowMs, qint64 timeoutMs) const
     return next;
 }
 
+std::optional<qint64> Outbox::nextExpiryMs(qint64 timeoutMs) const
+{
+    if (timeoutMs <= 0 || m_entries.empty()) {
+        return std::nullopt;
+    }
+    qint64 oldest = m_entries.front().enqueuedMs;
+    for (const auto& entry : m_entries) {
+        oldest = std::min(oldest, entry.enqueuedMs);
+    }
+    return oldest + timeoutMs;
+}
+
 const OutboxEntry* Outbox::find(const QString& clientId) const
 {
     const auto found = m_index.constFind(clientId);

@@ -91,6 +91,9 @@ public:
     //! takeReady() counts too (the time is then in the past: take now), so a caller that arms
     //! its timer from here never sleeps past a due retry. Nothing when there is no such time.
     std::optional<qint64> nextWakeMs(qint64 nowMs, qint64 timeoutMs) const;
+    //! When the oldest entry expires (timeoutMs > 0); nothing when there is none. Offline, this
+    //! is the only time that matters: due retries wait for the connection.
+    std::optional<qint64> nextExpiryMs(qint64 timeoutMs) const;
 
     const OutboxEntry* find(const QString& clientId) const;
     int size() const { return int(m_entries.size()); }

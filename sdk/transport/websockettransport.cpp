@@ -1,5 +1,6 @@
 #include "websockettransport.h"
 
+#include <QRegularExpression>
 #include <QWebSocket>
 
 namespace parley {
@@ -15,6 +16,48 @@ bool isConnectionMade(QAbstractSocket::SocketError error)
 {
     return error != QAbstractSocket::ConnectionRefusedError
         && error != QAbstractSocket::HostNotFoundError && error != QAbstractSocket::NetworkError;
+}
+// Why an attempt failed, in words for people: QWebSocket's errorString() quotes its internals
+// ("QWebSocketPrivate::processHandshake: Unhandled http status code: 404 (Not Found).").
+// `requestWritten`: the upgrade request went out, so a "refused" is the server's HTTP answer.
+QString describeFailure(const QWebSocket& socket, QAbstractSocket::SocketError error,
+    bool requestWritten, const QUrl& url)
+{
+    switch (error) {
+    case QAbstractSocket::ConnectionRefusedError:
+        if (requestWritten) {
+            // Qt 6.4 reports the status only inside its error text.
+            static const QRegularExpression status(
+                QStringLiteral("status code: (\\d+)(?: \\(([^)]*)\\))?"));
+            const QRegularExpressionMatch match = status.match(socket.errorString());
+            if (!match.hasMatch()) {
+                return QStringLiteral("the server refused the WebSocket upgrade");
+            }
+            const QString code = match.captured(1);
+            const QString text = match.captured(2).trimmed();
+            QString why = QStringLiteral("the server answered HTTP %1%2 to the WebSocket upgrade")
+                              .arg(code, text.isEmpty() ? QString() : QLatin1Char(' ') + text);
+            if (code == QLatin1String("404")) {
+                why += QStringLiteral(": no WebSocket endpoint at path %1 (Parley's is /v1/ws)")
+                           .arg(url.path().isEmpty() ? QStringLiteral("/") : url.path());
+            }
+            return why;
+        }
+        return QStringLiteral("connection refused");
+    case QAbstractSocket::HostNotFoundError:
+        return QStringLiteral("host %1 not found").arg(url.host());
+    case QAbstractSocket::SocketTimeoutError:
+        return QStringLiteral("the connection timed out");
+    case QAbstractSocket::RemoteHostClosedError:
+        return QStringLiteral("the server closed the connection");
+    case QAbstractSocket::NetworkError:
+        return QStringLiteral("the network is unreachable");
+    default:
+        break;
+    }
+    // Anything else (TLS, proxies): Qt's text, without a "QClass::method: " prefix.
+    static const QRegularExpression internalPrefix(QStringLiteral("^Q\\w+(::\\w+)*: "));
+    return socket.errorString().remove(internalPrefix).trimmed();
 }
 } // namespace
 
@@ -94,8 +137,10 @@ void WebSocketTransport::open(const QUrl& url)
                 setReachedServer(m_requestWritten || isConnectionMade(socket->error()));
             }
             const bool handshake = m_open && m_closing;
-            const QString reason
-                = socket->closeReason().isEmpty() ? socket->errorString() : socket->closeReason();
+            const QString reason = !socket->closeReason().isEmpty() ? socket->closeReason()
+                : socket->error() == QAbstractSocket::UnknownSocketError
+                ? socket->errorString()
+                : describeFailure(*socket, socket->error(), m_requestWritten, socket->requestUrl());
             finish(handshake ? int(socket->closeCode()) : AbnormalClosure, reason);
         },
         Qt::QueuedConnection);
@@ -107,7 +152,8 @@ void WebSocketTransport::open(const QUrl& url)
             // does not always follow it with disconnected()).
             if (socket == m_socket && !m_open) {
                 setReachedServer(m_requestWritten || isConnectionMade(error));
-                finish(AbnormalClosure, socket->errorString());
+                finish(AbnormalClosure,
+                    describeFailure(*socket, error, m_requestWritten, socket->requestUrl()));
             }
         },
         Qt::QueuedConnection);

@@ -108,6 +108,14 @@ public:
     //! messageFailed() with that id. Retryable server errors (rate limits, overload) are retried
     //! with the same id, which the server uses to drop duplicates.
     QString send(const QString& room, const QString& text);
+    //! Like send(room, text), with a client id chosen by the caller instead of a new UUID: an
+    //! idempotency key. The server stores one message per (user, room, client id) within its
+    //! dedupe window (docs/protocol.md), so sending with the same id again, from this client or
+    //! a later one of the same user (a script run again after a failure), is answered with the
+    //! original ack and stores nothing twice. `clientId` must be 1..64 bytes of UTF-8 and not be
+    //! the id of a message this client still holds (pending or failed); otherwise the message
+    //! fails with InvalidArgument (and is not kept for retry()). Returns `clientId`.
+    QString send(const QString& room, const QString& text, const QString& clientId);
 
     //! Sends failed message `clientId` again, with the same client id (so a server that did
     //! store it answers with the original ack). Returns false when `clientId` is not a failed

@@ -200,12 +200,13 @@ TEST(StorageFaults, AFullDiskIsReportedByHealthzAndInEverySendFailure)
     EXPECT_TRUE(health.body.value("reason").toString().startsWith("storage: ")) << dump(health);
     EXPECT_GT(health.body.value("storage_failing_since_ms").toDouble(), 0) << dump(health);
 
-    // `parley send`: the same reason on stderr, and the exit code of a message the server did
-    // not store (4), every time, not 5 ("no answer") when its own deadline happens to win.
+    // `parley send`: the same reason on stderr, and the exit code of a server that cannot store
+    // now (6, "try again later"), every time, not 5 ("no answer") when its own deadline happens
+    // to win.
     for (int run = 0; run < 2; ++run) {
         const auto [exitCode, err]
             = runCliSend(server, { "--timeout", "2", "lobby", QString(8000, 'y') });
-        EXPECT_EQ(exitCode, 4) << "run " << run << ": " << err.toStdString();
+        EXPECT_EQ(exitCode, 6) << "run " << run << ": " << err.toStdString();
         EXPECT_TRUE(err.contains("database or disk is full")) << err.toStdString();
     }
 

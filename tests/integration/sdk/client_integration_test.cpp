@@ -431,3 +431,39 @@ TEST(ClientSendOrder, RateLimitedSendsStillArriveInTheOrderTheyWereWritten)
     }
     EXPECT_GT(requeued, kCount) << "every message is Queued once; refusals add more";
 }
+
+TEST(ClientSendOrder, MessagesWaitingToBeResentStillFailAtTheirDeadlineWhileOffline)
+{
+    // Refused for the rate limit, messages wait for their resend time; the server goes away
+    // meanwhile. Offline, a resend that comes due waits for the connection, but the message
+    // deadline (messageTimeout) still runs: every message fails by then, none waits forever.
+    ServerProcess server({ "--rate-limit", "5" });
+    ASSERT_TRUE(server.start()) << server.output().toStdString();
+    auto options = reconnectingOptions(server.webSocketUrl(), "alice");
+    options.messageTimeout = std::chrono::seconds(3);
+    Recorder alice(options);
+    ASSERT_TRUE(alice.connectAndJoin("offline"));
+    QSignalSpy states(&alice.client, &Client::messageStateChanged);
+    constexpr int kCount = 50;
+    for (int i = 0; i < kCount; ++i) {
+        alice.client.send("offline", QStringLiteral("m%1").arg(i));
+    }
+    // Some are refused (back to Queued, waiting for their resend time) ...
+    ASSERT_TRUE(waitFor([&] {
+        for (const auto& change : states) {
+            if (change.at(1).value<MessageState>() == MessageState::Queued
+                && alice.client.messageState(change.at(0).toString()) == MessageState::Queued) {
+                return true;
+            }
+        }
+        return false;
+    }));
+    // ... when the server dies.
+    server.kill();
+    ASSERT_TRUE(waitFor([&] { return alice.acks.size() + alice.failures.size() == kCount; }, 15000))
+        << alice.acks.size() << " acked, " << alice.failures.size() << " failed of " << kCount;
+    for (const auto& failure : alice.failures) {
+        EXPECT_EQ(failure.second.code, ErrorCode::Timeout);
+    }
+    EXPECT_FALSE(alice.failures.isEmpty());
+}

@@ -2,6 +2,7 @@
 #include "widgets/signindialog.h"
 
 #include <QDialogButtonBox>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QTest>
@@ -40,4 +41,44 @@ TEST(SignInDialogTest, PrefilledFromTheSavedSessionAndValidated)
 
     server->setText(QStringLiteral("ftp://nope"));
     EXPECT_FALSE(ok->isEnabled());
+}
+
+TEST(SignInDialogTest, EveryServerAddressFormIsAcceptedAndAMistakeIsNamed)
+{
+    LaunchOptions initial;
+    initial.user = QStringLiteral("alice");
+    SignInDialog dialog(initial);
+    auto* ok = dialog.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+    QLineEdit* server = field(dialog, 0);
+    const auto labelText = [&dialog] {
+        QStringList texts;
+        for (const QLabel* label : dialog.findChildren<QLabel*>()) {
+            texts.append(label->text());
+        }
+        return texts.join(QLatin1Char('\n'));
+    };
+    const struct {
+        const char* typed;
+        const char* url; // empty: refused
+        const char* problem; // shown below the fields when refused
+    } cases[] = {
+        { "127.0.0.1:8080", "ws://127.0.0.1:8080/v1/ws", "" },
+        { "ws://127.0.0.1:8080", "ws://127.0.0.1:8080/v1/ws", "" },
+        { "http://127.0.0.1:8080", "ws://127.0.0.1:8080/v1/ws", "" },
+        { "https://chat.example", "wss://chat.example/v1/ws", "" },
+        { "chat.example:0", "", "port must be a number from 1 to 65535" },
+        { "ftp://chat.example", "", "'ftp://' is not a Parley server scheme" },
+    };
+    for (const auto& c : cases) {
+        server->clear();
+        QTest::keyClicks(server, QString::fromUtf8(c.typed));
+        const bool accepted = *c.url != 0;
+        EXPECT_EQ(ok->isEnabled(), accepted) << c.typed;
+        if (accepted) {
+            EXPECT_EQ(dialog.options().server.toString().toStdString(), c.url) << c.typed;
+        } else {
+            EXPECT_TRUE(labelText().contains(QString::fromUtf8(c.problem)))
+                << c.typed << ": " << labelText().toStdString();
+        }
+    }
 }

@@ -12,6 +12,7 @@
 #include <QTcpSocket>
 #include <QWebSocket>
 #include <QWebSocketServer>
+#include <QTest>
 #include <gtest/gtest.h>
 #include <memory>
 #include <parley/client.h>
@@ -648,4 +649,27 @@ TEST(ClientBackoff, AServerThatCrashesBeforeWelcomeGetsGrowingDelays)
         EXPECT_EQ(scheduled.at(i).at(0).toInt(), i + 1) << "loss " << i;
     }
     client.disconnectFromServer();
+}
+
+TEST(Client, ACallerChosenClientIdIsKeptAndChecked)
+{
+    Client client(ClientOptions::forServer(unusedPort(), "alice"));
+    client.join("lobby");
+    QSignalSpy failed(&client, &Client::messageFailed);
+    EXPECT_EQ(client.send("lobby", "first", "run7:1"), QStringLiteral("run7:1"));
+    EXPECT_EQ(client.messageState("run7:1"), MessageState::Queued);
+    // Refused after the call returns, without disturbing the message that holds the id.
+    EXPECT_EQ(client.send("lobby", "again", "run7:1"), QStringLiteral("run7:1"));
+    EXPECT_EQ(client.send("lobby", "no id", QString()), QString());
+    const QString tooLong(65, QLatin1Char('k'));
+    EXPECT_EQ(client.send("lobby", "long id", tooLong), tooLong);
+    EXPECT_EQ(failed.count(), 0);
+    ASSERT_TRUE(QTest::qWaitFor([&] { return failed.count() == 3; }, 5000));
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(errorArg(failed, i, 1).code, ErrorCode::InvalidArgument);
+    }
+    EXPECT_EQ(failed.at(0).at(0).toString(), QStringLiteral("run7:1"));
+    EXPECT_EQ(client.messageState("run7:1"), MessageState::Queued);
+    EXPECT_EQ(client.pendingMessageCount(), 1);
+    EXPECT_TRUE(client.failedMessages().isEmpty());
 }

@@ -177,6 +177,23 @@ TEST(Outbox, AnExpiredMessageKeepsTheServersLastRefusal)
     EXPECT_FALSE(expired.at(1).lastRefusal.has_value()); // never refused: a plain timeout
 }
 
+TEST(Outbox, TheNextExpiryIgnoresRetries)
+{
+    // Offline, the client wakes only for deadlines: a retry that is due waits for the
+    // connection, so it must not make the next wake-up "now" over and over.
+    Outbox outbox(10, 1000);
+    EXPECT_FALSE(outbox.nextExpiryMs(1000).has_value());
+    outbox.enqueue("a", "r", "x", 100);
+    outbox.enqueue("b", "r", "y", 300);
+    outbox.takeReady(300, anyRoom);
+    ASSERT_TRUE(outbox.retryLater("a", 400));
+    EXPECT_EQ(outbox.nextWakeMs(500, 1000), 400); // the due retry
+    EXPECT_EQ(outbox.nextExpiryMs(1000), 1100); // only the oldest deadline
+    EXPECT_FALSE(outbox.nextExpiryMs(0).has_value()); // no deadlines at all
+    outbox.remove("a");
+    EXPECT_EQ(outbox.nextExpiryMs(1000), 1300);
+}
+
 TEST(Outbox, LeavingARoomTakesOnlyItsUnsentMessages)
 {
     Outbox outbox(10, 1000);
