@@ -54,11 +54,8 @@ protected:
     void endWhenStdoutCloses();
     bool isConnected() const { return m_client.state() == ConnectionState::Connected; }
 
-    //! (Re)arms the --timeout deadline; when it passes, onTimeout() runs.
+    //! (Re)arms the --timeout deadline; when it passes, the command ends with ExitTimeout.
     void armTimeout();
-    //! The --timeout deadline passed: ends the command with ExitTimeout (ExitCannotConnect when
-    //! not connected).
-    virtual void onTimeout();
     void stopTimeout() { m_timeout.stop(); }
 
     bool isFinished() const { return m_finished; }
