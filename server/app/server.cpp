@@ -4,6 +4,7 @@
 #include "broker/localbroker.h"
 #include "broker/redisbroker.h"
 #include "common/ids.h"
+#include "common/loglimiter.h"
 #include "common/post.h"
 #include "eventdispatcherfactory.h"
 #include "http/httprequest.h"
@@ -56,6 +57,7 @@ Server::~Server()
 bool Server::start(QString* error)
 {
     const ServerConfig& config = m_context.config;
+    LogLimiter::setLinesPerSecond(int(config.logRateLimit));
     m_context.nodeId
         = config.nodeId.isEmpty() ? "node-" + randomHex(4) : config.nodeId.toStdString();
 

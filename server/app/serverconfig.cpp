@@ -147,10 +147,24 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         QStringLiteral("Seconds during which a resent client id is answered with the original "
                        "ack instead of storing a second message (default 600)."),
         QStringLiteral("S"));
+    const QCommandLineOption maxHeader(QStringLiteral("max-header-bytes"),
+        QStringLiteral("Largest HTTP request head; also what a connection's read buffer holds "
+                       "before its head is complete (default 8192, 431 past it)."),
+        QStringLiteral("BYTES"));
+    const QCommandLineOption maxSessionBody(QStringLiteral("max-session-body-bytes"),
+        QStringLiteral("Largest POST /v1/session body (a hello), refused with 413 from the "
+                       "request head (default 32768)."),
+        QStringLiteral("BYTES"));
+    const QCommandLineOption logRate(QStringLiteral("log-rate-limit"),
+        QStringLiteral("Lines per second one kind of per-connection log line is written at "
+                       "most; the next line says how many were suppressed (default 10, 0: all)."),
+        QStringLiteral("N"));
     parser.addOptions({ listen, dataDir, nodeId, devAuth, authFile, ioThreads, maxFrame, maxBody,
         maxRooms, heartbeat, rateLimit, storageQueue, maxOutbound, headerTimeout, redis,
         redisHistory, redisDedupeTtl, presenceMax, retainCount, retainAge, dedupeWindow,
         pollTimeout, sseKeepAlive, presenceTtl, redisHistoryAge });
+    // HTTP transport limits (docs/security.md).
+    parser.addOptions({ maxHeader, maxSessionBody, logRate });
 
     auto usageError = [&parser](const QString& message) {
         return Exit { 2, QStringLiteral("parleyd: %1\n\n%2").arg(message, parser.helpText()) };
@@ -222,6 +236,9 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         { dedupeWindow, 1, 4000000000U, &config.dedupeWindowS },
         { pollTimeout, 10, 25000, &config.pollTimeoutMs },
         { sseKeepAlive, 10, 3600 * 1000, &config.sseKeepAliveMs },
+        { maxHeader, 1024, 1024 * 1024, &config.maxHeaderBytes },
+        { maxSessionBody, 256, 16 * 1024 * 1024, &config.maxSessionBodyBytes },
+        { logRate, 0, 1000000, &config.logRateLimit },
     };
     for (const Numeric& n : numerics) {
         if (parser.isSet(n.option) && !parseUInt(parser.value(n.option), n.min, n.max, n.target)) {

@@ -58,6 +58,13 @@ struct ServerConfig {
     std::uint32_t sseKeepAliveMs = 15000;
     //! HTTP transports: the `retry:` reconnect hint sent at the start of /v1/sse.
     std::uint32_t sseRetryMs = 2000;
+    //! HTTP transports: bytes a POST /v1/session body (a hello) may have; checked from the
+    //! request head, before the body is read (the largest hello valid under the default limits,
+    //! 100 resume cursors and a 4 KiB token, is about 23 KB).
+    std::uint32_t maxSessionBodyBytes = 32 * 1024;
+    //! Lines per second one log site writes at most (the rest are counted, and the count is
+    //! logged with the next line); 0: no limit.
+    std::uint32_t logRateLimit = 10;
 
     //! What the command line asked for: run with a config, or print text and exit.
     struct Exit {

@@ -39,8 +39,6 @@ struct ServerContext {
 
     //! Open WebSocket sessions on this node (for /healthz).
     std::atomic<int> sessions { 0 };
-    //! Source of node-unique session ids (0 is never used).
-    std::atomic<std::uint64_t> nextSessionId { 1 };
 };
 
 } // namespace parley::server

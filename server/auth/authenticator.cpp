@@ -1,5 +1,6 @@
 #include "authenticator.h"
 
+#include "common/constanttime.h"
 #include "protocol/codec.h"
 
 #include <QFile>
@@ -64,15 +65,7 @@ std::optional<Authenticator> Authenticator::fromText(std::string_view text, QStr
 
 bool Authenticator::constantTimeEquals(std::string_view a, std::string_view b)
 {
-    // Runs over the longer length whatever the content; the result folds in the length check.
-    const std::size_t n = std::max(a.size(), b.size());
-    unsigned diff = unsigned(a.size() ^ b.size());
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0u;
-        const auto y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0u;
-        diff |= x ^ y;
-    }
-    return diff == 0;
+    return server::constantTimeEquals(a, b);
 }
 
 bool Authenticator::check(std::string_view user, std::string_view token) const

@@ -27,7 +27,7 @@ public:
     bool isDevMode() const { return m_devMode; }
     std::size_t userCount() const { return m_tokens.size(); }
 
-    //! Constant-time equality for secrets (exposed for tests).
+    //! Constant-time equality for secrets (common/constanttime.h; exposed for tests).
     static bool constantTimeEquals(std::string_view a, std::string_view b);
 
 private:

@@ -4,7 +4,9 @@
 
 namespace parley::server {
 
-std::string randomHex(int bytes)
+namespace {
+
+std::string hexFrom(QRandomGenerator* generator, int bytes)
 {
     static constexpr char kDigits[] = "0123456789abcdef";
     std::string out;
@@ -13,8 +15,7 @@ std::string randomHex(int bytes)
     int left = 0;
     for (int i = 0; i < bytes; ++i) {
         if (left == 0) {
-            // QRandomGenerator::global() is thread-safe and seeded from the system source.
-            pool = QRandomGenerator::global()->generate64();
+            pool = generator->generate64();
             left = 8;
         }
         const auto byte = unsigned(pool & 0xff);
@@ -24,6 +25,19 @@ std::string randomHex(int bytes)
         out.push_back(kDigits[byte & 0xf]);
     }
     return out;
+}
+
+} // namespace
+
+std::string randomHex(int bytes)
+{
+    // QRandomGenerator::global() is thread-safe and seeded from the system source.
+    return hexFrom(QRandomGenerator::global(), bytes);
+}
+
+std::string secretHex(int bytes)
+{
+    return hexFrom(QRandomGenerator::system(), bytes);
 }
 
 } // namespace parley::server

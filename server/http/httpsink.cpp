@@ -1,12 +1,17 @@
 #include "httpsink.h"
 
 #include "common/clock.h"
+#include "common/loglimiter.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLoggingCategory>
 #include <QTimer>
+#include <algorithm>
 
 namespace parley::server {
+
+Q_DECLARE_LOGGING_CATEGORY(lcHttp)
 
 namespace {
 
@@ -78,9 +83,10 @@ bool HttpSink::canReplayFrom(std::uint64_t after) const
 void HttpSink::attachStream(HttpDownstream* socket, std::optional<std::uint64_t> after)
 {
     if (m_stream) {
-        finish(m_stream); // a newer stream of the same session replaces it
+        supersede(m_stream); // a newer stream of the same session replaces it
     }
     m_stream = socket;
+    watch(socket);
     socket->write(responseHead("200 OK", "text/event-stream; charset=utf-8", -1));
     socket->write("retry: " + QByteArray::number(m_settings.retryMs) + "\n\n");
     m_lastStreamWriteMs = monotonicMs();
@@ -101,16 +107,18 @@ void HttpSink::attachStream(HttpDownstream* socket, std::optional<std::uint64_t>
             writeEvent(f);
         }
     }
-    markDelivered(lastCursor());
     socket->flush();
+    markDelivered(lastCursor());
+    enforceBudget();
 }
 
 void HttpSink::attachPoll(HttpDownstream* socket, std::uint64_t after, std::int64_t nowMs)
 {
     if (m_poll) {
-        answerPoll(m_pollAfter); // one poll at a time: the older one returns what it has
+        answerPoll(m_pollAfter, true); // one poll at a time: the older one returns what it has
     }
     m_poll = socket;
+    watch(socket);
     m_pollAfter = after;
     m_pollDeadlineMs = nowMs + m_settings.pollTimeoutMs;
     if (!m_closed && !canReplayFrom(after)) {
@@ -122,6 +130,7 @@ void HttpSink::attachPoll(HttpDownstream* socket, std::uint64_t after, std::int6
     if (m_closed || lastCursor() > after) {
         answerPoll(after);
     }
+    enforceBudget();
 }
 
 void HttpSink::tick(std::int64_t nowMs)
@@ -138,6 +147,9 @@ void HttpSink::tick(std::int64_t nowMs)
 
 void HttpSink::send(const TextFrame& frame)
 {
+    if (m_closed) {
+        return; // the client has its close event (or gets it from its next poll)
+    }
     Frame f { m_nextCursor++, frame.payload().toByteArray() };
     m_undeliveredBytes += f.json.size();
     m_retainedBytes += f.json.size();
@@ -150,11 +162,34 @@ void HttpSink::send(const TextFrame& frame)
         answerPoll(m_pollAfter);
     }
     trim();
+    enforceBudget();
+}
+
+qint64 HttpSink::unsentBytes() const
+{
+    qint64 unsent = m_stream ? m_stream->bytesToWrite() : 0;
+    for (const QPointer<HttpDownstream>& downstream : m_finishing) {
+        unsent += downstream ? downstream->bytesToWrite() : 0;
+    }
+    return unsent;
 }
 
 qint64 HttpSink::pendingBytes() const
 {
-    return m_undeliveredBytes + (m_stream ? m_stream->bytesToWrite() : 0);
+    return m_undeliveredBytes + unsentBytes();
+}
+
+qint64 HttpSink::heldBytes() const
+{
+    return m_retainedBytes + unsentBytes();
+}
+
+void HttpSink::enforceBudget()
+{
+    if (!m_closed && pendingBytes() > 2 * m_settings.maxOutboundBytes) {
+        closeWith(
+            CloseCode::SlowConsumer, QString::fromLatin1(closeReason(CloseCode::SlowConsumer)));
+    }
 }
 
 void HttpSink::close(CloseCode code)
@@ -170,6 +205,16 @@ void HttpSink::closeWith(CloseCode code, const QString& reason)
     m_closed = true;
     m_closeCode = int(code);
     m_closeReason = reason;
+    if (code == CloseCode::SlowConsumer) {
+        // What earlier responses have not handed out yet goes at once: the client replays from
+        // storage when it re-opens.
+        for (const QPointer<HttpDownstream>& downstream : m_finishing) {
+            if (downstream) {
+                downstream->abort();
+            }
+        }
+        m_finishing.clear();
+    }
     if (m_stream) {
         writeCloseEvent();
     }
@@ -188,6 +233,12 @@ void HttpSink::abort()
     if (m_poll) {
         m_poll->abort();
     }
+    for (const QPointer<HttpDownstream>& downstream : m_finishing) {
+        if (downstream) {
+            downstream->abort();
+        }
+    }
+    m_finishing.clear();
     QTimer::singleShot(0, m_context, [gone = m_gone] { gone(); });
 }
 
@@ -212,7 +263,7 @@ void HttpSink::writeCloseEvent()
     m_stream = nullptr;
 }
 
-void HttpSink::answerPoll(std::uint64_t after)
+void HttpSink::answerPoll(std::uint64_t after, bool superseded)
 {
     HttpDownstream* socket = m_poll;
     m_poll = nullptr;
@@ -237,19 +288,52 @@ void HttpSink::answerPoll(std::uint64_t after)
     // Delivered once written; the next poll's cursor acknowledges it (kept until then).
     m_delivered = std::max(m_delivered, lastCursor());
     m_undeliveredBytes = 0;
-    finish(socket);
+    if (superseded) {
+        supersede(socket);
+    } else {
+        finish(socket);
+    }
+    trim();
+}
+
+void HttpSink::watch(HttpDownstream* downstream)
+{
+    downstream->watchInput([this] {
+        static LogLimiter limiter("http_unexpected_input");
+        if (const auto suppressed = limiter.admit()) {
+            qCInfo(lcHttp, "event=http_unexpected_input peer=%s code=4000%s", qPrintable(m_peer),
+                LogLimiter::suffix(*suppressed));
+        }
+        closeWith(CloseCode::BadFrame, QStringLiteral("unexpected input after the request"));
+    });
 }
 
 void HttpSink::finish(HttpDownstream* downstream)
 {
     downstream->flush();
     downstream->finish();
+    std::erase_if(m_finishing, [](const QPointer<HttpDownstream>& d) { return d.isNull(); });
+    if (downstream->bytesToWrite() > 0) {
+        m_finishing.emplace_back(downstream);
+    }
+}
+
+void HttpSink::supersede(HttpDownstream* downstream)
+{
+    downstream->flush();
+    if (downstream->bytesToWrite() > 0) {
+        downstream->abort();
+    } else {
+        finish(downstream);
+    }
 }
 
 void HttpSink::trim()
 {
+    const qint64 unsent = unsentBytes();
     while (!m_frames.empty() && m_frames.front().cursor <= m_delivered
-        && (m_frames.size() > kRetainFrames || m_retainedBytes > m_settings.maxOutboundBytes)) {
+        && (m_frames.size() > kRetainFrames
+            || m_retainedBytes + unsent > m_settings.maxOutboundBytes)) {
         m_retainedBytes -= m_frames.front().json.size();
         m_frames.pop_front();
     }

@@ -6,18 +6,27 @@
 // or held until something arrives or the poll timeout). A stream that reconnects with
 // Last-Event-ID, or a poll with its cursor, gets what it missed replayed from the queue.
 //
-// Bounds (the slow-consumer rule of every transport): frames not yet handed to any client count
-// towards pendingBytes(); past maxOutboundBytes the session closes with 4003 and the client
-// re-opens and replays from storage. Frames already handed out are retained (at most
-// kRetainFrames and maxOutboundBytes) only so that a dropped stream can resume; asking for a
-// cursor older than what is retained closes the session with 4003 too.
+// Bounds (the slow-consumer rule of every transport): one budget, maxOutboundBytes, covers every
+// byte the session holds for its client: the frames it keeps (for a stream's resumption or the
+// next poll's cursor) and what its responses have not handed to the client yet (unsent socket
+// bytes: the attached stream's, and those of answers still finishing, such as an earlier
+// poll's). Frames already handed out are kept only while the budget (and kRetainFrames) allows;
+// the oldest go first. What cannot be dropped, frames not handed out yet
+// plus unsent bytes, is pendingBytes(): past maxOutboundBytes live frames close the session with
+// 4003 (Session's rule), past twice that any frame does (replies to the client's own requests
+// included, like a WebSocket connection's bound). The client re-opens and replays from storage;
+// asking for a cursor older than what is kept closes the session with 4003 too.
+//
+// A held request is over: a client that sends anything on its stream or held poll closes the
+// session with 4000 (HttpDownstream::watchInput()).
 //
 // Lives on the session's I/O thread. A stream or poll is written to an HttpDownstream
 // (http/httpdownstream.h): the client's own connection (moved to this thread), or in a cluster a
 // relay to the node that received the client's request. Each is finished (written out, then
-// closed) when it is replaced, when the session closes, and in the destructor; it deletes itself
-// once its client is gone. Every response closes its connection (`Connection: close`): a held
-// stream or poll occupies it anyway.
+// closed) when the session closes and in the destructor, and when it is replaced unless it still
+// holds unsent bytes (then it is dropped: its client stopped waiting for it, and the newer one
+// replays from its cursor); it deletes itself once its client is gone. Every response closes its
+// connection (`Connection: close`): a held stream or poll occupies it anyway.
 #pragma once
 
 #include "httpdownstream.h"
@@ -28,6 +37,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <vector>
 
 class QObject;
 
@@ -65,6 +75,8 @@ public:
     void attachPoll(HttpDownstream* downstream, std::uint64_t after, std::int64_t nowMs);
     //! Keep-alive comments and poll deadlines; called by the I/O thread's sweep.
     void tick(std::int64_t nowMs);
+    //! Every byte held for the client: kept frames and unsent response bytes (the budget).
+    qint64 heldBytes() const;
 
     // SessionSink
     void send(const TextFrame& frame) override;
@@ -83,8 +95,20 @@ private:
     bool canReplayFrom(std::uint64_t after) const;
     void writeEvent(const Frame& frame);
     void writeCloseEvent();
-    void answerPoll(std::uint64_t after);
-    static void finish(HttpDownstream* downstream);
+    //! Answers the held poll with the frames after `after`; `superseded`: a newer poll replaces
+    //! it (see supersede()).
+    void answerPoll(std::uint64_t after, bool superseded = false);
+    //! Ends a response after what was written; its unsent bytes stay in the budget until the
+    //! client has them (or the downstream is gone).
+    void finish(HttpDownstream* downstream);
+    //! A newer stream or poll replaces `downstream`: its client stopped waiting for it, so what
+    //! it has not sent yet is dropped rather than kept in the budget.
+    void supersede(HttpDownstream* downstream);
+    void watch(HttpDownstream* downstream);
+    //! Unsent bytes of the attached stream and of the responses still finishing.
+    qint64 unsentBytes() const;
+    //! Closes the session (4003) once what cannot be dropped exceeds twice the budget.
+    void enforceBudget();
     void trim();
     QByteArray closeJson() const;
 
@@ -101,6 +125,7 @@ private:
     QPointer<HttpDownstream> m_stream;
     std::int64_t m_lastStreamWriteMs = 0;
     QPointer<HttpDownstream> m_poll;
+    std::vector<QPointer<HttpDownstream>> m_finishing; // finished, their client still reading
     std::uint64_t m_pollAfter = 0;
     std::int64_t m_pollDeadlineMs = 0;
     bool m_closed = false;

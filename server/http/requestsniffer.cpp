@@ -121,9 +121,9 @@ QByteArray queryValue(QByteArrayView query, QByteArrayView name)
 
 } // namespace
 
-RequestSniffer::Decision RequestSniffer::inspect(
-    QByteArrayView data, int maxHeaderBytes, qint64 maxBodyBytes)
+RequestSniffer::Decision RequestSniffer::inspect(QByteArrayView data, const Limits& limits)
 {
+    const int maxHeaderBytes = limits.maxHeaderBytes;
     const QByteArrayView window = data.first(std::min<qsizetype>(data.size(), maxHeaderBytes));
     if (!plausibleStart(window.first(std::min<qsizetype>(window.size(), 18)))) {
         return reject(400, "bad_request", "not an HTTP request");
@@ -231,18 +231,32 @@ RequestSniffer::Decision RequestSniffer::inspect(
         if (!ok || length < 0 || contentLength.front() == '+' || contentLength.front() == '-') {
             return reject(400, "bad_request", "malformed Content-Length");
         }
-        if (length > maxBodyBytes) {
-            return reject(413, "body_too_large", "request body exceeds the size limit");
-        }
         d.contentLength = length;
     }
-    d.sessionToken = sessionToken.isEmpty() ? queryValue(query, "token") : sessionToken;
+    const bool eventStream = path == "/v1/sse" && method == "GET";
+    const QByteArray queryToken = queryValue(query, "token");
+    d.sessionToken = sessionToken.isEmpty() && eventStream ? queryToken : sessionToken;
     d.cursor = lastEventId.isEmpty() ? queryValue(query, "cursor") : lastEventId;
     const auto endpoint = [&](QByteArrayView wanted, Verdict verdict) {
         if (method != wanted) {
             Decision r
                 = reject(405, "method_not_allowed", wanted == "GET" ? "use GET" : "use POST");
             return r;
+        }
+        // Bodies are bounded per endpoint, from the head: nothing is read past what the
+        // endpoint can use.
+        const qint64 maxBody = verdict == Verdict::Commands ? limits.maxCommandsBodyBytes
+            : verdict == Verdict::OpenSession               ? limits.maxSessionBodyBytes
+                                                            : 0;
+        if (d.contentLength > maxBody) {
+            return reject(413, "body_too_large",
+                maxBody == 0 ? "this endpoint takes no request body"
+                             : "request body exceeds the size limit");
+        }
+        if (!queryToken.isEmpty() && !eventStream && verdict != Verdict::OpenSession) {
+            return reject(401, "unauthorized",
+                "the token query parameter is accepted on GET /v1/sse only: send the "
+                "X-Parley-Session header");
         }
         d.verdict = verdict;
         return d;

@@ -15,6 +15,12 @@
 // with our WebSocket hand-off and slow-loris sweep. The HTTP/1.1 subset we need (request line,
 // headers, Content-Length bodies; no chunked request bodies, no pipelining past one request) is
 // small, so we parse it here and fuzz this function (tests/fuzz/http_request_fuzz.cpp).
+//
+// The session token travels in the X-Parley-Session header. Only GET /v1/sse also takes it as
+// `?token=`, for EventSource clients, which cannot set headers: anywhere else a query token is
+// refused (401), so that a request a browser sends cross-site without custom headers (a form
+// POST of text/plain) cannot carry a session's token, and tokens stay out of the request lines
+// that proxies log.
 #pragma once
 
 #include <QByteArray>
@@ -43,14 +49,28 @@ public:
         QByteArray message; //!< human-readable reason for Reject
         int headBytes = 0; //!< length of the request head including the blank line, when complete
         qint64 contentLength = 0; //!< body bytes that follow the head (POST endpoints)
-        QByteArray sessionToken; //!< X-Parley-Session header, or the `token` query parameter
+        QByteArray sessionToken; //!< X-Parley-Session header, or `?token=` on GET /v1/sse
         QByteArray cursor; //!< Last-Event-ID header, or the `cursor` query parameter
         bool keepAlive = true; //!< false for HTTP/1.0 or `Connection: close`
     };
 
-    //! Inspects the bytes received so far. `maxBodyBytes` bounds Content-Length (413 beyond).
+    //! What a request may carry. Bodies are bounded per endpoint, from the head (413 beyond),
+    //! so a connection never holds more than its endpoint can use: a hello for POST
+    //! /v1/session, a batch for POST /v1/commands, nothing for the GET and DELETE endpoints.
+    struct Limits {
+        int maxHeaderBytes = 8 * 1024;
+        qint64 maxCommandsBodyBytes = 1024 * 1024; //!< POST /v1/commands
+        qint64 maxSessionBodyBytes = 32 * 1024; //!< POST /v1/session
+    };
+
+    //! Inspects the bytes received so far.
+    static Decision inspect(QByteArrayView data, const Limits& limits);
+    //! inspect() with `maxBodyBytes` for both POST endpoints.
     static Decision inspect(
-        QByteArrayView data, int maxHeaderBytes = 8 * 1024, qint64 maxBodyBytes = 1024 * 1024);
+        QByteArrayView data, int maxHeaderBytes = 8 * 1024, qint64 maxBodyBytes = 1024 * 1024)
+    {
+        return inspect(data, Limits { maxHeaderBytes, maxBodyBytes, maxBodyBytes });
+    }
 };
 
 } // namespace parley::server

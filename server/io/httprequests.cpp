@@ -1,7 +1,9 @@
 // IoThread's HTTP transport endpoints (see iothread.h and http/httpsink.h).
 #include "app/servercontext.h"
 #include "common/clock.h"
+#include "common/constanttime.h"
 #include "common/ids.h"
+#include "common/loglimiter.h"
 #include "common/post.h"
 #include "http/httprequest.h"
 #include "http/httpsink.h"
@@ -118,8 +120,8 @@ void IoThread::openHttpSession(QTcpSocket* socket, const HttpRequest& request)
             request.head.keepAlive);
         return;
     }
-    const std::uint64_t id = m_context.nextSessionId.fetch_add(1, std::memory_order_relaxed);
-    const QByteArray secret = QByteArray::fromStdString(randomHex(16));
+    const std::uint64_t id = newSessionId();
+    const QByteArray secret = QByteArray::fromStdString(secretHex(16));
     const ServerConfig& config = m_context.config;
     HttpSink::Settings settings;
     settings.maxOutboundBytes = config.maxOutboundBytes;
@@ -133,6 +135,10 @@ void IoThread::openHttpSession(QTcpSocket* socket, const HttpRequest& request)
     Session* raw = session.get();
     m_sessions.emplace(id, std::move(session));
     m_httpSinks.emplace(id, sink);
+    {
+        const std::lock_guard lock(m_httpSecretsMutex);
+        m_httpSecrets.emplace(id, secret);
+    }
     m_context.sessions.fetch_add(1, std::memory_order_relaxed);
 
     raw->receiveText(request.body);
@@ -160,10 +166,68 @@ void IoThread::openHttpSession(QTcpSocket* socket, const HttpRequest& request)
         socket, 200, QJsonDocument(body).toJson(QJsonDocument::Compact), request.head.keepAlive);
 }
 
+namespace {
+
+bool sameSecret(const QByteArray& a, const QByteArray& b)
+{
+    return constantTimeEquals(std::string_view(a.constData(), std::size_t(a.size())),
+        std::string_view(b.constData(), std::size_t(b.size())));
+}
+
+} // namespace
+
+bool IoThread::hasHttpSession(const SessionToken& token) const
+{
+    const std::lock_guard lock(m_httpSecretsMutex);
+    const auto it = m_httpSecrets.find(token.session);
+    return it != m_httpSecrets.end() && sameSecret(it->second, token.secret);
+}
+
+bool IoThread::admitFromHead(QTcpSocket* socket, const QByteArray& tokenText)
+{
+    const std::optional<SessionToken> token = SessionToken::parse(tokenText);
+    if (!token) {
+        refuseFromHead(socket, 401, "unauthorized", "missing or malformed session token");
+        return false;
+    }
+    if (token->isElsewhere(m_context.nodeId)) {
+        // Its node checks it (this one does not know that node's secrets); without a cluster
+        // there is no such node.
+        if (!m_context.router) {
+            refuseFromHead(socket, 404, "unknown_session", "no such session");
+            return false;
+        }
+        return true;
+    }
+    if (token->thread < 0 || token->thread >= int(m_context.ioThreads.size())) {
+        refuseFromHead(socket, 401, "unauthorized", "missing or malformed session token");
+        return false;
+    }
+    if (!m_context.ioThreads[std::size_t(token->thread)]->hasHttpSession(*token)) {
+        // No such session, or not its secret: the same answer, so it reveals neither.
+        refuseFromHead(socket, 404, "unknown_session", "no such session");
+        return false;
+    }
+    return true;
+}
+
+void IoThread::refuseFromHead(
+    QTcpSocket* socket, int status, const QByteArray& code, const QByteArray& message)
+{
+    static LogLimiter limiter("http_refused");
+    if (const auto suppressed = limiter.admit()) {
+        qCInfo(lcHttp, "event=http_refused status=%d code=%s peer=%s%s", status, code.constData(),
+            qPrintable(socket->peerAddress().toString()), LogLimiter::suffix(*suppressed));
+    }
+    // Connection: close: the body, if one was declared, is not read (closeAfterResponse()
+    // discards what still comes, within a cap).
+    answerHttp(socket, status, errorJson(code, message));
+}
+
 HttpSink* IoThread::httpSink(std::uint64_t sessionId, const QByteArray& secret)
 {
     const auto it = m_httpSinks.find(sessionId);
-    if (it == m_httpSinks.end() || it->second->secret() != secret) {
+    if (it == m_httpSinks.end() || !sameSecret(it->second->secret(), secret)) {
         return nullptr;
     }
     const auto session = m_sessions.find(sessionId);
@@ -385,7 +449,7 @@ void IoThread::attachHttp(
     Session& session = *m_sessions.at(sessionId);
     const std::int64_t now = monotonicMs();
     session.touch(now);
-    auto* downstream = new SocketDownstream(socket, this);
+    auto* downstream = new SocketDownstream(socket, discardCap(), this);
     if (stream) {
         sink->attachStream(
             downstream, cursor.isEmpty() ? std::nullopt : std::optional<std::uint64_t>(after));

@@ -3,6 +3,7 @@
 #include "app/servercontext.h"
 #include "broker/broker.h"
 #include "common/clock.h"
+#include "common/loglimiter.h"
 #include "common/post.h"
 #include "http/httprequest.h"
 #include "http/httpsink.h"
@@ -18,6 +19,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
+#include <QRandomGenerator>
 #include <QSocketNotifier>
 #include <QStringList>
 #include <QTcpSocket>
@@ -28,10 +30,6 @@
 namespace parley::server {
 
 Q_LOGGING_CATEGORY(lcIo, "parley.io", QtInfoMsg)
-
-namespace {
-
-} // namespace
 
 const char* reasonPhrase(int status)
 {
@@ -113,7 +111,11 @@ void IoThread::adopt(qintptr descriptor)
 {
     auto* socket = new QTcpSocket(this);
     if (!socket->setSocketDescriptor(descriptor)) {
-        qCWarning(lcIo, "event=adopt_failed error=\"%s\"", qPrintable(socket->errorString()));
+        static LogLimiter limiter("adopt_failed");
+        if (const auto suppressed = limiter.admit()) {
+            qCWarning(lcIo, "event=adopt_failed error=\"%s\"%s", qPrintable(socket->errorString()),
+                LogLimiter::suffix(*suppressed));
+        }
         delete socket;
         ::close(int(descriptor));
         return;
@@ -130,8 +132,27 @@ void IoThread::adopt(qintptr descriptor)
     watchPending(socket);
 }
 
+std::uint64_t IoThread::newSessionId() const
+{
+    constexpr std::uint64_t kRandomBits = (std::uint64_t(1) << 56) - 1;
+    for (;;) {
+        const std::uint64_t id = (std::uint64_t(m_index) << 56)
+            | (QRandomGenerator::system()->generate64() & kRandomBits);
+        if (id != 0 && !m_sessions.contains(id)) {
+            return id;
+        }
+    }
+}
+
+qint64 IoThread::discardCap() const
+{
+    return qint64(m_context.config.maxFrameBytes) * 4;
+}
+
 void IoThread::watchPending(QTcpSocket* socket)
 {
+    // Nothing is kept past a request head until the head allowed a body (sniff()).
+    socket->setReadBufferSize(m_context.config.maxHeaderBytes);
     m_pending.insert_or_assign(socket, monotonicMs() + m_context.config.headerTimeoutMs);
     connect(socket, &QTcpSocket::readyRead, this, [this, socket] { sniff(socket); });
     connect(socket, &QTcpSocket::disconnected, this, [this, socket] { dropPending(socket); });
@@ -147,10 +168,14 @@ void IoThread::dropPending(QTcpSocket* socket)
 
 void IoThread::sniff(QTcpSocket* socket)
 {
-    const int maxHeader = int(m_context.config.maxHeaderBytes);
+    const ServerConfig& config = m_context.config;
+    const int maxHeader = int(config.maxHeaderBytes);
     const QByteArray head = socket->peek(maxHeader);
-    const RequestSniffer::Decision decision
-        = RequestSniffer::inspect(head, maxHeader, m_context.config.maxFrameBytes * 4);
+    RequestSniffer::Limits limits;
+    limits.maxHeaderBytes = maxHeader;
+    limits.maxCommandsBodyBytes = discardCap();
+    limits.maxSessionBodyBytes = config.maxSessionBodyBytes;
+    const RequestSniffer::Decision decision = RequestSniffer::inspect(head, limits);
     switch (decision.verdict) {
     case RequestSniffer::Verdict::NeedMore:
         return;
@@ -159,11 +184,20 @@ void IoThread::sniff(QTcpSocket* socket)
     case RequestSniffer::Verdict::Commands:
     case RequestSniffer::Verdict::EventStream:
     case RequestSniffer::Verdict::Poll: {
-        if (socket->bytesAvailable() < decision.headBytes + decision.contentLength) {
-            return; // the body is still coming (bounded by the same request deadline)
+        // The token first, from the head: a body is read only for a request that may have one.
+        if (decision.verdict != RequestSniffer::Verdict::OpenSession
+            && !admitFromHead(socket, decision.sessionToken)) {
+            return;
+        }
+        const qint64 needed = decision.headBytes + decision.contentLength;
+        if (socket->bytesAvailable() < needed) {
+            // The body is still coming (bounded by the same request deadline); room for it.
+            socket->setReadBufferSize(std::max<qint64>(maxHeader, needed));
+            return;
         }
         socket->skip(decision.headBytes);
         HttpRequest request { decision, socket->read(decision.contentLength) };
+        socket->setReadBufferSize(maxHeader);
         m_pending.erase(socket);
         QObject::disconnect(socket, nullptr, this, nullptr);
         handleHttp(socket, request);
@@ -220,11 +254,15 @@ void IoThread::sniff(QTcpSocket* socket)
         answerHttp(socket, healthy ? 200 : 503, QJsonDocument(body).toJson(QJsonDocument::Compact));
         return;
     }
-    case RequestSniffer::Verdict::Reject:
-        qCInfo(lcIo, "event=http_reject status=%d code=%s", decision.status,
-            decision.code.constData());
+    case RequestSniffer::Verdict::Reject: {
+        static LogLimiter limiter("http_reject");
+        if (const auto suppressed = limiter.admit()) {
+            qCInfo(lcIo, "event=http_reject status=%d code=%s%s", decision.status,
+                decision.code.constData(), LogLimiter::suffix(*suppressed));
+        }
         answerHttp(socket, decision.status, errorJson(decision.code, decision.message));
         return;
+    }
     case RequestSniffer::Verdict::WebSocket:
         upgradeToWebSocket(socket, decision.headBytes);
         return;
@@ -243,10 +281,9 @@ void IoThread::answerHttp(QTcpSocket* socket, int status, const QByteArray& json
     }
     response += "\r\n" + json;
     socket->write(response);
-    connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-    // A peer that does not read its answer must not pin the socket: give up after a while.
-    QTimer::singleShot(5000, socket, [socket] { socket->abort(); });
-    socket->disconnectFromHost();
+    // A peer that does not read its answer must not pin the socket: closeAfterResponse() gives
+    // up after a while.
+    closeAfterResponse(socket, discardCap());
 }
 
 void IoThread::upgradeToWebSocket(QTcpSocket* socket, int headBytes)
@@ -260,12 +297,13 @@ void IoThread::upgradeToWebSocket(QTcpSocket* socket, int headBytes)
             answerHttp(socket, 503, errorJson("shutting_down", "server shutting down"));
             return;
         }
-        qCInfo(lcIo, "event=websocket_refused status=%d code=%s", reply.status,
-            reply.code.constData());
+        static LogLimiter limiter("websocket_refused");
+        if (const auto suppressed = limiter.admit()) {
+            qCInfo(lcIo, "event=websocket_refused status=%d code=%s%s", reply.status,
+                reply.code.constData(), LogLimiter::suffix(*suppressed));
+        }
         socket->write(reply.response);
-        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-        QTimer::singleShot(5000, socket, [socket] { socket->abort(); });
-        socket->disconnectFromHost();
+        closeAfterResponse(socket, discardCap());
         return;
     }
     // An answer to an earlier request on a kept-alive connection may still sit in the
@@ -273,7 +311,11 @@ void IoThread::upgradeToWebSocket(QTcpSocket* socket, int headBytes)
     // (a client that stopped reading) cannot follow the descriptor: such a client is dropped.
     socket->flush();
     if (socket->bytesToWrite() > 0) {
-        qCInfo(lcIo, "event=websocket_refused reason=unsent_http_response");
+        static LogLimiter limiter("websocket_refused");
+        if (const auto suppressed = limiter.admit()) {
+            qCInfo(lcIo, "event=websocket_refused reason=unsent_http_response%s",
+                LogLimiter::suffix(*suppressed));
+        }
         socket->abort();
         socket->deleteLater();
         return;
@@ -290,12 +332,17 @@ void IoThread::upgradeToWebSocket(QTcpSocket* socket, int headBytes)
     socket->abort();
     socket->deleteLater();
     if (fd < 0) {
-        qCWarning(lcIo, "event=websocket_dup_failed errno=%d", errno);
+        const int error = errno;
+        static LogLimiter limiter("websocket_dup_failed");
+        if (const auto suppressed = limiter.admit()) {
+            qCWarning(lcIo, "event=websocket_dup_failed errno=%d%s", error,
+                LogLimiter::suffix(*suppressed));
+        }
         return;
     }
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
 
-    const std::uint64_t id = m_context.nextSessionId.fetch_add(1, std::memory_order_relaxed);
+    const std::uint64_t id = newSessionId();
     const ServerConfig& config = m_context.config;
     WebSocketConnection::Settings settings;
     // Messages up to maxFrameBytes are decoded; up to 4x that they are read and refused with
@@ -327,7 +374,10 @@ void IoThread::sessionDisconnected(std::uint64_t sessionId)
         return;
     }
     it->second->detach();
-    m_httpSinks.erase(sessionId);
+    if (m_httpSinks.erase(sessionId) > 0) {
+        const std::lock_guard lock(m_httpSecretsMutex);
+        m_httpSecrets.erase(sessionId);
+    }
     m_sessions.erase(it);
     m_context.sessions.fetch_sub(1, std::memory_order_relaxed);
     checkDrained();
@@ -388,8 +438,14 @@ void IoThread::sweep()
         }
     }
     for (QTcpSocket* socket : expired) {
-        qCInfo(lcIo) << "event=header_timeout";
+        static LogLimiter limiter("header_timeout");
+        if (const auto suppressed = limiter.admit(now)) {
+            qCInfo(lcIo, "event=header_timeout%s", LogLimiter::suffix(*suppressed));
+        }
         answerHttp(socket, 408, errorJson("timeout", "request head not received in time"));
+    }
+    if (m_index == 0) {
+        LogLimiter::flushSuppressed(now); // process-wide: one thread does it
     }
     for (const auto& [id, session] : m_sessions) {
         session->checkTimeouts(now);
@@ -444,6 +500,10 @@ void IoThread::shutdown(std::function<void()> drained)
             }
             m_context.sessions.fetch_sub(int(m_sessions.size()), std::memory_order_relaxed);
             m_httpSinks.clear();
+            {
+                const std::lock_guard lock(m_httpSecretsMutex);
+                m_httpSecrets.clear();
+            }
             m_sessions.clear();
             checkDrained();
         });

@@ -3,13 +3,19 @@
 //
 // Per connection: a QTcpSocket is made from the descriptor the Listener hands over. Its request
 // head is sniffed with peek() (bounded by maxHeaderBytes, and by headerTimeoutMs against
-// slow-loris): GET /healthz is answered here; GET /v1/ws with an Upgrade header is upgraded here
-// (websocket/handshake.h): the head is read, the 101 written, and the descriptor taken over by
-// a WebSocketConnection (dup()ed, then the QTcpSocket is closed: no QTcpSocket or QWebSocket
-// stays per WebSocket connection, issue 3). Bytes the client sent after its request head
-// (frames before our 101, which RFC 6455 4.1 forbids but which we accept) were buffered by the
-// QTcpSocket and are fed to the new connection's parser first, so nothing is lost. Anything
-// else gets a JSON 4xx and is closed.
+// slow-loris). Its read buffer is bounded (QAbstractSocket::setReadBufferSize; Qt's default is
+// unbounded): maxHeaderBytes while a head is read, raised to the head plus the declared body only
+// once the head allowed that body (the endpoint's limit, and for the session endpoints a valid
+// session token, checked from the head before a body byte is kept), and back to maxHeaderBytes
+// after. A refused request is answered at once and its connection closed with
+// closeAfterResponse() (http/httpdownstream.h: the rest of the body is read and discarded within
+// a cap, so the answer is not lost to a reset). GET /healthz is answered here; GET /v1/ws with an
+// Upgrade header is upgraded here (websocket/handshake.h): the head is read, the 101 written, and
+// the descriptor taken over by a WebSocketConnection (dup()ed, then the QTcpSocket is closed: no
+// QTcpSocket or QWebSocket stays per WebSocket connection, issue 3). Bytes the client sent after
+// its request head (frames before our 101, which RFC 6455 4.1 forbids but which we accept) were
+// buffered by the QTcpSocket and are fed to the new connection's parser first, so nothing is lost.
+// Anything else gets a JSON 4xx and is closed.
 //
 // Timers: ONE sweep timer per thread serves every connection on it — header deadlines, heartbeat
 // timeouts (silent for 2 intervals -> 4002) and sessions stuck closing. A coarse sweep over all
@@ -29,6 +35,10 @@
 // DELETE /v1/session (a client leaving, or switching to another transport) closes the session on
 // its thread with 1000, like a WebSocket close: a held stream or poll gets the close event.
 //
+// Session ids are 56 random bits from the system's generator under the thread's index (unique
+// per node by construction): they say nothing about how many sessions the node has made. HTTP
+// session secrets are compared in constant time (common/constanttime.h).
+//
 // Fan-out: deliverToRoom() gets one serialised frame per thread from the hub and writes it to
 // every local member. Session removal is always deferred to a later event (never done inside a
 // delivery loop), so a session closing mid-fan-out cannot invalidate the iteration.
@@ -44,6 +54,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -100,6 +111,9 @@ public:
     void attachRelay(const SessionToken& token, bool stream, QByteArray cursor, RelayLink link);
     //! Owner side: the holder of relay `link` let go. Thread-safe.
     void detachRelay(const SessionToken& token, RelayLink link);
+    //! Whether `token` names an HTTP session of this thread and carries its secret (compared in
+    //! constant time). Thread-safe: other I/O threads check tokens from request heads with it.
+    bool hasHttpSession(const SessionToken& token) const;
 
     // --- this thread only (used by sessions) ----------------------------------------------------
     void addRoomMember(const std::string& room, Session* session);
@@ -108,7 +122,18 @@ public:
 private:
     void start();
     void adopt(qintptr descriptor);
+    //! A new session id: random, unique on this node (see above).
+    std::uint64_t newSessionId() const;
     void sniff(QTcpSocket* socket);
+    //! The session token of a request head (`tokenText`) is checked before its body is read:
+    //! false after answering 401 (missing or malformed) or 404 (no such session here). A token
+    //! naming another node of a cluster is left to that node.
+    bool admitFromHead(QTcpSocket* socket, const QByteArray& tokenText);
+    //! Answers a request refused from its head (logged, rate-limited) and closes.
+    void refuseFromHead(
+        QTcpSocket* socket, int status, const QByteArray& code, const QByteArray& message);
+    //! What closeAfterResponse() reads and discards at most: the largest body we accept.
+    qint64 discardCap() const;
     void dropPending(QTcpSocket* socket);
     void answerHttp(QTcpSocket* socket, int status, const QByteArray& json);
     //! Answers and keeps the connection for its next request when `keepAlive`.
@@ -152,6 +177,9 @@ private:
     std::unordered_map<QTcpSocket*, std::int64_t> m_pending; // socket -> header deadline
     std::unordered_map<std::uint64_t, std::unique_ptr<Session>> m_sessions;
     std::unordered_map<std::uint64_t, HttpSink*> m_httpSinks; // sessions opened over HTTP
+    // Their secrets, for hasHttpSession() from other threads (written on this thread only).
+    mutable std::mutex m_httpSecretsMutex;
+    std::unordered_map<std::uint64_t, QByteArray> m_httpSecrets;
     // Relayed responses (cluster). Holder side: relay id -> the client's socket (a child of this
     // object) and whether any of the owner's bytes were written to it yet.
     struct HeldRelay {

@@ -4,6 +4,7 @@
 // RelayDownstream to the session's sink.
 #include "app/servercontext.h"
 #include "common/clock.h"
+#include "common/loglimiter.h"
 #include "common/post.h"
 #include "http/httprequest.h"
 #include "http/httpsink.h"
@@ -49,9 +50,26 @@ void IoThread::relayToOwner(QTcpSocket* socket, const SessionToken& token, bool 
     // The router's answers are posted to this thread: they run after this function returned.
     m_heldRelays.emplace(id, HeldRelay { socket, false });
     connect(socket, &QTcpSocket::disconnected, this, [this, id] { dropHeldRelay(id, false); });
-    // A held request has nothing more to say; what a client sends anyway is dropped, not kept.
-    connect(
-        socket, &QTcpSocket::readyRead, this, [socket] { socket->skip(socket->bytesAvailable()); });
+    // A held request has nothing more to say: what a client sends anyway is a protocol error
+    // and drops the connection (its session, on the owner, lives on). The read buffer is still
+    // bounded from the head (iothread.h), so nothing piles up meanwhile.
+    const auto unexpected = [this, id] {
+        const auto it = m_heldRelays.find(id);
+        if (it == m_heldRelays.end() || it->second.socket->bytesAvailable() == 0) {
+            return;
+        }
+        QTcpSocket* socket = it->second.socket;
+        static LogLimiter limiter("http_unexpected_input");
+        if (const auto suppressed = limiter.admit()) {
+            qCInfo(lcHttp, "event=http_unexpected_input peer=%s relayed=true%s",
+                qPrintable(socket->peerAddress().toString()), LogLimiter::suffix(*suppressed));
+        }
+        dropHeldRelay(id, true);
+    };
+    connect(socket, &QTcpSocket::readyRead, this, unexpected);
+    if (socket->bytesAvailable() > 0) {
+        post(this, unexpected);
+    }
 }
 
 void IoThread::onRelayData(std::uint64_t id, const QByteArray& bytes)
@@ -65,7 +83,11 @@ void IoThread::onRelayData(std::uint64_t id, const QByteArray& bytes)
     // of what was relayed to it when more comes is dropped (its session keeps the frames; the
     // client resumes from its cursor). Each part is bounded by the owner's sink.
     if (socket->bytesToWrite() > m_context.config.maxOutboundBytes) {
-        qCInfo(lcHttp, "event=relay_slow_consumer bytes=%lld", socket->bytesToWrite());
+        static LogLimiter limiter("relay_slow_consumer");
+        if (const auto suppressed = limiter.admit()) {
+            qCInfo(lcHttp, "event=relay_slow_consumer bytes=%lld%s", socket->bytesToWrite(),
+                LogLimiter::suffix(*suppressed));
+        }
         dropHeldRelay(id, true);
         return;
     }
@@ -89,7 +111,7 @@ void IoThread::onRelayEnded(std::uint64_t id, int status)
         respondSessionStatus(relay.socket, status, {}, false);
         return;
     }
-    auto* downstream = new SocketDownstream(relay.socket, this);
+    auto* downstream = new SocketDownstream(relay.socket, discardCap(), this);
     if (status == 0) {
         downstream->finish(); // the owner's response is complete
     } else {

@@ -5,6 +5,7 @@
 #include "broker/broker.h"
 #include "common/clock.h"
 #include "common/ids.h"
+#include "common/loglimiter.h"
 #include "hub/roomhub.h"
 #include "io/iothread.h"
 #include "protocol/codec.h"
@@ -29,8 +30,12 @@ Session::Session(IoThread& io, std::uint64_t id, std::unique_ptr<SessionSink> si
     , m_lastSeenMs(monotonicMs())
     , m_rate(io.context().config.rateLimit, m_lastSeenMs)
 {
-    qCInfo(lcSession, "event=session_open session=%llu thread=%d peer=%s", (unsigned long long)m_id,
-        io.index(), qPrintable(m_sink->peer()));
+    static LogLimiter limiter("session_open"); // a connection flood is not a log flood
+    if (const auto suppressed = limiter.admit(m_lastSeenMs)) {
+        qCInfo(lcSession, "event=session_open session=%llu thread=%d peer=%s%s",
+            (unsigned long long)m_id, io.index(), qPrintable(m_sink->peer()),
+            LogLimiter::suffix(*suppressed));
+    }
 }
 
 Session::~Session() = default;
@@ -40,8 +45,12 @@ void Session::close(CloseCode code)
     if (m_state == State::Closing) {
         return;
     }
-    qCInfo(lcSession, "event=session_close session=%llu code=%d reason=\"%s\"",
-        (unsigned long long)m_id, int(code), closeReason(code));
+    static LogLimiter limiter("session_close");
+    if (const auto suppressed = limiter.admit()) {
+        qCInfo(lcSession, "event=session_close session=%llu code=%d reason=\"%s\"%s",
+            (unsigned long long)m_id, int(code), closeReason(code),
+            LogLimiter::suffix(*suppressed));
+    }
     m_state = State::Closing;
     m_closingSinceMs = monotonicMs();
     m_sink->close(code);

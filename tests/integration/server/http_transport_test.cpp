@@ -175,8 +175,8 @@ TEST_F(HttpTransportTest, CommandsKeepTheConnectionAliveAndEventsArriveByPoll)
     ASSERT_TRUE(RawClient::waitUntil(
         [&] {
             const QByteArray poll = rawHttp(s_server->port(),
-                "GET /v1/poll?cursor=" + QByteArray::number(cursor) + "&token=" + token
-                    + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                "GET /v1/poll?cursor=" + QByteArray::number(cursor)
+                    + " HTTP/1.1\r\nHost: x\r\nX-Parley-Session: " + token + "\r\n\r\n");
             const QJsonObject reply = QJsonDocument::fromJson(bodyOf(poll)).object();
             for (const QJsonValue& v : reply.value("events").toArray()) {
                 events.append(v);

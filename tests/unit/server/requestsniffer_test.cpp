@@ -152,7 +152,31 @@ INSTANTIATE_TEST_SUITE_P(Table, RequestSnifferTable,
             Verdict::Reject, 400, "bad_request" },
         Case { "BodyTooLarge",
             "POST /v1/commands HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n",
-            Verdict::Reject, 413, "body_too_large" }),
+            Verdict::Reject, 413, "body_too_large" },
+        // Bodies are bounded per endpoint from the head (see the limits test below): nothing
+        // for the GET and DELETE endpoints.
+        Case { "SseWithBody", "GET /v1/sse HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n",
+            Verdict::Reject, 413, "body_too_large" },
+        Case { "PollWithBody", "GET /v1/poll HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n",
+            Verdict::Reject, 413, "body_too_large" },
+        Case { "EndSessionWithBody",
+            "DELETE /v1/session HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n", Verdict::Reject,
+            413, "body_too_large" },
+        Case { "PollEmptyBody", "GET /v1/poll HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+            Verdict::Poll },
+        // ?token= only where a browser cannot send a header: GET /v1/sse.
+        Case { "CommandsQueryToken",
+            "POST /v1/commands?token=0.1.ab HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n",
+            Verdict::Reject, 401, "unauthorized" },
+        Case { "CommandsQueryTokenBesideHeader",
+            "POST /v1/commands?token=0.1.ab HTTP/1.1\r\nHost: x\r\nX-Parley-Session: "
+            "0.1.ab\r\n\r\n",
+            Verdict::Reject, 401, "unauthorized" },
+        Case { "PollQueryToken", "GET /v1/poll?cursor=1&token=0.1.ab HTTP/1.1\r\nHost: x\r\n\r\n",
+            Verdict::Reject, 401, "unauthorized" },
+        Case { "EndSessionQueryToken",
+            "DELETE /v1/session?token=0.1.ab HTTP/1.1\r\nHost: x\r\n\r\n", Verdict::Reject, 401,
+            "unauthorized" }),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
 TEST(RequestSnifferTest, ReportsTheHeadLength)
@@ -176,6 +200,36 @@ TEST(RequestSnifferTest, ExtractsWhatTheHttpTransportsNeed)
     EXPECT_EQ(post.contentLength, 12);
     EXPECT_TRUE(post.keepAlive);
     EXPECT_FALSE(RequestSniffer::inspect("GET /v1/poll HTTP/1.0\r\n\r\n").keepAlive);
+}
+
+TEST(RequestSnifferTest, QueryTokensCountOnTheEventStreamOnly)
+{
+    EXPECT_EQ(RequestSniffer::inspect("GET /v1/sse?token=1.2.ab HTTP/1.1\r\nHost: x\r\n\r\n")
+                  .sessionToken,
+        QByteArray("1.2.ab"));
+    // The header wins over the query.
+    EXPECT_EQ(RequestSniffer::inspect("GET /v1/sse?token=1.2.ab HTTP/1.1\r\nHost: x\r\n"
+                                      "X-Parley-Session: 3.4.cd\r\n\r\n")
+                  .sessionToken,
+        QByteArray("3.4.cd"));
+}
+
+TEST(RequestSnifferTest, BodyLimitsArePerEndpoint)
+{
+    RequestSniffer::Limits limits;
+    limits.maxSessionBodyBytes = 100;
+    limits.maxCommandsBodyBytes = 1000;
+    const auto post = [&](const char* path, int length) {
+        return RequestSniffer::inspect(QByteArray("POST ") + path
+                + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + QByteArray::number(length)
+                + "\r\n\r\n",
+            limits);
+    };
+    EXPECT_EQ(int(post("/v1/session", 100).verdict), int(Verdict::OpenSession));
+    EXPECT_EQ(post("/v1/session", 101).status, 413);
+    EXPECT_EQ(int(post("/v1/commands", 1000).verdict), int(Verdict::Commands));
+    EXPECT_EQ(post("/v1/commands", 1001).status, 413);
+    EXPECT_EQ(post("/v1/commands", 1001).code, QByteArray("body_too_large"));
 }
 
 TEST(RequestSnifferTest, BareLfIsRefusedAsSoonAsItArrives)

@@ -99,6 +99,24 @@ TEST(ServerConfigTest, EveryFlag)
     EXPECT_EQ(config.presenceMaxMembers, 0u);
 }
 
+TEST(ServerConfigTest, HttpTransportLimits)
+{
+    const ServerConfig defaults = parseOk({ "--dev-auth" });
+    EXPECT_EQ(defaults.maxHeaderBytes, 8192u);
+    EXPECT_EQ(defaults.maxSessionBodyBytes, 32768u);
+    EXPECT_EQ(defaults.logRateLimit, 10u);
+    const ServerConfig config = parseOk({ "--dev-auth", "--max-header-bytes", "4096",
+        "--max-session-body-bytes", "1000", "--log-rate-limit", "0" });
+    EXPECT_EQ(config.maxHeaderBytes, 4096u);
+    EXPECT_EQ(config.maxSessionBodyBytes, 1000u);
+    EXPECT_EQ(config.logRateLimit, 0u); // every line
+    const ServerConfig::Exit help = parseExit({ "--help" });
+    for (const char* flag :
+        { "--max-header-bytes", "--max-session-body-bytes", "--log-rate-limit" }) {
+        EXPECT_TRUE(help.text.contains(flag)) << flag;
+    }
+}
+
 TEST(ServerConfigTest, ListenForms)
 {
     EXPECT_EQ(parseOk({ "--dev-auth", "--listen", "localhost:9000" }).host, "localhost");
@@ -161,7 +179,10 @@ INSTANTIATE_TEST_SUITE_P(Table, ServerConfigBadArgs,
         BadArgs { "ZeroDedupeWindow", { "--dedupe-window", "0" } },
         BadArgs { "RetainCountNotNumber", { "--history-retain-count", "many" } },
         BadArgs { "ZeroPresenceTtl", { "--presence-ttl", "0" } },
-        BadArgs { "NegativeRedisHistoryAge", { "--redis-history-age", "-5" } }),
+        BadArgs { "NegativeRedisHistoryAge", { "--redis-history-age", "-5" } },
+        BadArgs { "TinyHeaderLimit", { "--max-header-bytes", "100" } },
+        BadArgs { "TinySessionBody", { "--max-session-body-bytes", "10" } },
+        BadArgs { "NegativeLogRate", { "--log-rate-limit", "-1" } }),
     [](const ::testing::TestParamInfo<BadArgs>& info) { return std::string(info.param.name); });
 
 } // namespace
