@@ -131,7 +131,8 @@ void Session::receiveText(QByteArrayView text)
         }
         sendError(decoded ? std::visit([](const auto& f) { return f.id; }, decoded.value())
                           : decoded.error().id,
-            protocol::ErrorCode::RateLimited, "too many frames per second");
+            protocol::ErrorCode::RateLimited, "too many frames per second",
+            decoded ? std::string() : decoded.error().clientId);
         return;
     }
     if (!decoded) {
@@ -141,13 +142,18 @@ void Session::receiveText(QByteArrayView text)
             close(CloseCode::Unauthorized);
             return;
         }
-        sendError(error.id, error.code, error.message);
+        sendError(error.id, error.code, error.message, error.clientId);
         return;
     }
     const protocol::ClientFrame& frame = decoded.value();
     if (m_state == State::AwaitingHello && !std::holds_alternative<protocol::Hello>(frame)) {
+        const std::string clientId = std::holds_alternative<protocol::Send>(frame)
+            ? std::get<protocol::Send>(frame).clientId
+            : std::holds_alternative<protocol::Direct>(frame)
+            ? std::get<protocol::Direct>(frame).clientId
+            : std::string();
         sendError(std::visit([](const auto& f) { return f.id; }, frame),
-            protocol::ErrorCode::HelloRequired, "send hello first");
+            protocol::ErrorCode::HelloRequired, "send hello first", clientId);
         return;
     }
     std::visit([this](const auto& f) { handle(f); }, frame);
