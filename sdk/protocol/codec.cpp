@@ -487,6 +487,7 @@ DecodeResult<ServerFrame> decodeServerObject(
         f.cursor = readCursor(r, "seq");
         f.recovered = r.boolean("recovered", true);
         f.epochChanged = r.boolean("epoch_changed", false);
+        f.cursorAhead = r.boolean("cursor_ahead", false);
         f.missingFrom = r.unsignedNumber("missing_from", false).value_or(0);
         f.missingTo = r.unsignedNumber("missing_to", false).value_or(0);
         return finish<ServerFrame>(std::move(r), std::move(f), id);
@@ -789,7 +790,10 @@ struct ServerEncoder {
         if (f.epochChanged) {
             j["epoch_changed"] = true;
         }
-        if (!f.recovered && !f.epochChanged) {
+        if (f.cursorAhead) {
+            j["cursor_ahead"] = true;
+        }
+        if (!f.recovered && !f.epochChanged && !f.cursorAhead) {
             j["missing_from"] = f.missingFrom;
             j["missing_to"] = f.missingTo;
         }

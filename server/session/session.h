@@ -176,7 +176,12 @@ private:
         std::optional<protocol::Cursor> resume, std::optional<Ticket> ticket);
     void requestReplayChunk(const std::string& room, RoomState& state);
     void onReplayChunk(const std::string& room, const HistoryResult& result);
-    void finishReplay(const std::string& room, RoomState& state);
+    //! A resume cursor of the room's epoch past the hub's last seq: storage says whether the
+    //! hub is just behind (the client has it all) or the room really is behind the cursor.
+    void checkCursorAhead(const std::string& room, RoomState& state, std::uint64_t cursorSeq);
+    void onCursorChecked(
+        const std::string& room, std::uint64_t cursorSeq, const HistoryResult& result);
+    void finishReplay(const std::string& room, RoomState& state, bool cursorAhead = false);
     //! Refuses a send with a retryable `code` and raises (or extends) the room's send barrier,
     //! so the client's later sends to the room cannot overtake the refused one.
     void refuseSend(Ticket ticket, const protocol::Send& request, protocol::ErrorCode code,

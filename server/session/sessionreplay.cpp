@@ -64,9 +64,8 @@ void Session::onJoinCompleted(const JoinResult& result)
     }
     const protocol::Cursor cursor = *state.resume;
     state.resume.reset();
-    if (cursor.epoch != result.epoch || cursor.seq > result.lastSeq) {
-        // A cursor from another stream (or ahead of this one, which only a reset stream can
-        // produce): nothing in it can be replayed.
+    if (cursor.epoch != result.epoch) {
+        // A cursor from another stream: nothing in it can be replayed.
         protocol::Recovered recovered;
         recovered.room = result.room;
         recovered.cursor = protocol::Cursor { result.epoch, result.lastSeq };
@@ -78,11 +77,62 @@ void Session::onJoinCompleted(const JoinResult& result)
     state.phase = Phase::Replaying;
     state.replayNext = cursor.seq;
     state.replayUpTo = result.lastSeq;
+    if (cursor.seq > result.lastSeq) {
+        checkCursorAhead(result.room, state, cursor.seq);
+        return;
+    }
     if (state.replayNext >= state.replayUpTo) {
         finishReplay(result.room, state);
         return;
     }
     requestReplayChunk(result.room, state);
+}
+
+void Session::checkCursorAhead(const std::string& room, RoomState& state, std::uint64_t cursorSeq)
+{
+    // The room stays Replaying meanwhile: its live frames are held, then sent by finishReplay()
+    // past the position it announces.
+    Broker* storage = m_io.context().broker;
+    if (!storage->tryReserve()) {
+        finishReplay(room, state, true); // cannot tell: never claim what may be lost
+        return;
+    }
+    HistoryQuery query;
+    query.room = room;
+    query.afterSeq = cursorSeq; // no message wanted: the position comes with the answer
+    query.maxSeq = cursorSeq;
+    query.limit = 1;
+    IoThread* io = &m_io;
+    const std::uint64_t id = m_id;
+    storage->read(std::move(query), [io, id, room, cursorSeq](const HistoryResult& result) {
+        io->runOnSession(id, [room, cursorSeq, result](Session& session) {
+            session.onCursorChecked(room, cursorSeq, result);
+        });
+    });
+}
+
+void Session::onCursorChecked(
+    const std::string& room, std::uint64_t cursorSeq, const HistoryResult& result)
+{
+    if (m_state == State::Closing) {
+        return;
+    }
+    const auto it = m_rooms.find(room);
+    if (it == m_rooms.end() || it->second.phase != Phase::Replaying) {
+        return;
+    }
+    RoomState& state = it->second;
+    if (result.ok && result.position.epoch == state.epoch && result.position.lastSeq >= cursorSeq) {
+        // Storage has the cursor's messages: the hub had not published them yet (in a cluster,
+        // this node's view lags by a moment). The client has everything up to its cursor; the
+        // live frames up to it are ones it delivered already.
+        state.replayUpTo = cursorSeq;
+        finishReplay(room, state);
+        return;
+    }
+    // The room really is behind the cursor (history lost and its seqs to be reused), or storage
+    // cannot say: the client must restart at the room's position, not skip what comes next.
+    finishReplay(room, state, true);
 }
 
 void Session::requestReplayChunk(const std::string& room, RoomState& state)
@@ -144,12 +194,13 @@ void Session::onReplayChunk(const std::string& room, const HistoryResult& result
     requestReplayChunk(room, state);
 }
 
-void Session::finishReplay(const std::string& room, RoomState& state)
+void Session::finishReplay(const std::string& room, RoomState& state, bool cursorAhead)
 {
     protocol::Recovered recovered;
     recovered.room = room;
     recovered.cursor = protocol::Cursor { state.epoch, state.replayUpTo };
-    recovered.recovered = state.missingFrom == 0;
+    recovered.recovered = !cursorAhead && state.missingFrom == 0;
+    recovered.cursorAhead = cursorAhead;
     recovered.missingFrom = state.missingFrom;
     recovered.missingTo = state.missingTo;
     push(recovered);

@@ -64,6 +64,7 @@ TEST(CodecTest, EveryServerFrameRoundTrips)
         Recovered { "lobby", { "e1", 9 }, true, false, 0, 0 },
         Recovered { "lobby", { "e1", 90 }, false, false, 3, 40 },
         Recovered { "lobby", { "e9", 2 }, false, true, 0, 0 },
+        Recovered { "lobby", { "e1", 3 }, false, false, 0, 0, true },
         HistoryPage { "r5", "lobby", "e1", { sampleMessage(1), sampleMessage(2) }, true },
         HistoryPage { "", "lobby", "e1", {}, false },
         HeartbeatAck { "r6", 1700000000000 },
