@@ -239,7 +239,11 @@ void Client::Private::handle(const protocol::Recovered& recovered)
     if (!rooms.contains(room)) {
         return;
     }
-    if (recovered.epochChanged) {
+    if (recovered.cursorAhead) {
+        // Same epoch, but the server lost what we delivered past its position: the seqs it
+        // assigns next are new messages, not duplicates to drop.
+        apply(room, tracker.restart(room, fromWire(recovered.cursor.epoch), recovered.cursor.seq));
+    } else if (recovered.epochChanged) {
         apply(room, tracker.anchor(room, fromWire(recovered.cursor.epoch), recovered.cursor.seq));
     } else {
         apply(room, tracker.skipTo(room, recovered.missingTo));

@@ -106,7 +106,7 @@ public:
     void fail(ErrorCode code, std::string message)
     {
         if (!m_error) {
-            m_error = DecodeError { code, m_type + ": " + std::move(message), {} };
+            m_error = DecodeError { code, m_type + ": " + std::move(message), {}, {} };
         }
     }
 
@@ -189,9 +189,11 @@ public:
         return find(key, required, &json::is_object, "an object");
     }
 
+    // A room name: too long is one of the ways to break the naming rules, so it is read
+    // without the string limit and gets bad_room like the others.
     std::string room(const char* key = "room")
     {
-        std::string value = string(key, true);
+        std::string value = string(key, true, std::numeric_limits<std::size_t>::max());
         if (!failed() && !validName(value)) {
             fail(ErrorCode::BadRoom,
                 std::string("field '") + key + "' must be 1-64 characters of [A-Za-z0-9._-]");
@@ -284,7 +286,9 @@ DecodeResult<ClientFrame> decodeClientObject(
     if (type == "hello") {
         Hello f;
         f.id = id;
-        f.user = r.string("user", true);
+        // Too long is one way of being a bad user name: read without the string limit, so it
+        // gets unauthorized (and the close) like the others.
+        f.user = r.string("user", true, std::numeric_limits<std::size_t>::max());
         if (!r.failed() && !validName(f.user)) {
             r.fail(ErrorCode::Unauthorized, "user must be 1-64 characters of [A-Za-z0-9._-]");
         }
@@ -402,7 +406,7 @@ DecodeResult<ClientFrame> decodeClientObject(
         }
         return finish<ClientFrame>(std::move(r), std::move(f), id);
     }
-    return DecodeError { ErrorCode::UnknownType, "unknown frame type '" + type + "'", id };
+    return DecodeError { ErrorCode::UnknownType, "unknown frame type '" + type + "'", id, {} };
 }
 
 UserPresence readUserPresence(FieldReader& r)
@@ -483,6 +487,7 @@ DecodeResult<ServerFrame> decodeServerObject(
         f.cursor = readCursor(r, "seq");
         f.recovered = r.boolean("recovered", true);
         f.epochChanged = r.boolean("epoch_changed", false);
+        f.cursorAhead = r.boolean("cursor_ahead", false);
         f.missingFrom = r.unsignedNumber("missing_from", false).value_or(0);
         f.missingTo = r.unsignedNumber("missing_to", false).value_or(0);
         return finish<ServerFrame>(std::move(r), std::move(f), id);
@@ -551,48 +556,81 @@ DecodeResult<ServerFrame> decodeServerObject(
         }
         return finish<ServerFrame>(std::move(r), std::move(f), id);
     }
-    return DecodeError { ErrorCode::UnknownType, "unknown frame type '" + type + "'", id };
+    return DecodeError { ErrorCode::UnknownType, "unknown frame type '" + type + "'", id, {} };
+}
+
+// The `client_id` of a frame that carries one (`send`, `direct`), when it is a usable string:
+// the error answering a rejected frame still names its message.
+std::string echoedClientId(const json& object)
+{
+    const auto type = object.find("type");
+    if (type == object.end() || !type->is_string()
+        || (type->get_ref<const std::string&>() != "send"
+            && type->get_ref<const std::string&>() != "direct")) {
+        return {};
+    }
+    const auto it = object.find("client_id");
+    if (it == object.end() || !it->is_string()) {
+        return {};
+    }
+    return it->get<std::string>();
 }
 
 // Common envelope handling: size, nesting, JSON, object, "type", "id".
 template <typename Frame, typename DecodeObject>
-DecodeResult<Frame> decodeEnvelope(
-    std::string_view bytes, const DecodeLimits& limits, DecodeObject decodeObject)
+DecodeResult<Frame> decodeEnvelope(std::string_view bytes, const DecodeLimits& limits,
+    DecodeObject decodeObject, bool echoClientId)
 {
     if (bytes.size() > limits.maxFrameBytes) {
         return DecodeError { ErrorCode::FrameTooLarge,
             "frame of " + std::to_string(bytes.size()) + " bytes exceeds "
                 + std::to_string(limits.maxFrameBytes),
-            {} };
+            {}, {} };
     }
     if (!nestingWithin(bytes, kMaxNesting)) {
-        return DecodeError { ErrorCode::BadJson, "JSON nested too deeply", {} };
+        return DecodeError { ErrorCode::BadJson, "JSON nested too deeply", {}, {} };
     }
     const json parsed = json::parse(bytes.begin(), bytes.end(), nullptr, false);
     if (parsed.is_discarded()) {
-        return DecodeError { ErrorCode::BadJson, "not valid JSON", {} };
+        return DecodeError { ErrorCode::BadJson, "not valid JSON", {}, {} };
     }
     if (!parsed.is_object()) {
-        return DecodeError { ErrorCode::BadJson, "a frame must be a JSON object", {} };
+        return DecodeError { ErrorCode::BadJson, "a frame must be a JSON object", {}, {} };
     }
+    // From here on the frame is an object: whatever is wrong with it, the error carries the
+    // client_id it names (if usable) as well as its id.
+    auto withClientId = [&](DecodeError error) {
+        if (echoClientId && error.clientId.empty()) {
+            std::string clientId = echoedClientId(parsed);
+            if (!clientId.empty() && clientId.size() <= limits.maxNameBytes) {
+                error.clientId = std::move(clientId);
+            }
+        }
+        return error;
+    };
     std::string id;
     if (const auto it = parsed.find("id"); it != parsed.end() && !it->is_null()) {
         if (!it->is_string() || it->get_ref<const std::string&>().size() > limits.maxNameBytes) {
-            return DecodeError { ErrorCode::BadFrame,
+            return withClientId(DecodeError { ErrorCode::BadFrame,
                 "field 'id' must be a string of at most " + std::to_string(limits.maxNameBytes)
                     + " bytes",
-                {} };
+                {}, {} });
         }
         id = it->get<std::string>();
     }
     const auto typeIt = parsed.find("type");
     if (typeIt == parsed.end()) {
-        return DecodeError { ErrorCode::BadFrame, "missing field 'type'", id };
+        return DecodeError { ErrorCode::BadFrame, "missing field 'type'", id, {} };
     }
     if (!typeIt->is_string()) {
-        return DecodeError { ErrorCode::BadFrame, "field 'type' must be a string", id };
+        return DecodeError { ErrorCode::BadFrame, "field 'type' must be a string", id, {} };
     }
-    return decodeObject(parsed, typeIt->get<std::string>(), std::move(id), limits);
+    DecodeResult<Frame> result
+        = decodeObject(parsed, typeIt->get<std::string>(), std::move(id), limits);
+    if (!result.ok()) {
+        return withClientId(result.error());
+    }
+    return result;
 }
 
 // ----------------------------------------------------------------------------- encoding
@@ -752,7 +790,10 @@ struct ServerEncoder {
         if (f.epochChanged) {
             j["epoch_changed"] = true;
         }
-        if (!f.recovered && !f.epochChanged) {
+        if (f.cursorAhead) {
+            j["cursor_ahead"] = true;
+        }
+        if (!f.recovered && !f.epochChanged && !f.cursorAhead) {
             j["missing_from"] = f.missingFrom;
             j["missing_to"] = f.missingTo;
         }
@@ -851,12 +892,12 @@ std::string dump(const json& j)
 
 DecodeResult<ClientFrame> decodeClientFrame(std::string_view bytes, const DecodeLimits& limits)
 {
-    return decodeEnvelope<ClientFrame>(bytes, limits, decodeClientObject);
+    return decodeEnvelope<ClientFrame>(bytes, limits, decodeClientObject, true);
 }
 
 DecodeResult<ServerFrame> decodeServerFrame(std::string_view bytes, const DecodeLimits& limits)
 {
-    return decodeEnvelope<ServerFrame>(bytes, limits, decodeServerObject);
+    return decodeEnvelope<ServerFrame>(bytes, limits, decodeServerObject, false);
 }
 
 std::string encode(const ClientFrame& frame)

@@ -31,12 +31,15 @@ struct DecodeLimits {
     std::uint32_t maxHistoryLimit = 500;
 };
 
-//! Why a frame could not be decoded. `id` is the frame's request id when it could be read, so
-//! the error reply can name the request it answers.
+//! Why a frame could not be decoded. `id` is the frame's request id and `clientId` the
+//! `client_id` of a `send` or `direct`, each when it could be read (a string within the name
+//! limit), whatever else is wrong with the frame: the error reply names the request and the
+//! message it answers.
 struct DecodeError {
     ErrorCode code = ErrorCode::BadFrame;
     std::string message;
     std::string id;
+    std::string clientId;
     bool operator==(const DecodeError&) const = default;
 };
 
@@ -88,6 +91,10 @@ std::optional<ErrorCode> errorCodeFromName(std::string_view name);
 bool isRetryable(ErrorCode code);
 
 //! Room names: 1..64 bytes of [A-Za-z0-9._-]. User names: 1..64 bytes of [A-Za-z0-9._-].
+//! A name field that is a string breaking these rules, in any way (empty, too long, another
+//! character), gets one error per field: `bad_room` for a room, `unauthorized` for the user of
+//! `hello`, `bad_frame` for the other user names (`direct.to`, `presence_query.users`). A name
+//! field that is missing or not a string is `bad_frame`, like any other field.
 bool isValidRoomName(std::string_view room);
 bool isValidUserName(std::string_view user);
 

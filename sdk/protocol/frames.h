@@ -176,7 +176,11 @@ struct Ack {
 //! messages and before any live message of that room.
 //! recovered == true: every message after the client's cursor was replayed.
 //! recovered == false: `missingFrom..missingTo` (inclusive) could not be replayed (retention);
-//! or `epochChanged` is true: the room's stream was reset, the client's cursor is meaningless.
+//! or `epochChanged` is true: the room's stream was reset (another epoch), the client's cursor is
+//! meaningless; or `cursorAhead` is true: the cursor is of this epoch but past the room's last
+//! seq (the server lost messages the client delivered, e.g. it was restored from an older copy):
+//! the client restarts at `cursor`, and seqs after it are new messages even where they repeat
+//! seqs it delivered before.
 struct Recovered {
     std::string room;
     Cursor cursor; //!< the room's position after the replay
@@ -184,6 +188,7 @@ struct Recovered {
     bool epochChanged = false;
     std::uint64_t missingFrom = 0;
     std::uint64_t missingTo = 0;
+    bool cursorAhead = false;
     bool operator==(const Recovered&) const = default;
 };
 

@@ -37,6 +37,19 @@ DeliveryTracker::Outcome DeliveryTracker::anchor(
     return outcome;
 }
 
+DeliveryTracker::Outcome DeliveryTracker::restart(
+    const QString& room, const QString& epoch, quint64 lastSeq)
+{
+    RoomState& state = m_rooms[room];
+    const bool wasAnchored = state.anchored;
+    // Held messages are of the stream as the server had it before: anchor() keeps only those
+    // after lastSeq, which are new in either view.
+    state.anchored = false;
+    Outcome outcome = anchor(room, epoch, lastSeq);
+    outcome.streamReset = wasAnchored;
+    return outcome;
+}
+
 DeliveryTracker::Outcome DeliveryTracker::accept(const Message& message)
 {
     Outcome outcome;

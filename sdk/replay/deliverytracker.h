@@ -57,6 +57,12 @@ public:
     //! resume point. Another epoch: the stream was reset; delivery restarts after lastSeq.
     Outcome anchor(const QString& room, const QString& epoch, quint64 lastSeq);
 
+    //! The server's stream of `room` is behind the cursor although the epoch is the same (a
+    //! `recovered` with cursor_ahead: it lost messages that were delivered here). Delivery
+    //! restarts after lastSeq, as after a new epoch: what comes next is new even where its
+    //! seqs repeat delivered ones. Outcome::streamReset is set.
+    Outcome restart(const QString& room, const QString& epoch, quint64 lastSeq);
+
     //! A message from the server for a room being followed.
     Outcome accept(const Message& message);
 

@@ -99,7 +99,56 @@ void Session::checkTimeouts(std::int64_t nowMs)
     refreshPresence(nowMs);
 }
 
-// --- input -------------------------------------------------------------------------------------
+// --- input and request order -------------------------------------------------------------------
+
+namespace {
+
+// The room a frame is about, if any: frames for a room take effect in order with its join.
+const std::string* roomOf(const protocol::ClientFrame& frame)
+{
+    if (const auto* join = std::get_if<protocol::Join>(&frame)) {
+        return &join->room;
+    }
+    if (const auto* leave = std::get_if<protocol::Leave>(&frame)) {
+        return &leave->room;
+    }
+    if (const auto* send = std::get_if<protocol::Send>(&frame)) {
+        return &send->room;
+    }
+    if (const auto* history = std::get_if<protocol::HistoryRequest>(&frame)) {
+        return &history->room;
+    }
+    return nullptr;
+}
+
+// The client_id an error answering `frame` names (a send's or a direct's message).
+std::string clientIdOf(const protocol::ClientFrame& frame)
+{
+    if (const auto* send = std::get_if<protocol::Send>(&frame)) {
+        return send->clientId;
+    }
+    if (const auto* direct = std::get_if<protocol::Direct>(&frame)) {
+        return direct->clientId;
+    }
+    return {};
+}
+
+std::string idOf(const protocol::ClientFrame& frame)
+{
+    return std::visit([](const auto& f) { return f.id; }, frame);
+}
+
+// A join or a history starts only once every earlier request is answered: its answer then goes
+// out the moment it is ready (a `joined` before any live message of the room; a history page
+// never held back), and a history sees every send the client made before it.
+bool startsAtHead(const RequestOrder::Waiting& request)
+{
+    return !request.rateLimited
+        && (std::holds_alternative<protocol::Join>(request.frame)
+            || std::holds_alternative<protocol::HistoryRequest>(request.frame));
+}
+
+} // namespace
 
 void Session::receiveBinary()
 {
@@ -107,7 +156,8 @@ void Session::receiveBinary()
         return;
     }
     m_lastSeenMs = monotonicMs();
-    sendError({}, protocol::ErrorCode::BadFrame, "binary frames are not part of the protocol");
+    // Not a request: the session ends with it, whatever is still unanswered.
+    pushError(protocol::ErrorCode::BadFrame, "binary frames are not part of the protocol");
     close(CloseCode::BadFrame);
 }
 
@@ -116,55 +166,136 @@ void Session::receiveText(QByteArrayView text)
     if (m_state == State::Closing) {
         return;
     }
+    Turn turn(*this);
     const std::int64_t now = monotonicMs();
     m_lastSeenMs = now;
     const ServerContext& context = m_io.context();
     auto decoded = protocol::decodeClientFrame(
         std::string_view(text.data(), std::size_t(text.size())), context.decodeLimits);
-    if (!m_rate.tryTake(context.config.rateLimit, now)) {
-        if (decoded && m_state == State::Welcomed) {
-            if (const auto* request = std::get_if<protocol::Send>(&decoded.value())) {
-                refuseSend(
-                    *request, protocol::ErrorCode::RateLimited, "too many frames per second");
-                return;
-            }
-        }
-        sendError(decoded ? std::visit([](const auto& f) { return f.id; }, decoded.value())
-                          : decoded.error().id,
-            protocol::ErrorCode::RateLimited, "too many frames per second");
-        return;
-    }
+    const bool rateLimited = !m_rate.tryTake(context.config.rateLimit, now);
+    const Ticket ticket = m_order.open();
     if (!decoded) {
+        // Nothing to start: the answer is the error, in its turn.
         const protocol::DecodeError& error = decoded.error();
-        if (m_state == State::AwaitingHello && error.code == protocol::ErrorCode::Unauthorized) {
-            sendError(error.id, error.code, error.message);
-            close(CloseCode::Unauthorized);
+        if (rateLimited) {
+            replyError(ticket, error.id, protocol::ErrorCode::RateLimited,
+                "too many frames per second", error.clientId);
             return;
         }
-        sendError(error.id, error.code, error.message);
+        replyError(ticket, error.id, error.code, error.message, error.clientId);
+        if (m_state == State::AwaitingHello && error.code == protocol::ErrorCode::Unauthorized) {
+            close(CloseCode::Unauthorized);
+        }
         return;
     }
-    const protocol::ClientFrame& frame = decoded.value();
-    if (m_state == State::AwaitingHello && !std::holds_alternative<protocol::Hello>(frame)) {
-        sendError(std::visit([](const auto& f) { return f.id; }, frame),
-            protocol::ErrorCode::HelloRequired, "send hello first");
-        return;
-    }
-    std::visit([this](const auto& f) { handle(f); }, frame);
+    admit(Request { ticket, std::move(decoded).value(), rateLimited, std::size_t(text.size()) });
 }
 
-void Session::handle(const protocol::Hello& hello)
+void Session::admit(Request request)
+{
+    const std::string* room = roomOf(request.frame);
+    if (!room || m_state != State::Welcomed || !mustWait(*room, request)) {
+        dispatch(std::move(request));
+        return;
+    }
+    const std::string name = *room; // `room` points into the request, which moves
+    const ServerContext& context = m_io.context();
+    const std::size_t maxBytes
+        = std::max<std::size_t>(kMinWaitingBytes, 4 * std::size_t(context.config.maxFrameBytes));
+    if (!m_order.wait(name, std::move(request), maxBytes)) {
+        static LogLimiter limiter("waiting_overflow");
+        if (const auto suppressed = limiter.admit()) {
+            qCInfo(lcSession, "event=waiting_overflow session=%llu room=%s%s",
+                (unsigned long long)m_id, name.c_str(), LogLimiter::suffix(*suppressed));
+        }
+        close(CloseCode::SlowConsumer);
+    }
+}
+
+bool Session::mustWait(const std::string& room, const Request& request)
+{
+    if (m_order.hasWaiting(room)) {
+        return true; // behind earlier frames for the room
+    }
+    if (const auto it = m_rooms.find(room); it != m_rooms.end() && it->second.joinInFlight) {
+        return true; // woken by the join's answer
+    }
+    if (startsAtHead(request) && !m_order.isHead(request.ticket)) {
+        m_order.waitForHead(room, request.ticket);
+        return true;
+    }
+    return false;
+}
+
+void Session::drainRoom(const std::string& room)
+{
+    while (m_state != State::Closing) {
+        const Request* front = m_order.front(room);
+        if (!front) {
+            return;
+        }
+        if (const auto it = m_rooms.find(room); it != m_rooms.end() && it->second.joinInFlight) {
+            return;
+        }
+        if (startsAtHead(*front) && !m_order.isHead(front->ticket)) {
+            m_order.waitForHead(room, front->ticket);
+            return;
+        }
+        dispatch(m_order.take(room));
+    }
+}
+
+void Session::pump()
+{
+    // Frames started here answer (and may free more frames) inside this loop, not recursively.
+    ++m_depth;
+    while (m_state != State::Closing) {
+        const std::optional<std::string> room = m_order.takeRunnable();
+        if (!room) {
+            break;
+        }
+        drainRoom(*room);
+    }
+    --m_depth;
+}
+
+void Session::dispatch(Request request)
+{
+    const Ticket ticket = request.ticket;
+    const protocol::ClientFrame& frame = request.frame;
+    if (request.rateLimited) {
+        if (const auto* send = std::get_if<protocol::Send>(&frame);
+            send && m_state == State::Welcomed) {
+            refuseSend(
+                ticket, *send, protocol::ErrorCode::RateLimited, "too many frames per second");
+            return;
+        }
+        replyError(ticket, idOf(frame), protocol::ErrorCode::RateLimited,
+            "too many frames per second", clientIdOf(frame));
+        return;
+    }
+    if (m_state == State::AwaitingHello && !std::holds_alternative<protocol::Hello>(frame)) {
+        replyError(ticket, idOf(frame), protocol::ErrorCode::HelloRequired, "send hello first",
+            clientIdOf(frame));
+        return;
+    }
+    std::visit([this, ticket](const auto& f) { handle(ticket, f); }, frame);
+}
+
+// --- requests ----------------------------------------------------------------------------------
+
+void Session::handle(Ticket ticket, const protocol::Hello& hello)
 {
     if (m_state != State::AwaitingHello) {
-        sendError(
-            hello.id, protocol::ErrorCode::AlreadyWelcomed, "this session already said hello");
+        replyError(ticket, hello.id, protocol::ErrorCode::AlreadyWelcomed,
+            "this session already said hello");
         return;
     }
     const ServerContext& context = m_io.context();
     if (!context.auth->check(hello.user, hello.token)) {
         qCInfo(lcSession, "event=auth_failed session=%llu user=%s", (unsigned long long)m_id,
             hello.user.c_str());
-        sendError(hello.id, protocol::ErrorCode::Unauthorized, "bad user name or token");
+        replyError(ticket, hello.id, protocol::ErrorCode::Unauthorized, "bad user name or token");
         close(CloseCode::Unauthorized);
         return;
     }
@@ -177,7 +308,7 @@ void Session::handle(const protocol::Hello& hello)
     welcome.user = m_user;
     welcome.heartbeatMs = context.config.heartbeatMs;
     welcome.limits = context.limits;
-    send(welcome);
+    reply(ticket, welcome);
     reportAlive(monotonicMs());
     qCInfo(lcSession, "event=welcome session=%llu user=%s resume=%zu", (unsigned long long)m_id,
         m_user.c_str(), hello.resume.size());
@@ -186,67 +317,73 @@ void Session::handle(const protocol::Hello& hello)
             continue; // the same room twice: the first cursor wins
         }
         if (m_rooms.size() >= context.config.maxRooms) {
-            sendError({}, protocol::ErrorCode::TooManyRooms,
+            pushError(protocol::ErrorCode::TooManyRooms,
                 "resume: cannot rejoin " + cursor.room + ", max_rooms reached");
             continue;
         }
-        startJoin(cursor.room, {}, cursor.cursor);
+        startJoin(cursor.room, {}, cursor.cursor, std::nullopt);
     }
 }
 
-void Session::handle(const protocol::Join& join)
+void Session::handle(Ticket ticket, const protocol::Join& join)
 {
     const auto it = m_rooms.find(join.room);
     if (it == m_rooms.end() && m_rooms.size() >= m_io.context().config.maxRooms) {
-        sendError(join.id, protocol::ErrorCode::TooManyRooms,
+        replyError(ticket, join.id, protocol::ErrorCode::TooManyRooms,
             "join: already in " + std::to_string(m_rooms.size()) + " rooms");
         return;
     }
     if (it != m_rooms.end()) {
         // Idempotent: the hub answers again with the room's current position.
+        it->second.joinInFlight = true;
+        it->second.joinIsRequest = true;
+        it->second.joinTicket = ticket;
         m_io.context().hub->join(&m_io, m_id, m_user, join.room, join.id);
         return;
     }
-    startJoin(join.room, join.id, std::nullopt);
+    startJoin(join.room, join.id, std::nullopt, ticket);
 }
 
-void Session::startJoin(
-    const std::string& room, const std::string& requestId, std::optional<protocol::Cursor> resume)
+void Session::startJoin(const std::string& room, const std::string& requestId,
+    std::optional<protocol::Cursor> resume, std::optional<Ticket> ticket)
 {
     RoomState& state = m_rooms[room];
     state.phase = Phase::Joining;
+    state.joinInFlight = true;
+    state.joinIsRequest = ticket.has_value();
+    state.joinTicket = ticket.value_or(0);
     state.resume = std::move(resume);
     m_io.context().hub->join(&m_io, m_id, m_user, room, requestId);
 }
 
-void Session::handle(const protocol::Leave& leave)
+void Session::handle(Ticket ticket, const protocol::Leave& leave)
 {
     const auto it = m_rooms.find(leave.room);
     if (it == m_rooms.end()) {
-        sendError(leave.id, protocol::ErrorCode::NotJoined, "leave: not in room " + leave.room);
+        replyError(
+            ticket, leave.id, protocol::ErrorCode::NotJoined, "leave: not in room " + leave.room);
         return;
     }
     if (it->second.phase != Phase::Joining) {
         m_io.removeRoomMember(leave.room, this);
     }
     m_rooms.erase(it);
-    // The hub sees the join (if still in flight) before this leave: same FIFO path.
     m_io.context().hub->leave(&m_io, m_id, m_user, leave.room);
-    send(protocol::Left { leave.id, leave.room });
+    reply(ticket, protocol::Left { leave.id, leave.room });
     reportAlive(monotonicMs());
 }
 
-void Session::handle(const protocol::Send& request)
+void Session::handle(Ticket ticket, const protocol::Send& request)
 {
     const auto it = m_rooms.find(request.room);
-    if (it == m_rooms.end() || it->second.phase == Phase::Joining) {
-        sendError(request.id, protocol::ErrorCode::NotJoined, "send: not in room " + request.room,
-            request.clientId);
+    if (it == m_rooms.end()) {
+        replyError(ticket, request.id, protocol::ErrorCode::NotJoined,
+            "send: not in room " + request.room, request.clientId);
         return;
     }
     if (it->second.barrier) {
         if (!it->second.barrier->isLiftedBy(request.clientId, monotonicMs())) {
-            refuseSend(request, it->second.barrier->code(),
+            refuseSend(ticket, request, it->second.barrier->code(),
                 "send: an earlier send to this room was refused; resend in order");
             return;
         }
@@ -256,32 +393,34 @@ void Session::handle(const protocol::Send& request)
     // The codec checks these too; kept here so the server's limits never depend on a codec
     // default.
     if (request.body.empty()) {
-        sendError(request.id, protocol::ErrorCode::EmptyBody, "send: empty body", request.clientId);
+        replyError(ticket, request.id, protocol::ErrorCode::EmptyBody, "send: empty body",
+            request.clientId);
         return;
     }
     if (request.body.size() > context.config.maxBodyBytes) {
-        sendError(request.id, protocol::ErrorCode::BodyTooLarge,
+        replyError(ticket, request.id, protocol::ErrorCode::BodyTooLarge,
             "send: body exceeds " + std::to_string(context.config.maxBodyBytes) + " bytes",
             request.clientId);
         return;
     }
     if (!context.broker->tryReserve()) {
-        refuseSend(request, protocol::ErrorCode::Overloaded, "send: storage queue full, retry");
+        refuseSend(
+            ticket, request, protocol::ErrorCode::Overloaded, "send: storage queue full, retry");
         return;
     }
     IoThread* io = &m_io;
     const std::uint64_t id = m_id;
     context.broker->append(AppendRequest { request.room, m_user, request.clientId, request.body },
-        [io, id, room = request.room, requestId = request.id, clientId = request.clientId](
+        [io, id, ticket, room = request.room, requestId = request.id, clientId = request.clientId](
             const StorageWorker::AppendReply& reply) {
-            io->runOnSession(id, [room, requestId, clientId, reply](Session& session) {
-                session.onAppended(room, requestId, clientId, reply);
+            io->runOnSession(id, [ticket, room, requestId, clientId, reply](Session& session) {
+                session.onAppended(ticket, room, requestId, clientId, reply);
             });
         });
 }
 
 void Session::refuseSend(
-    const protocol::Send& request, protocol::ErrorCode code, std::string message)
+    Ticket ticket, const protocol::Send& request, protocol::ErrorCode code, std::string message)
 {
     const auto it = m_rooms.find(request.room);
     if (it != m_rooms.end()) {
@@ -292,10 +431,10 @@ void Session::refuseSend(
             it->second.barrier->refused(request.clientId, now);
         }
     }
-    sendError(request.id, code, std::move(message), request.clientId);
+    replyError(ticket, request.id, code, std::move(message), request.clientId);
 }
 
-void Session::onAppended(const std::string& room, const std::string& requestId,
+void Session::onAppended(Ticket ticket, const std::string& room, const std::string& requestId,
     const std::string& clientId, const StorageWorker::AppendReply& reply)
 {
     if (m_state == State::Closing) {
@@ -309,8 +448,8 @@ void Session::onAppended(const std::string& room, const std::string& requestId,
         refused.room = room;
         refused.clientId = clientId;
         // The cause goes to the client: the SDK reports the last one if its resends run out.
-        refuseSend(
-            refused, protocol::ErrorCode::Unavailable, "send: storage failed: " + reply.error);
+        refuseSend(ticket, refused, protocol::ErrorCode::Unavailable,
+            "send: storage failed: " + reply.error);
         return;
     }
     const protocol::Message& message = reply.outcome.message;
@@ -323,26 +462,26 @@ void Session::onAppended(const std::string& room, const std::string& requestId,
     ack.msgId = message.msgId;
     ack.ts = message.ts;
     ack.duplicate = reply.outcome.status == AppendOutcome::Status::Duplicate;
-    send(ack);
+    this->reply(ticket, ack);
 }
 
-void Session::handle(const protocol::Heartbeat& heartbeat)
+void Session::handle(Ticket ticket, const protocol::Heartbeat& heartbeat)
 {
-    send(protocol::HeartbeatAck { heartbeat.id, wallClockMs() });
+    reply(ticket, protocol::HeartbeatAck { heartbeat.id, wallClockMs() });
 }
 
-void Session::handle(const protocol::HistoryRequest& request)
+void Session::handle(Ticket ticket, const protocol::HistoryRequest& request)
 {
     const auto it = m_rooms.find(request.room);
-    if (it == m_rooms.end() || it->second.phase == Phase::Joining) {
-        sendError(
-            request.id, protocol::ErrorCode::NotJoined, "history: not in room " + request.room);
+    if (it == m_rooms.end()) {
+        replyError(ticket, request.id, protocol::ErrorCode::NotJoined,
+            "history: not in room " + request.room);
         return;
     }
     const ServerContext& context = m_io.context();
     if (!context.broker->tryReserve()) {
-        sendError(
-            request.id, protocol::ErrorCode::Overloaded, "history: storage queue full, retry");
+        replyError(ticket, request.id, protocol::ErrorCode::Overloaded,
+            "history: storage queue full, retry");
         return;
     }
     HistoryQuery query;
@@ -353,21 +492,22 @@ void Session::handle(const protocol::HistoryRequest& request)
     IoThread* io = &m_io;
     const std::uint64_t id = m_id;
     context.broker->read(std::move(query),
-        [io, id, requestId = request.id, room = request.room](const HistoryResult& result) {
-            io->runOnSession(id, [requestId, room, result](Session& session) {
-                session.onHistory(requestId, room, result);
+        [io, id, ticket, requestId = request.id, room = request.room](const HistoryResult& result) {
+            io->runOnSession(id, [ticket, requestId, room, result](Session& session) {
+                session.onHistory(ticket, requestId, room, result);
             });
         });
 }
 
-void Session::onHistory(
-    const std::string& requestId, const std::string& room, const HistoryResult& result)
+void Session::onHistory(Ticket ticket, const std::string& requestId, const std::string& room,
+    const HistoryResult& result)
 {
     if (m_state == State::Closing) {
         return;
     }
     if (!result.ok) {
-        sendError(requestId, protocol::ErrorCode::Unavailable, "history: storage failed, retry");
+        replyError(
+            ticket, requestId, protocol::ErrorCode::Unavailable, "history: storage failed, retry");
         return;
     }
     protocol::HistoryPage page;
@@ -376,169 +516,7 @@ void Session::onHistory(
     page.epoch = result.position.epoch;
     page.messages = result.messages;
     page.hasMore = result.hasMore;
-    send(page);
-}
-
-// --- joins and replay --------------------------------------------------------------------------
-
-void Session::onJoinCompleted(const JoinResult& result)
-{
-    if (m_state == State::Closing) {
-        return;
-    }
-    const auto it = m_rooms.find(result.room);
-    if (it == m_rooms.end()) {
-        return; // left (or never asked) meanwhile; the hub has seen the leave too
-    }
-    RoomState& state = it->second;
-    if (!result.ok) {
-        if (state.phase == Phase::Joining) {
-            m_rooms.erase(it);
-        }
-        sendError(result.requestId, result.error, result.errorMessage);
-        return;
-    }
-    const bool firstReply = state.phase == Phase::Joining;
-    if (firstReply) {
-        state.phase = Phase::Joined;
-        state.epoch = result.epoch;
-        m_io.addRoomMember(result.room, this);
-        reportAlive(monotonicMs());
-    }
-    protocol::Joined joined;
-    joined.id = result.requestId;
-    joined.room = result.room;
-    joined.cursor = protocol::Cursor { result.epoch, result.lastSeq };
-    joined.members = result.members;
-    send(joined);
-    if (!firstReply || !state.resume) {
-        return;
-    }
-    const protocol::Cursor cursor = *state.resume;
-    state.resume.reset();
-    if (cursor.epoch != result.epoch || cursor.seq > result.lastSeq) {
-        // A cursor from another stream (or ahead of this one, which only a reset stream can
-        // produce): nothing in it can be replayed.
-        protocol::Recovered recovered;
-        recovered.room = result.room;
-        recovered.cursor = protocol::Cursor { result.epoch, result.lastSeq };
-        recovered.recovered = false;
-        recovered.epochChanged = true;
-        send(recovered);
-        return;
-    }
-    state.phase = Phase::Replaying;
-    state.replayNext = cursor.seq;
-    state.replayUpTo = result.lastSeq;
-    if (state.replayNext >= state.replayUpTo) {
-        finishReplay(result.room, state);
-        return;
-    }
-    requestReplayChunk(result.room, state);
-}
-
-void Session::requestReplayChunk(const std::string& room, RoomState& state)
-{
-    Broker* storage = m_io.context().broker;
-    if (!storage->tryReserve()) {
-        // Cannot read now: say honestly what is missing rather than stall the room.
-        state.missingFrom = state.missingFrom ? state.missingFrom : state.replayNext + 1;
-        state.missingTo = state.replayUpTo;
-        finishReplay(room, state);
-        return;
-    }
-    HistoryQuery query;
-    query.room = room;
-    query.afterSeq = state.replayNext;
-    query.maxSeq = state.replayUpTo;
-    query.limit = kReplayChunk;
-    IoThread* io = &m_io;
-    const std::uint64_t id = m_id;
-    storage->read(std::move(query), [io, id, room](const HistoryResult& result) {
-        io->runOnSession(
-            id, [room, result](Session& session) { session.onReplayChunk(room, result); });
-    });
-}
-
-void Session::onReplayChunk(const std::string& room, const HistoryResult& result)
-{
-    if (m_state == State::Closing) {
-        return;
-    }
-    const auto it = m_rooms.find(room);
-    if (it == m_rooms.end() || it->second.phase != Phase::Replaying) {
-        return;
-    }
-    RoomState& state = it->second;
-    if (!result.ok || result.position.epoch != state.epoch) {
-        state.missingFrom = state.missingFrom ? state.missingFrom : state.replayNext + 1;
-        state.missingTo = state.replayUpTo;
-        finishReplay(room, state);
-        return;
-    }
-    for (const protocol::Message& message : result.messages) {
-        if (message.seq != state.replayNext + 1 && !state.missingFrom) {
-            // Not retained any more (retention, issue 4): report the hole, send the rest.
-            state.missingFrom = state.replayNext + 1;
-            state.missingTo = message.seq - 1;
-        }
-        send(message);
-        state.replayNext = message.seq;
-    }
-    if (!result.hasMore || result.messages.empty() || state.replayNext >= state.replayUpTo) {
-        if (state.replayNext < state.replayUpTo && !state.missingFrom) {
-            state.missingFrom = state.replayNext + 1;
-            state.missingTo = state.replayUpTo;
-        }
-        finishReplay(room, state);
-        return;
-    }
-    requestReplayChunk(room, state);
-}
-
-void Session::finishReplay(const std::string& room, RoomState& state)
-{
-    protocol::Recovered recovered;
-    recovered.room = room;
-    recovered.cursor = protocol::Cursor { state.epoch, state.replayUpTo };
-    recovered.recovered = state.missingFrom == 0;
-    recovered.missingFrom = state.missingFrom;
-    recovered.missingTo = state.missingTo;
-    send(recovered);
-    state.phase = Phase::Joined;
-    qCDebug(lcSession, "event=replay_done session=%llu held=%zu", (unsigned long long)m_id,
-        state.held.size());
-    auto held = std::move(state.held);
-    state.held.clear();
-    for (const auto& [seq, frame] : held) {
-        if (seq == 0 || seq > state.replayUpTo) {
-            sendFrame(frame);
-        }
-    }
-}
-
-void Session::deliverLive(const std::string& room, std::uint64_t seq, const TextFrame& frame)
-{
-    if (m_state == State::Closing) {
-        return;
-    }
-    const auto it = m_rooms.find(room);
-    if (it == m_rooms.end()) {
-        return;
-    }
-    if (it->second.phase == Phase::Replaying) {
-        if (it->second.held.size() >= kMaxHeldFrames) {
-            close(CloseCode::SlowConsumer);
-            return;
-        }
-        it->second.held.emplace_back(seq, frame);
-        return;
-    }
-    if (isSlowConsumer()) {
-        close(CloseCode::SlowConsumer);
-        return;
-    }
-    sendFrame(frame);
+    reply(ticket, page);
 }
 
 // --- output ------------------------------------------------------------------------------------
@@ -548,25 +526,51 @@ bool Session::isSlowConsumer() const
     return m_sink->pendingBytes() > qint64(m_io.context().config.maxOutboundBytes);
 }
 
-void Session::send(const protocol::ServerFrame& frame)
+void Session::reply(Ticket ticket, const protocol::ServerFrame& frame)
 {
-    sendFrame(TextFrame::fromUtf8(protocol::encode(frame)));
+    if (m_state == State::Closing) {
+        return;
+    }
+    Turn turn(*this); // an answer may free frames waiting for it
+    m_order.answer(ticket, TextFrame::fromUtf8(protocol::encode(frame)),
+        [this](const TextFrame& answer) { sendFrame(answer); });
+    // Answers held back for order are replies queued to the client like those in the sink:
+    // together they get the sink's bound for replies, twice maxOutboundBytes.
+    const std::size_t held = m_order.heldBytes();
+    if (held != 0
+        && qint64(held) + m_sink->pendingBytes()
+            > 2 * qint64(m_io.context().config.maxOutboundBytes)) {
+        close(CloseCode::SlowConsumer);
+    }
 }
 
-void Session::sendFrame(const TextFrame& frame)
-{
-    m_sink->send(frame);
-}
-
-void Session::sendError(const std::string& id, protocol::ErrorCode code, std::string message,
-    const std::string& clientId)
+void Session::replyError(Ticket ticket, const std::string& id, protocol::ErrorCode code,
+    std::string message, const std::string& clientId)
 {
     protocol::Error error;
     error.id = id;
     error.code = code;
     error.message = std::move(message);
     error.clientId = clientId;
-    send(error);
+    reply(ticket, error);
+}
+
+void Session::push(const protocol::ServerFrame& frame)
+{
+    sendFrame(TextFrame::fromUtf8(protocol::encode(frame)));
+}
+
+void Session::pushError(protocol::ErrorCode code, std::string message)
+{
+    protocol::Error error;
+    error.code = code;
+    error.message = std::move(message);
+    push(error);
+}
+
+void Session::sendFrame(const TextFrame& frame)
+{
+    m_sink->send(frame);
 }
 
 } // namespace parley::server

@@ -10,11 +10,11 @@
 
 namespace parley::server {
 
-void Session::handle(const protocol::Direct& direct)
+void Session::handle(Ticket ticket, const protocol::Direct& direct)
 {
     const ServerContext& context = m_io.context();
     if (direct.body.size() > context.config.maxBodyBytes) {
-        sendError(direct.id, protocol::ErrorCode::BodyTooLarge,
+        replyError(ticket, direct.id, protocol::ErrorCode::BodyTooLarge,
             "direct: body exceeds " + std::to_string(context.config.maxBodyBytes) + " bytes",
             direct.clientId);
         return;
@@ -29,9 +29,9 @@ void Session::handle(const protocol::Direct& direct)
     const std::string json = protocol::encode(message);
     IoThread* io = &m_io;
     const std::uint64_t id = m_id;
-    auto finish = [io, id, direct, message](bool ok, bool delivered) {
-        io->runOnSession(id, [direct, message, ok, delivered](Session& session) {
-            session.onDirectRouted(direct, message, ok, delivered);
+    auto finish = [io, id, ticket, direct, message](bool ok, bool delivered) {
+        io->runOnSession(id, [ticket, direct, message, ok, delivered](Session& session) {
+            session.onDirectRouted(ticket, direct, message, ok, delivered);
         });
     };
     if (context.router) {
@@ -60,19 +60,19 @@ void Session::handle(const protocol::Direct& direct)
         });
 }
 
-void Session::onDirectRouted(
-    const protocol::Direct& direct, const protocol::DirectMessage& message, bool ok, bool delivered)
+void Session::onDirectRouted(Ticket ticket, const protocol::Direct& direct,
+    const protocol::DirectMessage& message, bool ok, bool delivered)
 {
     if (m_state == State::Closing) {
         return;
     }
     if (!ok) {
-        sendError(direct.id, protocol::ErrorCode::Unavailable,
+        replyError(ticket, direct.id, protocol::ErrorCode::Unavailable,
             "direct: cannot route messages now, retry", direct.clientId);
         return;
     }
     if (!delivered) {
-        sendError(direct.id, protocol::ErrorCode::UserOffline,
+        replyError(ticket, direct.id, protocol::ErrorCode::UserOffline,
             "direct: " + direct.to + " has no live session", direct.clientId);
         return;
     }
@@ -82,7 +82,7 @@ void Session::onDirectRouted(
     ack.to = direct.to;
     ack.msgId = message.msgId;
     ack.ts = message.ts;
-    send(ack);
+    reply(ticket, ack);
 }
 
 void Session::deliverDirect(const TextFrame& frame)

@@ -56,23 +56,24 @@ void Session::reportDown()
     }
 }
 
-void Session::handle(const protocol::PresenceQuery& query)
+void Session::handle(Ticket ticket, const protocol::PresenceQuery& query)
 {
     PresenceManager* presence = m_io.context().presence;
     if (!presence) {
-        sendError(query.id, protocol::ErrorCode::Unavailable, "presence: not available");
+        replyError(ticket, query.id, protocol::ErrorCode::Unavailable, "presence: not available");
         return;
     }
     IoThread* io = &m_io;
     const std::uint64_t id = m_id;
     presence->query(query.users,
-        [io, id, requestId = query.id, users = query.users](bool ok, std::vector<bool> online) {
-            io->runOnSession(id, [requestId, users, ok, online](Session& session) {
+        [io, id, ticket, requestId = query.id, users = query.users](
+            bool ok, std::vector<bool> online) {
+            io->runOnSession(id, [ticket, requestId, users, ok, online](Session& session) {
                 if (session.isClosing()) {
                     return;
                 }
                 if (!ok || online.size() != users.size()) {
-                    session.sendError(requestId, protocol::ErrorCode::Unavailable,
+                    session.replyError(ticket, requestId, protocol::ErrorCode::Unavailable,
                         "presence: cannot read presence now, retry");
                     return;
                 }
@@ -82,7 +83,7 @@ void Session::handle(const protocol::PresenceQuery& query)
                 for (std::size_t i = 0; i < users.size(); ++i) {
                     state.users.push_back(protocol::UserPresence { users[i], online[i] });
                 }
-                session.send(state);
+                session.reply(ticket, state);
             });
         });
 }

@@ -200,8 +200,9 @@ Q_SIGNALS:
     //! Messages `fromSeq`..`toSeq` (inclusive) of `room` could not be delivered live (the server
     //! no longer had them); fetchHistory() may still show what is left.
     void historyGap(const QString& room, quint64 fromSeq, quint64 toSeq);
-    //! `room`'s stream was reset on the server (new epoch `epoch`): positions from before are
-    //! meaningless; delivery continues from the new stream.
+    //! `room`'s stream was reset on the server (new epoch `epoch`, or the same epoch when the
+    //! server lost messages already delivered here, e.g. it was restored from an older copy):
+    //! positions from before are meaningless; delivery continues from the new stream.
     void streamReset(const QString& room, const QString& epoch);
     //! A failure not reported by a more specific signal: connection failures, rejected
     //! credentials, undecodable server frames, errors answering no known request.

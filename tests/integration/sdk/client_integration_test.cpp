@@ -5,8 +5,10 @@
 
 #include <parley/client.h>
 
+#include <QDir>
 #include <QSet>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTimer>
 
 #include <gtest/gtest.h>
@@ -362,6 +364,74 @@ TEST_F(ClientIntegration, ReconnectsByItselfAfterAServerRestartAndLosesNothing)
     for (const auto& scheduled : aliceScheduled) {
         EXPECT_LE(scheduled.at(1).toInt(), 200);
     }
+}
+
+namespace {
+
+//! Copies the files of directory `from` into `to` (replacing what is there).
+bool copyFiles(const QString& from, const QString& to)
+{
+    for (const QString& name : QDir(to).entryList(QDir::Files)) {
+        if (!QFile::remove(to + "/" + name)) {
+            return false;
+        }
+    }
+    for (const QString& name : QDir(from).entryList(QDir::Files)) {
+        if (!QFile::copy(from + "/" + name, to + "/" + name)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+TEST_F(ClientIntegration, AServerRestoredFromAnOlderCopyIsFollowedNotIgnored)
+{
+    // The server comes back from an older copy of its data: same epoch, but its room is behind
+    // the cursor alice resumes with. The seqs after the restore repeat ones she delivered, yet
+    // they are new messages: she is told the stream was reset and receives them.
+    Recorder alice(url(), "alice");
+    Recorder bob(url(), "bob");
+    QSignalSpy resets(&alice.client, &Client::streamReset);
+    ASSERT_TRUE(alice.connectAndJoin("archive"));
+    ASSERT_TRUE(bob.connectAndJoin("archive"));
+    bob.client.send("archive", "one");
+    ASSERT_TRUE(waitFor([&] { return alice.received.size() == 1; }));
+
+    ASSERT_EQ(m_server.stop(), 0) << m_server.output().toStdString();
+    QTemporaryDir backup;
+    ASSERT_TRUE(copyFiles(m_server.dataDir(), backup.path()));
+    ASSERT_TRUE(m_server.restart()) << m_server.output().toStdString();
+    ASSERT_TRUE(waitFor([&] {
+        return alice.client.state() == ConnectionState::Disconnected
+            && bob.client.state() == ConnectionState::Disconnected;
+    }));
+    alice.client.connectToServer();
+    bob.client.connectToServer();
+    ASSERT_TRUE(
+        waitFor([&] { return alice.joinedRooms.size() == 2 && bob.joinedRooms.size() == 2; }));
+    bob.client.send("archive", "two");
+    bob.client.send("archive", "three");
+    ASSERT_TRUE(waitFor([&] { return alice.received.size() == 3; }));
+
+    ASSERT_EQ(m_server.stop(), 0) << m_server.output().toStdString();
+    ASSERT_TRUE(copyFiles(backup.path(), m_server.dataDir()));
+    ASSERT_TRUE(m_server.restart()) << m_server.output().toStdString();
+    ASSERT_TRUE(waitFor([&] {
+        return alice.client.state() == ConnectionState::Disconnected
+            && bob.client.state() == ConnectionState::Disconnected;
+    }));
+    alice.client.connectToServer();
+    bob.client.connectToServer();
+    ASSERT_TRUE(
+        waitFor([&] { return alice.joinedRooms.size() == 3 && bob.joinedRooms.size() == 3; }));
+    ASSERT_TRUE(waitFor([&] { return resets.size() == 1; }));
+    EXPECT_EQ(resets.at(0).at(0).toString(), "archive");
+    bob.client.send("archive", "after the restore");
+    ASSERT_TRUE(waitFor([&] { return alice.received.size() == 4; }));
+    EXPECT_EQ(alice.received.last().body, "after the restore");
+    EXPECT_EQ(alice.received.last().seq, 2u);
 }
 
 TEST(ClientHeartbeat, AnIdleClientStaysConnectedPastTheServersSilenceLimit)

@@ -56,6 +56,7 @@ struct BadFrame {
     const char* code;
     std::string id; // the request id the error must carry ("" when none is readable)
     bool beforeHello = false;
+    std::string clientId = {}; // the client_id the error must carry (errors answering a send)
 };
 
 void PrintTo(const BadFrame& c, std::ostream* os)
@@ -79,6 +80,7 @@ TEST_P(BadFrameTable, GetsTypedErrorAndConnectionCarriesOn)
     ASSERT_TRUE(error) << "no error frame for " << c.name;
     EXPECT_EQ(protocol::errorCodeName(error->code), c.code) << error->message;
     EXPECT_EQ(error->id, c.id);
+    EXPECT_EQ(error->clientId, c.clientId);
     EXPECT_FALSE(error->message.empty());
     // The same connection still works (and still accepts its hello).
     if (c.beforeHello) {
@@ -110,28 +112,46 @@ INSTANTIATE_TEST_SUITE_P(Table, BadFrameTable,
             R"({"type":"history","id":"w4","room":"room-a","limit":100000})", "bad_frame", "w4" },
         BadFrame { "OversizeFrame", kOversize, "frame_too_large", "" },
         BadFrame { "EmptyBody",
-            R"({"type":"send","id":"e1","room":"room-a","client_id":"c","body":""})", "empty_body",
-            "e1" },
+            R"({"type":"send","id":"e1","room":"room-a","client_id":"c1","body":""})", "empty_body",
+            "e1", false, "c1" },
         BadFrame { "BodyTooLarge",
-            R"({"type":"send","id":"e2","room":"room-a","client_id":"c","body":")"
+            R"({"type":"send","id":"e2","room":"room-a","client_id":"c2","body":")"
                 + std::string(kMaxBody + 1, 'b') + "\"}",
-            "body_too_large", "e2" },
+            "body_too_large", "e2", false, "c2" },
+        BadFrame { "BodyNotAString",
+            R"({"type":"send","id":"e3","room":"room-a","client_id":"c3","body":{"t":1}})",
+            "bad_frame", "e3", false, "c3" },
+        BadFrame { "SendToBadRoomName",
+            R"({"type":"send","id":"e4","room":"no spaces","client_id":"c4","body":"x"})",
+            "bad_room", "e4", false, "c4" },
+        BadFrame { "SendToRoomNameTooLong",
+            R"({"type":"send","id":"e5","room":")" + std::string(65, 'r')
+                + R"(","client_id":"c5","body":"x"})",
+            "bad_room", "e5", false, "c5" },
+        BadFrame { "DirectBodyTooLarge",
+            R"({"type":"direct","id":"d1","to":"bob","client_id":"c6","body":")"
+                + std::string(kMaxBody + 1, 'b') + "\"}",
+            "body_too_large", "d1", false, "c6" },
         BadFrame { "SendToUnjoinedRoom",
-            R"({"type":"send","id":"n1","room":"elsewhere","client_id":"c","body":"hi"})",
-            "not_joined", "n1" },
+            R"({"type":"send","id":"n1","room":"elsewhere","client_id":"c7","body":"hi"})",
+            "not_joined", "n1", false, "c7" },
         BadFrame { "HistoryOfUnjoinedRoom", R"({"type":"history","id":"n2","room":"elsewhere"})",
             "not_joined", "n2" },
         BadFrame { "LeaveUnjoinedRoom", R"({"type":"leave","id":"n3","room":"elsewhere"})",
             "not_joined", "n3" },
         BadFrame { "BadRoomName", R"({"type":"join","id":"b1","room":"no spaces allowed"})",
             "bad_room", "b1" },
+        BadFrame { "RoomNameTooLong",
+            R"({"type":"join","id":"b2","room":")" + std::string(65, 'r') + "\"}", "bad_room",
+            "b2" },
+        BadFrame { "EmptyRoomName", R"({"type":"join","id":"b3","room":""})", "bad_room", "b3" },
         BadFrame { "SecondHello", R"({"type":"hello","id":"h2","user":"tester"})",
             "already_welcomed", "h2" },
         BadFrame { "FrameBeforeHello", R"({"type":"join","id":"j0","room":"room-a"})",
             "hello_required", "j0", true },
         BadFrame { "SendBeforeHello",
-            R"({"type":"send","id":"s0","room":"room-a","client_id":"c","body":"x"})",
-            "hello_required", "s0", true },
+            R"({"type":"send","id":"s0","room":"room-a","client_id":"c8","body":"x"})",
+            "hello_required", "s0", true, "c8" },
         BadFrame { "GarbageBeforeHello", "not json at all", "bad_json", "", true }),
     [](const ::testing::TestParamInfo<BadFrame>& info) { return std::string(info.param.name); });
 
@@ -172,13 +192,47 @@ TEST_F(BadInputTest, BinaryFrameIsAProtocolViolation)
 
 TEST_F(BadInputTest, BadUserNameIsUnauthorizedAndTerminal)
 {
-    RawClient client(s_server->webSocketUrl());
+    // One rule for the user name, whatever is wrong with it: unauthorized, then close 4001.
+    for (const std::string& user : { std::string("not a name"), std::string(65, 'u'), std::string(),
+             std::string("caf\xc3\xa9") }) {
+        RawClient client(s_server->webSocketUrl());
+        ASSERT_TRUE(client.open());
+        client.sendText(
+            QString::fromStdString(R"({"type":"hello","id":"h1","user":")" + user + "\"}"));
+        const auto error = client.takeError("h1");
+        ASSERT_TRUE(error) << "user '" << user << "'";
+        EXPECT_EQ(error->code, protocol::ErrorCode::Unauthorized) << "user '" << user << "'";
+        EXPECT_EQ(client.waitClosed(), 4001) << "user '" << user << "'";
+    }
+}
+
+TEST_F(BadInputTest, RateLimitedSendsNameTheirMessage)
+{
+    // A server with a rate limit of 1 frame per second (bursts of 2): the hello and the first
+    // send use the burst, the sends behind them are refused as rate limited (undecodable ones
+    // too: these have an empty body), and every refusal says which message it was.
+    ServerProcess server({ "--rate-limit", "1" });
+    ASSERT_TRUE(server.start()) << server.output().toStdString();
+    RawClient client(server.webSocketUrl());
     ASSERT_TRUE(client.open());
-    client.sendText(R"({"type":"hello","id":"h1","user":"not a name"})");
-    const auto error = client.takeError("h1");
-    ASSERT_TRUE(error);
-    EXPECT_EQ(error->code, protocol::ErrorCode::Unauthorized);
-    EXPECT_EQ(client.waitClosed(), 4001);
+    ASSERT_TRUE(client.hello("hasty"));
+    int rateLimited = 0;
+    for (int i = 1; i <= 5; ++i) {
+        const std::string n = std::to_string(i);
+        client.sendText(QString::fromStdString(R"({"type":"send","id":"q)" + n
+            + R"(","room":"r","client_id":"k)" + n + R"(","body":""})"));
+    }
+    for (int i = 1; i <= 5; ++i) {
+        const std::string n = std::to_string(i);
+        const auto error = client.takeError("q" + n);
+        ASSERT_TRUE(error) << "q" << n;
+        EXPECT_EQ(error->clientId, "k" + n);
+        EXPECT_TRUE(error->code == protocol::ErrorCode::EmptyBody
+            || error->code == protocol::ErrorCode::RateLimited)
+            << protocol::errorCodeName(error->code);
+        rateLimited += error->code == protocol::ErrorCode::RateLimited ? 1 : 0;
+    }
+    EXPECT_GE(rateLimited, 1);
 }
 
 // Raw TCP: what the HTTP side answers (status line) for bad requests, and the slow-loris bound.

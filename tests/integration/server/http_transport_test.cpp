@@ -309,3 +309,47 @@ TEST_F(HttpTransportTest, DeleteSessionEndsItAndAHeldPollGetsTheCloseAtOnce)
                     .startsWith("HTTP/1.1 404"));
     EXPECT_TRUE(healthy());
 }
+
+TEST_F(HttpTransportTest, ABatchIsHandledInOrderAndEachFrameAnsweredOnce)
+{
+    // A send and a history behind a join still in flight wait for it (they do not fail as not
+    // joined), and the history sees the send before it.
+    const QByteArray token = openSession("carol");
+    const QByteArray batch
+        = R"([{"type":"join","id":"j1","room":"pantry"},)"
+          R"({"type":"send","id":"s1","room":"pantry","client_id":"c1","body":"in the batch"},)"
+          R"({"type":"history","id":"h1","room":"pantry"},)"
+          R"({"type":"heartbeat","id":"hb"}])";
+    const QByteArray accepted = rawHttp(s_server->port(), post("/v1/commands", batch, token));
+    ASSERT_TRUE(accepted.startsWith("HTTP/1.1 202")) << accepted.toStdString();
+    EXPECT_EQ(QJsonDocument::fromJson(bodyOf(accepted)).object().value("accepted").toInt(), 4);
+    QJsonArray events;
+    quint64 cursor = 1;
+    QStringList answers;
+    ASSERT_TRUE(RawClient::waitUntil(
+        [&] {
+            const QByteArray poll = rawHttp(s_server->port(),
+                "GET /v1/poll?cursor=" + QByteArray::number(cursor)
+                    + " HTTP/1.1\r\nHost: x\r\nX-Parley-Session: " + token + "\r\n\r\n");
+            const QJsonObject reply = QJsonDocument::fromJson(bodyOf(poll)).object();
+            for (const QJsonValue& v : reply.value("events").toArray()) {
+                events.append(v);
+                const QString id = v.toObject().value("id").toString();
+                if (!id.isEmpty()) {
+                    answers.append(v.toObject().value("type").toString() + ":" + id);
+                }
+            }
+            cursor = quint64(reply.value("cursor").toInteger());
+            return answers.contains("heartbeat_ack:hb");
+        },
+        10000))
+        << answers.join(',').toStdString();
+    EXPECT_EQ(answers.join(',').toStdString(), "joined:j1,ack:s1,history_page:h1,heartbeat_ack:hb");
+    for (const QJsonValue& v : std::as_const(events)) {
+        if (v.toObject().value("type").toString() == "history_page") {
+            const QJsonArray messages = v.toObject().value("messages").toArray();
+            ASSERT_EQ(messages.size(), 1);
+            EXPECT_EQ(messages.at(0).toObject().value("body").toString(), "in the batch");
+        }
+    }
+}

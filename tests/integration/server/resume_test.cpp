@@ -109,6 +109,32 @@ TEST_F(ResumeTest, ForeignEpochIsReportedAsChanged)
     EXPECT_EQ(trace(*alice, "lobby"), (std::vector<std::string> { "J", "R" }));
 }
 
+TEST_F(ResumeTest, CursorAheadOfTheRoomIsReportedAsSuch)
+{
+    // A cursor of this very stream, but past its end: the server does not have what the client
+    // says it delivered (e.g. it was restored from an older copy of its data). Nothing is
+    // replayed, and the answer says so in a way the client can act on: same epoch, the room's
+    // real position, cursor_ahead (not epoch_changed, which would name the same epoch).
+    auto bob = connect("bob");
+    const auto joined = bob->join("lobby");
+    ASSERT_TRUE(joined);
+    ASSERT_TRUE(bob->sendMessage("lobby", "b1", "x"));
+    auto alice = connect("alice", { { "lobby", { joined->cursor.epoch, 5 } } });
+    const auto recovered = alice->take<protocol::Recovered>();
+    ASSERT_TRUE(recovered);
+    EXPECT_FALSE(recovered->recovered);
+    EXPECT_FALSE(recovered->epochChanged);
+    EXPECT_TRUE(recovered->cursorAhead);
+    EXPECT_EQ(recovered->cursor.epoch, joined->cursor.epoch);
+    EXPECT_EQ(recovered->cursor.seq, 1u);
+    EXPECT_EQ(trace(*alice, "lobby"), (std::vector<std::string> { "J", "R" }));
+    // The stream goes on from the room's position: seq 2 is new to her.
+    ASSERT_TRUE(bob->sendMessage("lobby", "b2", "after"));
+    const auto live = alice->take<protocol::Message>([](const auto& m) { return m.seq == 2; });
+    ASSERT_TRUE(live);
+    EXPECT_EQ(live->body, "after");
+}
+
 TEST_F(ResumeTest, SeamHasNoGapOrDuplicateWhileOthersKeepSending)
 {
     auto bob = connect("bob");

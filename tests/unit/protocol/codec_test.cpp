@@ -64,6 +64,7 @@ TEST(CodecTest, EveryServerFrameRoundTrips)
         Recovered { "lobby", { "e1", 9 }, true, false, 0, 0 },
         Recovered { "lobby", { "e1", 90 }, false, false, 3, 40 },
         Recovered { "lobby", { "e9", 2 }, false, true, 0, 0 },
+        Recovered { "lobby", { "e1", 3 }, false, false, 0, 0, true },
         HistoryPage { "r5", "lobby", "e1", { sampleMessage(1), sampleMessage(2) }, true },
         HistoryPage { "", "lobby", "e1", {}, false },
         HeartbeatAck { "r6", 1700000000000 },
@@ -139,6 +140,7 @@ struct MalformedCase {
     std::string bytes;
     ErrorCode expected;
     std::string expectedId = {};
+    std::string expectedClientId = {};
 };
 
 class MalformedClientFrame : public ::testing::TestWithParam<MalformedCase> { };
@@ -154,6 +156,7 @@ TEST_P(MalformedClientFrame, IsRejectedWithTheRightError)
     EXPECT_EQ(errorCodeName(decoded.error().code), errorCodeName(c.expected)) << decoded.error().message;
     EXPECT_FALSE(decoded.error().message.empty());
     EXPECT_EQ(decoded.error().id, c.expectedId);
+    EXPECT_EQ(decoded.error().clientId, c.expectedClientId);
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, MalformedClientFrame,
@@ -179,29 +182,41 @@ INSTANTIATE_TEST_SUITE_P(Table, MalformedClientFrame,
         MalformedCase { "hello_without_user", R"({"type":"hello","id":"h"})", ErrorCode::BadFrame, "h" },
         MalformedCase { "hello_user_not_string", R"({"type":"hello","user":["a"]})", ErrorCode::BadFrame },
         MalformedCase { "hello_bad_user_name", R"({"type":"hello","user":"a b"})", ErrorCode::Unauthorized },
+        MalformedCase { "hello_empty_user_name", R"({"type":"hello","id":"h","user":""})", ErrorCode::Unauthorized, "h" },
+        MalformedCase { "hello_user_name_too_long", R"({"type":"hello","id":"h","user":")" + std::string(65, 'u') + "\"}", ErrorCode::Unauthorized, "h" },
+        MalformedCase { "hello_resume_room_too_long", R"({"type":"hello","user":"a","resume":[{"room":")" + std::string(65, 'r') + R"(","seq":1}]})", ErrorCode::BadRoom },
         MalformedCase { "hello_resume_not_array", R"({"type":"hello","user":"a","resume":{}})", ErrorCode::BadFrame },
         MalformedCase { "hello_resume_bad_entry", R"({"type":"hello","user":"a","resume":[1]})", ErrorCode::BadFrame },
         MalformedCase { "hello_resume_negative_seq", R"({"type":"hello","user":"a","resume":[{"room":"r","epoch":"e","seq":-1}]})", ErrorCode::BadFrame },
         MalformedCase { "join_without_room", R"({"type":"join","id":"j"})", ErrorCode::BadFrame, "j" },
         MalformedCase { "join_empty_room", R"({"type":"join","room":""})", ErrorCode::BadRoom },
         MalformedCase { "join_room_bad_chars", R"({"type":"join","room":"a/b"})", ErrorCode::BadRoom },
-        MalformedCase { "join_room_too_long", R"({"type":"join","room":")" + std::string(65, 'r') + "\"}", ErrorCode::BadFrame },
+        MalformedCase { "join_room_too_long", R"({"type":"join","room":")" + std::string(65, 'r') + "\"}", ErrorCode::BadRoom },
+        MalformedCase { "join_room_far_too_long", R"({"type":"join","id":"j","room":")" + std::string(3000, 'r') + "\"}", ErrorCode::BadRoom, "j" },
         MalformedCase { "leave_room_number", R"({"type":"leave","room":12})", ErrorCode::BadFrame },
-        MalformedCase { "send_without_body", R"({"type":"send","id":"s","room":"r","client_id":"c"})", ErrorCode::BadFrame, "s" },
-        MalformedCase { "send_empty_body", R"({"type":"send","id":"s","room":"r","client_id":"c","body":""})", ErrorCode::EmptyBody, "s" },
-        MalformedCase { "send_oversize_body", R"({"type":"send","room":"r","client_id":"c","body":")" + std::string(65, 'b') + "\"}", ErrorCode::BodyTooLarge },
-        MalformedCase { "send_body_not_string", R"({"type":"send","room":"r","client_id":"c","body":{"t":1}})", ErrorCode::BadFrame },
+        // Errors answering a send (or a direct) name its message whenever its client_id is usable.
+        MalformedCase { "send_without_body", R"({"type":"send","id":"s","room":"r","client_id":"c"})", ErrorCode::BadFrame, "s", "c" },
+        MalformedCase { "send_empty_body", R"({"type":"send","id":"s","room":"r","client_id":"c","body":""})", ErrorCode::EmptyBody, "s", "c" },
+        MalformedCase { "send_oversize_body", R"({"type":"send","id":"s","room":"r","client_id":"c","body":")" + std::string(65, 'b') + "\"}", ErrorCode::BodyTooLarge, "s", "c" },
+        MalformedCase { "send_body_not_string", R"({"type":"send","room":"r","client_id":"c","body":{"t":1}})", ErrorCode::BadFrame, "", "c" },
+        MalformedCase { "send_bad_room", R"({"type":"send","id":"s","room":"a b","client_id":"c","body":"x"})", ErrorCode::BadRoom, "s", "c" },
+        MalformedCase { "send_room_too_long", R"({"type":"send","id":"s","room":")" + std::string(65, 'r') + R"(","client_id":"c","body":"x"})", ErrorCode::BadRoom, "s", "c" },
+        MalformedCase { "send_without_room", R"({"type":"send","id":"s","client_id":"c","body":"x"})", ErrorCode::BadFrame, "s", "c" },
+        MalformedCase { "send_bad_id", R"({"type":"send","id":7,"room":"r","client_id":"c","body":""})", ErrorCode::BadFrame, "", "c" },
         MalformedCase { "send_without_client_id", R"({"type":"send","room":"r","body":"x"})", ErrorCode::BadFrame },
         MalformedCase { "send_empty_client_id", R"({"type":"send","room":"r","client_id":"","body":"x"})", ErrorCode::BadFrame },
+        MalformedCase { "send_client_id_not_string", R"({"type":"send","room":"r","client_id":5,"body":"x"})", ErrorCode::BadFrame },
+        MalformedCase { "send_client_id_too_long", R"({"type":"send","id":"s","room":"r","client_id":")" + std::string(65, 'c') + R"(","body":"x"})", ErrorCode::BadFrame, "s" },
+        MalformedCase { "not_a_send_names_no_client_id", R"({"type":"join","id":"j","room":"a b","client_id":"c"})", ErrorCode::BadRoom, "j" },
         MalformedCase { "history_before_and_after", R"({"type":"history","room":"r","before":5,"after":1})", ErrorCode::BadFrame },
         MalformedCase { "history_limit_zero", R"({"type":"history","room":"r","limit":0})", ErrorCode::BadFrame },
         MalformedCase { "history_limit_huge", R"({"type":"history","room":"r","limit":100000})", ErrorCode::BadFrame },
         MalformedCase { "history_limit_float", R"({"type":"history","room":"r","limit":1.5})", ErrorCode::BadFrame },
         MalformedCase { "history_before_string", R"({"type":"history","room":"r","before":"5"})", ErrorCode::BadFrame },
-        MalformedCase { "direct_without_to", R"({"type":"direct","id":"d","client_id":"c","body":"x"})", ErrorCode::BadFrame, "d" },
-        MalformedCase { "direct_bad_to", R"({"type":"direct","to":"a b","client_id":"c","body":"x"})", ErrorCode::BadFrame },
-        MalformedCase { "direct_empty_body", R"({"type":"direct","to":"bob","client_id":"c","body":""})", ErrorCode::EmptyBody },
-        MalformedCase { "direct_oversize_body", R"({"type":"direct","to":"bob","client_id":"c","body":")" + std::string(65, 'b') + "\"}", ErrorCode::BodyTooLarge },
+        MalformedCase { "direct_without_to", R"({"type":"direct","id":"d","client_id":"c","body":"x"})", ErrorCode::BadFrame, "d", "c" },
+        MalformedCase { "direct_bad_to", R"({"type":"direct","to":"a b","client_id":"c","body":"x"})", ErrorCode::BadFrame, "", "c" },
+        MalformedCase { "direct_empty_body", R"({"type":"direct","to":"bob","client_id":"c","body":""})", ErrorCode::EmptyBody, "", "c" },
+        MalformedCase { "direct_oversize_body", R"({"type":"direct","to":"bob","client_id":"c","body":")" + std::string(65, 'b') + "\"}", ErrorCode::BodyTooLarge, "", "c" },
         MalformedCase { "direct_without_client_id", R"({"type":"direct","to":"bob","body":"x"})", ErrorCode::BadFrame },
         MalformedCase { "presence_query_without_users", R"({"type":"presence_query","id":"p"})", ErrorCode::BadFrame, "p" },
         MalformedCase { "presence_query_no_names", R"({"type":"presence_query","users":[]})", ErrorCode::BadFrame },

@@ -131,6 +131,23 @@ TEST(DeliveryTracker, ANewEpochResetsTheStream)
     EXPECT_EQ(seqs(live), (QList<quint64> { 7 }));
 }
 
+TEST(DeliveryTracker, ARestartInTheSameEpochTakesReusedSeqsAsNew)
+{
+    // The server lost 2 and 3 (restored from an older copy): the same epoch goes on from 1.
+    DeliveryTracker tracker;
+    tracker.anchor("r", "e1", 0);
+    tracker.accept(msg("r", 1));
+    tracker.accept(msg("r", 2));
+    tracker.accept(msg("r", 3));
+    // A plain anchor of the same epoch keeps the cursor: the new 2 would be dropped.
+    EXPECT_TRUE(tracker.anchor("r", "e1", 1).deliver.isEmpty());
+    EXPECT_EQ(tracker.cursor("r")->seq, 3u);
+    const auto restart = tracker.restart("r", "e1", 1);
+    EXPECT_TRUE(restart.streamReset);
+    EXPECT_EQ(tracker.cursor("r"), (DeliveryTracker::Cursor { "e1", 1 }));
+    EXPECT_EQ(seqs(tracker.accept(msg("r", 2))), (QList<quint64> { 2 }));
+}
+
 TEST(DeliveryTracker, SkipDeliversHeldMessagesAndReportsEachHole)
 {
     DeliveryTracker tracker;
