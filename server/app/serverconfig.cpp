@@ -143,10 +143,15 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         QStringLiteral("Seconds during which a resent client id is answered with the original "
                        "ack instead of storing a second message (default 600)."),
         QStringLiteral("S"));
+    const QCommandLineOption stallTimeout(QStringLiteral("stall-timeout-ms"),
+        QStringLiteral("A WebSocket client whose unread output is over --max-outbound-bytes is "
+                       "not read; it is closed with 4003 when none of that output is written for "
+                       "this long (default 10000)."),
+        QStringLiteral("MS"));
     parser.addOptions({ listen, dataDir, nodeId, devAuth, authFile, ioThreads, maxFrame, maxBody,
         maxRooms, heartbeat, rateLimit, storageQueue, maxOutbound, headerTimeout, redis,
         redisHistory, redisDedupeTtl, presenceMax, retainCount, retainAge, dedupeWindow,
-        pollTimeout, sseKeepAlive, presenceTtl, redisHistoryAge });
+        pollTimeout, sseKeepAlive, presenceTtl, redisHistoryAge, stallTimeout });
 
     auto usageError = [&parser](const QString& message) {
         return Exit { 2, QStringLiteral("parleyd: %1\n\n%2").arg(message, parser.helpText()) };
@@ -218,6 +223,7 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         { dedupeWindow, 1, 4000000000U, &config.dedupeWindowS },
         { pollTimeout, 10, 25000, &config.pollTimeoutMs },
         { sseKeepAlive, 10, 3600 * 1000, &config.sseKeepAliveMs },
+        { stallTimeout, 10, 3600 * 1000, &config.stallTimeoutMs },
     };
     for (const Numeric& n : numerics) {
         if (parser.isSet(n.option) && !parseUInt(parser.value(n.option), n.min, n.max, n.target)) {

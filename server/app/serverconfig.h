@@ -58,6 +58,9 @@ struct ServerConfig {
     std::uint32_t sseKeepAliveMs = 15000;
     //! HTTP transports: the `retry:` reconnect hint sent at the start of /v1/sse.
     std::uint32_t sseRetryMs = 2000;
+    //! WebSocket: a connection whose outbound queue is over maxOutboundBytes is not read
+    //! (backpressure); it is closed with 4003 when nothing of the queue is written for this long.
+    std::uint32_t stallTimeoutMs = 10000;
 
     //! What the command line asked for: run with a config, or print text and exit.
     struct Exit {

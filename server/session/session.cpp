@@ -83,6 +83,10 @@ void Session::checkTimeouts(std::int64_t nowMs)
         }
         return;
     }
+    m_sink->checkDeadlines(nowMs);
+    if (m_state == State::Closing) {
+        return;
+    }
     if (nowMs - m_lastSeenMs > 2 * std::int64_t(m_io.context().config.heartbeatMs)) {
         close(CloseCode::HeartbeatTimeout);
         return;
@@ -100,6 +104,19 @@ void Session::receiveBinary()
     m_lastSeenMs = monotonicMs();
     sendError({}, protocol::ErrorCode::BadFrame, "binary frames are not part of the protocol");
     close(CloseCode::BadFrame);
+}
+
+bool Session::receiveControl()
+{
+    if (m_state == State::Closing) {
+        return false;
+    }
+    if (m_state == State::AwaitingHello
+        || !m_rate.tryTake(m_io.context().config.rateLimit, monotonicMs())) {
+        close(CloseCode::PolicyViolation);
+        return false;
+    }
+    return true;
 }
 
 void Session::receiveText(QByteArrayView text)

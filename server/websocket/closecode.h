@@ -14,7 +14,7 @@ enum class CloseCode : quint16 {
     UnsupportedData = 1003,
     NoStatus = 1005, //!< received only: a close frame without a code; never sent
     InvalidPayload = 1007, //!< a text message (or close reason) that is not UTF-8
-    PolicyViolation = 1008,
+    PolicyViolation = 1008, //!< a ping or pong before hello, or control frames over the rate limit
     MessageTooBig = 1009, //!< a message over the frame parser's limit
     InternalError = 1011,
     BadFrame = 4000, //!< a frame the Parley protocol does not allow (e.g. binary)

@@ -1,5 +1,6 @@
 #include "websocketconnection.h"
 
+#include "common/clock.h"
 #include "framewriter.h"
 #include "textframe.h"
 
@@ -33,6 +34,11 @@ bool wouldBlock(int error)
     return error == EAGAIN || error == EWOULDBLOCK;
 }
 
+quint32 now32()
+{
+    return quint32(monotonicMs());
+}
+
 } // namespace
 
 WebSocketConnection::WebSocketConnection(int fd, Handler& handler, Settings settings)
@@ -40,7 +46,7 @@ WebSocketConnection::WebSocketConnection(int fd, Handler& handler, Settings sett
     , m_handler(handler)
     , m_readNotifier(std::make_unique<QSocketNotifier>(fd, QSocketNotifier::Read))
     , m_parser(websocket::FrameParser::Limits { settings.maxMessageBytes, true })
-    , m_maxQueuedBytes(settings.maxQueuedBytes)
+    , m_settings(settings)
 {
     QObject::connect(m_readNotifier.get(), &QSocketNotifier::activated, m_readNotifier.get(),
         [this] { readable(); });
@@ -76,7 +82,9 @@ void WebSocketConnection::receive(QByteArrayView bytes)
 void WebSocketConnection::readable()
 {
     char* buffer = readBuffer();
-    for (int round = 0; round < kReadsPerWakeUp && m_state != State::Closed; ++round) {
+    // Stops as soon as the answers to what was read put the queue over its bound.
+    for (int round = 0; round < kReadsPerWakeUp && m_state != State::Closed && !m_readPaused;
+         ++round) {
         const ssize_t n = ::recv(m_fd, buffer, kReadBufferSize, 0);
         if (n > 0) {
             if (m_state != State::Finishing) {
@@ -98,6 +106,20 @@ void WebSocketConnection::readable()
     }
 }
 
+void WebSocketConnection::checkDeadlines(std::int64_t nowMs)
+{
+    if (m_state != State::Open) {
+        return;
+    }
+    const auto now = quint32(nowMs);
+    if (m_readPaused && qint64(qint32(now - m_pausedSinceMs)) > qint64(m_settings.stallTimeoutMs)) {
+        close(CloseCode::SlowConsumer, closeReason(CloseCode::SlowConsumer));
+        if (m_state != State::Closed) {
+            m_handler.closing(CloseCode::SlowConsumer);
+        }
+    }
+}
+
 void WebSocketConnection::dispatch(websocket::FrameParser::Result result)
 {
     for (websocket::Message& message : result.messages) {
@@ -116,11 +138,16 @@ void WebSocketConnection::dispatch(websocket::FrameParser::Result result)
             }
             break;
         case websocket::Opcode::Ping:
-            if (m_state == State::Open) {
-                enqueue(websocket::encodeFrame(websocket::Opcode::Pong, message.payload), true);
+            // The handler may refuse it (and close): then it is not answered.
+            if (m_state == State::Open && m_handler.controlReceived() && m_state == State::Open) {
+                answerPing(message.payload);
             }
             break;
         case websocket::Opcode::Pong:
+            if (m_state == State::Open) {
+                m_handler.controlReceived();
+            }
+            break;
         case websocket::Opcode::Continuation:
             break;
         case websocket::Opcode::Close: {
@@ -146,14 +173,30 @@ void WebSocketConnection::dispatch(websocket::FrameParser::Result result)
     }
 }
 
+void WebSocketConnection::answerPing(QByteArrayView payload)
+{
+    QByteArray pong = websocket::encodeFrame(websocket::Opcode::Pong, payload);
+    if (m_pongIndex != kNoPong) {
+        // RFC 6455 5.5.3: a pong for the most recent ping only. The queued one has not started
+        // on the wire (flush() forgets it once it has), so it can be replaced whole.
+        QByteArray& pending = m_queue[m_pongIndex];
+        m_queuedBytes += pong.size() - pending.size();
+        pending = std::move(pong);
+        return;
+    }
+    if (enqueue(std::move(pong), Kind::Control) && m_state == State::Open) {
+        m_pongIndex = quint32(m_queue.size() - 1);
+    }
+}
+
 void WebSocketConnection::writeRaw(QByteArray bytes)
 {
-    enqueue(std::move(bytes), true);
+    enqueue(std::move(bytes), Kind::Control);
 }
 
 void WebSocketConnection::send(const TextFrame& frame)
 {
-    enqueue(frame.wire());
+    enqueue(frame.wire(), Kind::Data);
 }
 
 void WebSocketConnection::close(CloseCode code, QByteArrayView reason)
@@ -165,7 +208,7 @@ void WebSocketConnection::close(CloseCode code, QByteArrayView reason)
         dropUnstartedFrames();
     }
     m_state = State::CloseSent;
-    enqueue(websocket::encodeCloseFrame(code, reason), true);
+    enqueue(websocket::encodeCloseFrame(code, reason), Kind::Close);
 }
 
 void WebSocketConnection::abort()
@@ -173,21 +216,22 @@ void WebSocketConnection::abort()
     closeDescriptor();
 }
 
-void WebSocketConnection::enqueue(QByteArray bytes, bool control)
+bool WebSocketConnection::enqueue(QByteArray bytes, Kind kind)
 {
-    if (m_state == State::Closed || (!control && m_state != State::Open) || m_writeShutDown) {
-        return;
+    if (m_state == State::Closed || (kind == Kind::Data && m_state != State::Open)
+        || m_writeShutDown) {
+        return false;
     }
     if (m_head == m_queue.size()) {
         // Nothing queued: write now; queue only what the socket does not take.
         const ssize_t n = ::send(
             m_fd, bytes.constData(), std::size_t(bytes.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n == bytes.size()) {
-            return;
+            return false;
         }
         if (n < 0 && !wouldBlock(errno) && errno != EINTR) {
             closeDescriptor();
-            return;
+            return false;
         }
         const qsizetype written = n > 0 ? qsizetype(n) : 0;
         m_queue.clear();
@@ -196,16 +240,36 @@ void WebSocketConnection::enqueue(QByteArray bytes, bool control)
         m_queuedBytes = bytes.size() - written;
         m_queue.push_back(std::move(bytes));
         setWriteWanted(true);
-        return;
+        updateReading();
+        return written == 0;
     }
     m_queuedBytes += bytes.size();
     m_queue.push_back(std::move(bytes));
-    if (!control && m_queuedBytes > m_maxQueuedBytes) {
+    // Every byte counts toward the bound (a flood of pings must not queue pongs past it); only
+    // the close frame goes out regardless.
+    if (kind != Kind::Close && m_state == State::Open
+        && m_queuedBytes > qint64(m_settings.maxQueuedBytes)) {
         close(CloseCode::SlowConsumer, closeReason(CloseCode::SlowConsumer));
         if (m_state != State::Closed) {
             m_handler.closing(CloseCode::SlowConsumer);
         }
+        return false;
     }
+    updateReading();
+    return true;
+}
+
+void WebSocketConnection::updateReading()
+{
+    const bool over = m_queuedBytes > qint64(m_settings.pauseReadingBytes);
+    if (over == m_readPaused || m_state == State::Closed) {
+        return;
+    }
+    m_readPaused = over;
+    if (over) {
+        m_pausedSinceMs = now32();
+    }
+    m_readNotifier->setEnabled(!over);
 }
 
 bool WebSocketConnection::flush()
@@ -233,6 +297,10 @@ bool WebSocketConnection::flush()
             return false;
         }
         m_queuedBytes -= n;
+        if (m_readPaused && n > 0) {
+            // The client is reading, if slowly: a stall is a queue that does not move at all.
+            m_pausedSinceMs = now32();
+        }
         while (n > 0) {
             const qsizetype remaining = m_queue[m_head].size() - m_headOffset;
             if (n >= remaining) {
@@ -245,6 +313,11 @@ bool WebSocketConnection::flush()
                 n = 0;
             }
         }
+        // A pong that started on the wire can no longer be replaced.
+        if (m_pongIndex != kNoPong
+            && (m_pongIndex < m_head || (m_pongIndex == m_head && m_headOffset > 0))) {
+            m_pongIndex = kNoPong;
+        }
     }
     if (m_head == m_queue.size()) {
         m_queue.clear();
@@ -254,10 +327,15 @@ bool WebSocketConnection::flush()
         m_head = 0;
         m_headOffset = 0;
         m_queuedBytes = 0;
+        m_pongIndex = kNoPong;
     } else if (m_head >= 64 && m_head * 2 >= m_queue.size()) {
         m_queue.erase(m_queue.begin(), m_queue.begin() + std::ptrdiff_t(m_head));
+        if (m_pongIndex != kNoPong) {
+            m_pongIndex -= quint32(m_head);
+        }
         m_head = 0;
     }
+    updateReading();
     const bool empty = m_head == m_queue.size();
     setWriteWanted(!empty);
     if (empty && m_state == State::Finishing && !m_writeShutDown) {
@@ -300,7 +378,7 @@ void WebSocketConnection::finish(CloseCode code, QByteArrayView reason, bool sen
         if (code == CloseCode::SlowConsumer) {
             dropUnstartedFrames();
         }
-        enqueue(websocket::encodeCloseFrame(code, reason), true);
+        enqueue(websocket::encodeCloseFrame(code, reason), Kind::Close);
     }
     if (m_state != State::Closed) {
         flush();
@@ -318,6 +396,10 @@ void WebSocketConnection::dropUnstartedFrames()
     for (std::size_t i = m_head; i < m_queue.size(); ++i) {
         m_queuedBytes += m_queue[i].size() - (i == m_head ? m_headOffset : 0);
     }
+    if (m_pongIndex != kNoPong && m_pongIndex >= keep) {
+        m_pongIndex = kNoPong;
+    }
+    updateReading();
 }
 
 void WebSocketConnection::closeDescriptor()
@@ -337,6 +419,7 @@ void WebSocketConnection::closeDescriptor()
     m_head = 0;
     m_headOffset = 0;
     m_queuedBytes = 0;
+    m_pongIndex = kNoPong;
     m_handler.disconnected();
 }
 

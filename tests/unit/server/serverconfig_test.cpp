@@ -72,6 +72,22 @@ TEST(ServerConfigTest, PresenceTtlAndRedisHistoryAge)
     EXPECT_EQ(config.redisHistoryAgeS, 3600u);
 }
 
+TEST(ServerConfigTest, WebSocketLimits)
+{
+    const ServerConfig defaults = parseOk({ "--dev-auth" });
+    EXPECT_EQ(defaults.stallTimeoutMs, 10000u);
+    const ServerConfig config = parseOk({ "--dev-auth", "--stall-timeout-ms", "500" });
+    EXPECT_EQ(config.stallTimeoutMs, 500u);
+    // No limit can be switched off.
+    for (const char* flag : { "--stall-timeout-ms" }) {
+        EXPECT_EQ(parseExit({ "--dev-auth", flag, "0" }).code, 2) << flag;
+    }
+    const ServerConfig::Exit help = parseExit({ "--help" });
+    for (const char* flag : { "--stall-timeout-ms" }) {
+        EXPECT_TRUE(help.text.contains(QLatin1String(flag))) << flag;
+    }
+}
+
 TEST(ServerConfigTest, EveryFlag)
 {
     const ServerConfig config
