@@ -143,6 +143,19 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         QStringLiteral("Seconds during which a resent client id is answered with the original "
                        "ack instead of storing a second message (default 600)."),
         QStringLiteral("S"));
+    const QCommandLineOption helloTimeout(QStringLiteral("hello-timeout-ms"),
+        QStringLiteral("Time a WebSocket connection has to send hello after the upgrade; then it "
+                       "is closed with 4005 (default 5000)."),
+        QStringLiteral("MS"));
+    const QCommandLineOption frameTimeout(QStringLiteral("frame-timeout-ms"),
+        QStringLiteral("Time a WebSocket frame may be in progress, plus one second per "
+                       "--min-frame-rate bytes received; slower frames close with 4006 "
+                       "(default 5000)."),
+        QStringLiteral("MS"));
+    const QCommandLineOption minFrameRate(QStringLiteral("min-frame-rate"),
+        QStringLiteral("Bytes per second a WebSocket frame in progress must average once "
+                       "--frame-timeout-ms has passed (default 1024)."),
+        QStringLiteral("BYTES"));
     const QCommandLineOption stallTimeout(QStringLiteral("stall-timeout-ms"),
         QStringLiteral("A WebSocket client whose unread output is over --max-outbound-bytes is "
                        "not read; it is closed with 4003 when none of that output is written for "
@@ -151,7 +164,8 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
     parser.addOptions({ listen, dataDir, nodeId, devAuth, authFile, ioThreads, maxFrame, maxBody,
         maxRooms, heartbeat, rateLimit, storageQueue, maxOutbound, headerTimeout, redis,
         redisHistory, redisDedupeTtl, presenceMax, retainCount, retainAge, dedupeWindow,
-        pollTimeout, sseKeepAlive, presenceTtl, redisHistoryAge, stallTimeout });
+        pollTimeout, sseKeepAlive, presenceTtl, redisHistoryAge, helloTimeout, frameTimeout,
+        minFrameRate, stallTimeout });
 
     auto usageError = [&parser](const QString& message) {
         return Exit { 2, QStringLiteral("parleyd: %1\n\n%2").arg(message, parser.helpText()) };
@@ -223,6 +237,9 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         { dedupeWindow, 1, 4000000000U, &config.dedupeWindowS },
         { pollTimeout, 10, 25000, &config.pollTimeoutMs },
         { sseKeepAlive, 10, 3600 * 1000, &config.sseKeepAliveMs },
+        { helloTimeout, 10, 3600 * 1000, &config.helloTimeoutMs },
+        { frameTimeout, 10, 3600 * 1000, &config.frameTimeoutMs },
+        { minFrameRate, 1, 1024 * 1024 * 1024, &config.minFrameRate },
         { stallTimeout, 10, 3600 * 1000, &config.stallTimeoutMs },
     };
     for (const Numeric& n : numerics) {

@@ -85,8 +85,10 @@ IoThread::IoThread(int index, ServerContext& context)
     m_sweepTimer = new QTimer(this);
     // Often enough for the shortest deadline it checks to be honoured within half its length.
     const ServerConfig& config = m_context.config;
-    m_sweepIntervalMs = std::clamp<std::int64_t>(
-        std::min(config.heartbeatMs / 4, config.stallTimeoutMs / 2), 25, 1000);
+    m_sweepIntervalMs
+        = std::clamp<std::int64_t>(std::min({ config.heartbeatMs / 4, config.helloTimeoutMs / 2,
+                                       config.frameTimeoutMs / 2, config.stallTimeoutMs / 2 }),
+            25, 1000);
     m_sweepTimer->setInterval(int(m_sweepIntervalMs));
     m_sweepTimer->setTimerType(Qt::CoarseTimer);
     connect(m_sweepTimer, &QTimer::timeout, this, [this] { sweep(); });
@@ -283,6 +285,8 @@ void IoThread::upgradeToWebSocket(QTcpSocket* socket, int headBytes)
     settings.maxQueuedBytes
         = std::uint32_t(std::min<qint64>(qint64(config.maxOutboundBytes) * 2, 0xffffffffLL));
     settings.stallTimeoutMs = config.stallTimeoutMs;
+    settings.frameTimeoutMs = config.frameTimeoutMs;
+    settings.minFrameRate = config.minFrameRate;
     // Removal is deferred to its own event: the connection can end from inside a write made
     // during a fan-out loop, and the loop must not see its set change under it.
     auto sink = std::make_unique<WebSocketSink>(

@@ -26,6 +26,7 @@ Session::Session(IoThread& io, std::uint64_t id, std::unique_ptr<SessionSink> si
     : m_io(io)
     , m_sink(std::move(sink))
     , m_id(id)
+    , m_openedMs(std::uint32_t(monotonicMs()))
     , m_lastSeenMs(monotonicMs())
     , m_rate(io.context().config.rateLimit, m_lastSeenMs)
 {
@@ -85,6 +86,11 @@ void Session::checkTimeouts(std::int64_t nowMs)
     }
     m_sink->checkDeadlines(nowMs);
     if (m_state == State::Closing) {
+        return;
+    }
+    if (m_state == State::AwaitingHello
+        && std::uint32_t(nowMs) - m_openedMs > m_io.context().config.helloTimeoutMs) {
+        close(CloseCode::HelloTimeout);
         return;
     }
     if (nowMs - m_lastSeenMs > 2 * std::int64_t(m_io.context().config.heartbeatMs)) {

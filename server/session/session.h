@@ -83,8 +83,9 @@ public:
     void close(CloseCode code);
     //! The connection is gone: leave every room (local and hub). Idempotent.
     void detach();
-    //! Sweep: closes the session if its transport's deadlines passed, or if it was silent for
-    //! two heartbeat intervals; aborts it if its close handshake is taking too long.
+    //! Sweep: closes the session if it has not said hello in time (4005), if its transport's
+    //! deadlines passed, or if it was silent for two heartbeat intervals; aborts it if its close
+    //! handshake is taking too long.
     void checkTimeouts(std::int64_t nowMs);
 
 private:
@@ -145,6 +146,7 @@ private:
     const std::uint64_t m_id;
     State m_state = State::AwaitingHello;
     bool m_detached = false;
+    std::uint32_t m_openedMs; // monotonicMs() truncated: the hello deadline counts from here
     std::int64_t m_lastSeenMs;
     std::int64_t m_closingSinceMs = 0;
     std::int64_t m_presenceReportedMs = 0;

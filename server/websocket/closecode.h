@@ -21,6 +21,8 @@ enum class CloseCode : quint16 {
     Unauthorized = 4001, //!< hello refused
     HeartbeatTimeout = 4002, //!< silent for two heartbeat intervals
     SlowConsumer = 4003, //!< outbound queue over maxOutboundBytes; reconnect and replay
+    HelloTimeout = 4005, //!< no hello within helloTimeoutMs of the upgrade
+    FrameTimeout = 4006, //!< a frame in progress arrived slower than the minimum data rate
 };
 
 //! The reason text sent with `code` (short, ASCII).

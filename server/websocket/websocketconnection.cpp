@@ -6,6 +6,7 @@
 
 #include <QHostAddress>
 #include <QSocketNotifier>
+#include <algorithm>
 #include <cerrno>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -48,6 +49,7 @@ WebSocketConnection::WebSocketConnection(int fd, Handler& handler, Settings sett
     , m_parser(websocket::FrameParser::Limits { settings.maxMessageBytes, true })
     , m_settings(settings)
 {
+    m_settings.minFrameRate = std::max<quint32>(1, m_settings.minFrameRate);
     QObject::connect(m_readNotifier.get(), &QSocketNotifier::activated, m_readNotifier.get(),
         [this] { readable(); });
 }
@@ -75,7 +77,7 @@ QString WebSocketConnection::peer() const
 void WebSocketConnection::receive(QByteArrayView bytes)
 {
     if (m_state == State::Open || m_state == State::CloseSent) {
-        dispatch(m_parser.feed(bytes));
+        feed(bytes);
     }
 }
 
@@ -88,7 +90,7 @@ void WebSocketConnection::readable()
         const ssize_t n = ::recv(m_fd, buffer, kReadBufferSize, 0);
         if (n > 0) {
             if (m_state != State::Finishing) {
-                dispatch(m_parser.feed(QByteArrayView(buffer, qsizetype(n))));
+                feed(QByteArrayView(buffer, qsizetype(n)));
             }
             if (std::size_t(n) < kReadBufferSize) {
                 return;
@@ -106,12 +108,58 @@ void WebSocketConnection::readable()
     }
 }
 
+void WebSocketConnection::feed(QByteArrayView bytes)
+{
+    websocket::FrameParser::Result result = m_parser.feed(bytes);
+    trackProgress(result, bytes.size());
+    dispatch(std::move(result));
+}
+
+void WebSocketConnection::trackProgress(
+    const websocket::FrameParser::Result& result, qsizetype fedBytes)
+{
+    const qsizetype buffered = m_parser.bufferedBytes();
+    if (buffered == 0 || m_parser.isFinished()) {
+        m_progressBytes = 0;
+        return;
+    }
+    // A frame in progress starts when the parser goes from idle to holding bytes, or when a
+    // message completed in this read and the bytes held belong to the next one. Control frames
+    // between fragments do not end the message in progress.
+    const bool messageCompleted
+        = std::any_of(result.messages.begin(), result.messages.end(), [](const auto& message) {
+              return message.opcode == websocket::Opcode::Text
+                  || message.opcode == websocket::Opcode::Binary;
+          });
+    if (m_progressBytes == 0 || messageCompleted) {
+        m_progressStartMs = now32();
+        m_progressBytes = quint32(std::min<qsizetype>(buffered, 0x7fffffff));
+    } else {
+        m_progressBytes = quint32(std::min<qint64>(qint64(m_progressBytes) + fedBytes, 0x7fffffff));
+    }
+}
+
 void WebSocketConnection::checkDeadlines(std::int64_t nowMs)
 {
     if (m_state != State::Open) {
         return;
     }
     const auto now = quint32(nowMs);
+    // While reading is paused the frame's slowness is ours, not the client's.
+    if (m_progressBytes > 0 && !m_readPaused) {
+        const qint64 elapsed = qint32(now - m_progressStartMs);
+        const qint64 allowed = qint64(m_settings.frameTimeoutMs)
+            + qint64(m_progressBytes) * 1000 / m_settings.minFrameRate;
+        if (elapsed > allowed) {
+            m_progressBytes = 0;
+            // The frame cannot be finished any more: like a protocol error, no more parsing.
+            finish(CloseCode::FrameTimeout, closeReason(CloseCode::FrameTimeout), true);
+            if (m_state != State::Closed) {
+                m_handler.closing(CloseCode::FrameTimeout);
+            }
+            return;
+        }
+    }
     if (m_readPaused && qint64(qint32(now - m_pausedSinceMs)) > qint64(m_settings.stallTimeoutMs)) {
         close(CloseCode::SlowConsumer, closeReason(CloseCode::SlowConsumer));
         if (m_state != State::Closed) {
@@ -268,6 +316,11 @@ void WebSocketConnection::updateReading()
     m_readPaused = over;
     if (over) {
         m_pausedSinceMs = now32();
+    } else if (m_progressBytes > 0) {
+        // A frame in progress is measured again from here: its bytes waited in the kernel.
+        m_progressStartMs = now32();
+        m_progressBytes = quint32(
+            std::max<qsizetype>(1, std::min<qsizetype>(m_parser.bufferedBytes(), 0x7fffffff)));
     }
     m_readNotifier->setEnabled(!over);
 }

@@ -8,8 +8,8 @@
 // otherwise the frame is queued and written with writev(2) when the socket is writable. Reads go
 // through one buffer per thread into the FrameParser, which keeps bytes only for an incomplete
 // frame. No timers: deadlines are checked by the owner's sweep (checkDeadlines(), from the I/O
-// thread's shared sweep); the clock is read only when reading pauses, and on writes while it
-// is paused.
+// thread's shared sweep); the clock is read only when a frame starts, when reading pauses or
+// resumes, and on writes while it is paused.
 //
 // Outgoing queue: shared frames (TextFrame bytes, reference-counted) and the connection's own
 // control frames. Every byte queued counts (pongs and the 101 response too; only the close frame
@@ -25,6 +25,10 @@
 // counts them toward its frame rate and refuses them before hello). A ping is answered with a
 // pong, and at most one pong waits in the queue (RFC 6455 5.5.3): a ping that arrives while an
 // earlier pong has not started on the wire replaces that pong's payload instead of adding one.
+//
+// Slow frames: a frame (or fragmented message) in progress may take Settings::frameTimeoutMs,
+// plus one second per Settings::minFrameRate bytes received while it is in progress; slower than
+// that (a trickle, or a stall) the connection closes with 4006, like a protocol error.
 //
 // Close: close() sends a close frame and waits for the peer's (the owner aborts if it takes
 // too long). A close frame from the peer is answered with the same code; a protocol error
@@ -62,7 +66,7 @@ public:
         //! the handler has then started closing the connection (close()).
         virtual bool controlReceived() = 0;
         //! The connection started closing by itself (peer's close frame, protocol error, slow
-        //! consumer) with `code`; nothing more is received.
+        //! consumer, slow frame) with `code`; nothing more is received.
         virtual void closing(CloseCode code) = 0;
         //! The descriptor is closed. Called once; defer destroying the connection.
         virtual void disconnected() = 0;
@@ -74,8 +78,11 @@ public:
         quint32 pauseReadingBytes = 1024 * 1024;
         //! Past this the connection closes itself with 4003 (slow consumer).
         quint32 maxQueuedBytes = 2 * 1024 * 1024;
-        //! Reading paused with nothing written for longer than this closes with 4003.
+        //! Reading paused for longer than this closes the connection with 4003.
         quint32 stallTimeoutMs = 10000;
+        //! A frame in progress may take this long, plus a second per minFrameRate bytes.
+        quint32 frameTimeoutMs = 5000;
+        quint32 minFrameRate = 1024; //!< bytes per second, at least 1
     };
 
     //! Takes ownership of `fd` (connected, non-blocking). `handler` must outlive the connection.
@@ -94,8 +101,8 @@ public:
     void close(CloseCode code, QByteArrayView reason);
     //! Closes the descriptor now.
     void abort();
-    //! Closes with 4003 if reading has been paused with nothing written for too long (then the
-    //! handler hears closing()). `nowMs` is monotonicMs().
+    //! Closes with 4006 if the frame in progress is too slow, with 4003 if reading has been
+    //! paused for too long (then the handler hears closing()). `nowMs` is monotonicMs().
     void checkDeadlines(std::int64_t nowMs);
 
     bool isOpen() const { return m_state == State::Open; }
@@ -122,6 +129,8 @@ private:
 
     void readable();
     void writable();
+    void feed(QByteArrayView bytes);
+    void trackProgress(const websocket::FrameParser::Result& result, qsizetype fedBytes);
     void dispatch(websocket::FrameParser::Result result);
     void answerPing(QByteArrayView payload);
     //! Queues (or writes) `bytes`; true if they wait in the queue with none of them written.
@@ -149,6 +158,8 @@ private:
     qint64 m_queuedBytes = 0;
     quint32 m_pongIndex = kNoPong; // m_queue index of a pong not yet started
     // Times are monotonicMs() truncated to 32 bits: only differences (< 24 days) are used.
+    quint32 m_progressStartMs = 0; // when the frame in progress started
+    quint32 m_progressBytes = 0; // bytes received since; 0: no frame in progress
     quint32 m_pausedSinceMs = 0;
     Settings m_settings;
 };

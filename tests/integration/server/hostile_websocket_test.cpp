@@ -1,6 +1,6 @@
 // Hostile WebSocket clients against a real parleyd (docs/security.md, "WebSocket limits"): ping
-// floods from a client that never reads, and clients that pipeline requests faster than they
-// read the answers.
+// floods from a client that never reads, connections that never say hello, frames trickled a
+// byte at a time, and clients that pipeline requests faster than they read the answers.
 //
 // Each test runs its attack in a bounded form and asserts on what users depend on: the server's
 // peak memory (VmHWM in /proc/PID/status) stays under a stated bound above its idle VmRSS, the
@@ -216,6 +216,30 @@ public:
     }
 
     int fd() const { return m_fd; }
+
+    //! Writes `bytes` a byte at a time, each once `intervalMs` passed with nothing from the
+    //! server; stops when the server hangs up or `closed()` holds. What arrives is kept for
+    //! drain(). Returns the bytes written.
+    qsizetype trickle(QByteArrayView bytes, int intervalMs, const std::function<bool()>& closed)
+    {
+        qsizetype next = 0;
+        QDeadlineTimer deadline(kWaitMs);
+        while (next < bytes.size() && !deadline.hasExpired()) {
+            if (readSome(QDeadlineTimer(intervalMs))) {
+                // The welcome, or the close: look at the server's log.
+                QCoreApplication::processEvents();
+                if (m_eof || closed()) {
+                    break;
+                }
+                continue;
+            }
+            if (!writeAll(bytes.sliced(next, 1))) {
+                break;
+            }
+            ++next;
+        }
+        return next;
+    }
 
 private:
     //! Appends what arrives before `deadline` to m_buffer (m_eof on EOF or reset).
@@ -463,6 +487,48 @@ TEST_F(HostileWebSocketTest, PingFloodUnderAGenerousRateLimitKeepsMemoryBounded)
     const Outcome outcome = mallory->drain();
     expectCutOff(id, int(CloseCode::HeartbeatTimeout), outcome, logOffset);
     EXPECT_TRUE(Bystander::servedAnew(*m_server));
+}
+
+TEST_F(HostileWebSocketTest, ConnectionWithoutHelloIsClosedAtTheHelloDeadline)
+{
+    startServer({ "--hello-timeout-ms", "300" });
+
+    {
+        // Upgrades, then says nothing.
+        const qsizetype logOffset = m_server->output().size();
+        auto [mallory, id] = attacker();
+        const Outcome outcome = mallory->drain();
+        expectCutOff(id, int(CloseCode::HelloTimeout), outcome, logOffset);
+    }
+    {
+        // Trickles its hello a byte at a time: the deadline is for the hello, not for silence.
+        const qsizetype logOffset = m_server->output().size();
+        auto [mallory, id] = attacker();
+        const QByteArray hello = maskedText(kHello);
+        mallory->trickle(hello.chopped(1), 50, [&] { return closeLogged(id); });
+        const Outcome outcome = mallory->drain();
+        expectCutOff(id, int(CloseCode::HelloTimeout), outcome, logOffset);
+        EXPECT_EQ(outcome.texts, 0) << "the hello was never completed: no welcome";
+    }
+    EXPECT_TRUE(m_bystander->sendAcked());
+}
+
+TEST_F(HostileWebSocketTest, FrameTrickledBelowTheMinimumRateIsClosed)
+{
+    // A frame in progress may take 300 ms plus a second per 1000 bytes received.
+    startServer({ "--frame-timeout-ms", "300", "--min-frame-rate", "1000" });
+    const qsizetype logOffset = m_server->output().size();
+    auto [mallory, id] = attacker();
+    ASSERT_TRUE(mallory->writeAll(maskedText(kHello)));
+
+    // A 1000-byte text frame, one byte each time 50 ms pass without the server closing: about
+    // 20 bytes a second, far below the minimum.
+    const QByteArray frame = maskedText(QByteArray(1000, 'x'));
+    mallory->trickle(frame.chopped(1), 50, [&] { return closeLogged(id); });
+    const Outcome outcome = mallory->drain();
+    expectCutOff(id, int(CloseCode::FrameTimeout), outcome, logOffset);
+    EXPECT_EQ(outcome.texts, 1) << "only the welcome: " << outcome.lastText.constData();
+    EXPECT_TRUE(m_bystander->sendAcked());
 }
 
 // Heartbeats, pipelined: each is answered by a heartbeat_ack that the client reads only when

@@ -1,8 +1,8 @@
 // WebSocketConnection's bounds, over a socketpair whose far end the test reads (or does not):
 // at most one pong waiting, every queued byte counted, reading paused while the queue is over
-// its bound, and the deadline of checkDeadlines() for a stalled queue. Clock values are passed
-// in, bracketing the moment the connection read its own clock, so nothing waits for time to
-// pass.
+// its bound, and the deadlines of checkDeadlines() (a stalled queue, a frame too slow). Clock
+// values are passed in, bracketing the moment the connection read its own clock, so nothing
+// waits for time to pass.
 #include "common/clock.h"
 #include "websocket/framewriter.h"
 #include "websocket/textframe.h"
@@ -330,6 +330,91 @@ TEST_F(WebSocketConnectionTest, QueueStuckOverTheBoundClosesWithSlowConsumer)
     ASSERT_EQ(m_handler.closings.size(), 1u);
     EXPECT_EQ(m_handler.closings[0], CloseCode::SlowConsumer);
     EXPECT_EQ(closeCodeIn(drainPeer()), quint16(CloseCode::SlowConsumer));
+}
+
+// A frame in progress may take frameTimeoutMs plus a second per minFrameRate bytes received.
+TEST_F(WebSocketConnectionTest, FrameInProgressTooSlowClosesWithFrameTimeout)
+{
+    constexpr quint32 kTimeoutMs = 1000;
+    constexpr quint32 kRate = 100; // bytes per second: 10 ms per byte
+    const QByteArray frame = masked(Opcode::Text, QByteArray(50, 'x'));
+    const QByteArray fragment = masked(Opcode::Text, "frag", false);
+    const QByteArray ping = masked(Opcode::Ping, "p");
+    const struct {
+        const char* name;
+        std::vector<QByteArray> inputs; // one receive() each
+        qint64 bytes; // received while in progress; -1: nothing in progress, never closed
+    } table[] = {
+        { "half a frame", { frame.left(20) }, 20 },
+        { "a header only", { frame.left(2) }, 2 },
+        { "half a frame, then a bit more", { frame.left(20), frame.mid(20, 10) }, 30 },
+        { "a whole frame", { frame }, -1 },
+        { "a frame in pieces, completed", { frame.left(20), frame.mid(20) }, -1 },
+        // What follows a completed message is a new frame in progress.
+        { "a frame, then the start of the next", { frame + frame.left(10) }, 10 },
+        { "a frame in pieces, completed with the start of the next",
+            { frame.left(20), frame.mid(20) + frame.left(10) }, 10 },
+        // The message is in progress until its last fragment: a ping between fragments does
+        // not end it (its bytes count as received).
+        { "one fragment, then a ping", { fragment, ping }, 4 + ping.size() },
+    };
+    for (const auto& row : table) {
+        SCOPED_TRACE(row.name);
+        TearDown();
+        SetUp();
+        m_handler = RecordingHandler();
+        m_peerParser = FrameParser(FrameParser::Limits { 1 << 24, false });
+        WebSocketConnection::Settings settings;
+        settings.frameTimeoutMs = kTimeoutMs;
+        settings.minFrameRate = kRate;
+        WebSocketConnection& c = open(settings);
+        const std::int64_t before = monotonicMs();
+        for (const QByteArray& input : row.inputs) {
+            c.receive(input);
+        }
+        const std::int64_t after = monotonicMs();
+        if (row.bytes < 0) {
+            c.checkDeadlines(after + 3600 * 1000);
+            EXPECT_TRUE(m_handler.closings.empty());
+            continue;
+        }
+        const std::int64_t allowedMs = kTimeoutMs + row.bytes * 1000 / kRate;
+        c.checkDeadlines(before + allowedMs);
+        EXPECT_TRUE(m_handler.closings.empty());
+        c.checkDeadlines(after + allowedMs + 1);
+        ASSERT_EQ(m_handler.closings.size(), 1u);
+        EXPECT_EQ(m_handler.closings[0], CloseCode::FrameTimeout);
+        EXPECT_EQ(closeCodeIn(drainPeer()), quint16(CloseCode::FrameTimeout));
+    }
+}
+
+TEST_F(WebSocketConnectionTest, FrameWaitingWhileReadingIsPausedIsNotTheClientsDelay)
+{
+    WebSocketConnection::Settings settings;
+    settings.pauseReadingBytes = 16 * 1024;
+    settings.frameTimeoutMs = 1000;
+    settings.minFrameRate = 100;
+    settings.stallTimeoutMs = 3600 * 1000;
+    WebSocketConnection& c = open(settings);
+    fillKernel();
+    queueMoreThan(settings.pauseReadingBytes);
+    ASSERT_TRUE(c.isReadingPaused());
+    // A fragment (4 payload bytes held) and a ping (7 bytes on the wire) in progress.
+    c.receive(masked(Opcode::Text, "frag", false));
+    c.receive(masked(Opcode::Ping, "p"));
+    c.checkDeadlines(monotonicMs() + 600 * 1000);
+    EXPECT_TRUE(m_handler.closings.empty());
+
+    // Once reading resumes, the message is measured from then on, by what it holds (4 bytes).
+    const std::int64_t before = monotonicMs();
+    drainPeer();
+    const std::int64_t after = monotonicMs();
+    ASSERT_FALSE(c.isReadingPaused());
+    c.checkDeadlines(before + 1000 + 4 * 10);
+    EXPECT_TRUE(m_handler.closings.empty());
+    c.checkDeadlines(after + 1000 + 4 * 10 + 1);
+    ASSERT_EQ(m_handler.closings.size(), 1u);
+    EXPECT_EQ(m_handler.closings[0], CloseCode::FrameTimeout);
 }
 
 } // namespace
