@@ -27,6 +27,7 @@ Session::Session(IoThread& io, std::uint64_t id, std::unique_ptr<SessionSink> si
     : m_io(io)
     , m_sink(std::move(sink))
     , m_id(id)
+    , m_openedMs(std::uint32_t(monotonicMs()))
     , m_lastSeenMs(monotonicMs())
     , m_rate(io.context().config.rateLimit, m_lastSeenMs)
 {
@@ -90,6 +91,15 @@ void Session::checkTimeouts(std::int64_t nowMs)
         if (nowMs - m_closingSinceMs > kCloseTimeoutMs) {
             m_sink->abort();
         }
+        return;
+    }
+    m_sink->checkDeadlines(nowMs);
+    if (m_state == State::Closing) {
+        return;
+    }
+    if (m_state == State::AwaitingHello
+        && std::uint32_t(nowMs) - m_openedMs > m_io.context().config.helloTimeoutMs) {
+        close(CloseCode::HelloTimeout);
         return;
     }
     if (nowMs - m_lastSeenMs > 2 * std::int64_t(m_io.context().config.heartbeatMs)) {
@@ -159,6 +169,19 @@ void Session::receiveBinary()
     // Not a request: the session ends with it, whatever is still unanswered.
     pushError(protocol::ErrorCode::BadFrame, "binary frames are not part of the protocol");
     close(CloseCode::BadFrame);
+}
+
+bool Session::receiveControl()
+{
+    if (m_state == State::Closing) {
+        return false;
+    }
+    if (m_state == State::AwaitingHello
+        || !m_rate.tryTake(m_io.context().config.rateLimit, monotonicMs())) {
+        close(CloseCode::PolicyViolation);
+        return false;
+    }
+    return true;
 }
 
 void Session::receiveText(QByteArrayView text)
