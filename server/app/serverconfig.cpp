@@ -167,7 +167,7 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
     parser.addOptions({ maxHeader, maxSessionBody, logRate });
     const QCommandLineOption helloTimeout(QStringLiteral("hello-timeout-ms"),
         QStringLiteral("Time a WebSocket connection has to send hello after the upgrade; then it "
-                       "is closed with 4005 (default 5000)."),
+                       "is closed with 4005 (default 10000)."),
         QStringLiteral("MS"));
     const QCommandLineOption frameTimeout(QStringLiteral("frame-timeout-ms"),
         QStringLiteral("Time a WebSocket frame may be in progress, plus one second per "

@@ -66,7 +66,7 @@ struct ServerConfig {
     //! logged with the next line); 0: no limit.
     std::uint32_t logRateLimit = 10;
     //! WebSocket: time an upgraded connection has to send `hello` (then closed with 4005).
-    std::uint32_t helloTimeoutMs = 5000;
+    std::uint32_t helloTimeoutMs = 10000;
     //! WebSocket: time a frame (or fragmented message) may be in progress before it must keep up
     //! minFrameRate; each minFrameRate bytes received extend it by a second (else 4006).
     std::uint32_t frameTimeoutMs = 5000;

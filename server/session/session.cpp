@@ -99,7 +99,11 @@ void Session::checkTimeouts(std::int64_t nowMs)
     }
     if (m_state == State::AwaitingHello
         && std::uint32_t(nowMs) - m_openedMs > m_io.context().config.helloTimeoutMs) {
-        close(CloseCode::HelloTimeout);
+        // A hello that reached the kernel but not us (a busy thread) is not late: read first.
+        m_sink->readPending();
+        if (m_state == State::AwaitingHello) {
+            close(CloseCode::HelloTimeout);
+        }
         return;
     }
     if (nowMs - m_lastSeenMs > 2 * std::int64_t(m_io.context().config.heartbeatMs)) {

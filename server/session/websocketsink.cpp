@@ -36,6 +36,11 @@ void WebSocketSink::checkDeadlines(std::int64_t nowMs)
     m_connection.checkDeadlines(nowMs);
 }
 
+void WebSocketSink::readPending()
+{
+    m_connection.readPending();
+}
+
 QString WebSocketSink::peer() const
 {
     return m_connection.peer();

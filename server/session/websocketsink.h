@@ -29,6 +29,7 @@ public:
     void close(CloseCode code) override;
     void abort() override;
     void checkDeadlines(std::int64_t nowMs) override;
+    void readPending() override;
     QString peer() const override;
 
 private:

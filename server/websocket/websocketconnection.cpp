@@ -108,6 +108,13 @@ void WebSocketConnection::readable()
     }
 }
 
+void WebSocketConnection::readPending()
+{
+    if (m_state == State::Open || m_state == State::CloseSent) {
+        readable();
+    }
+}
+
 void WebSocketConnection::feed(QByteArrayView bytes)
 {
     websocket::FrameParser::Result result = m_parser.feed(bytes);

@@ -104,6 +104,10 @@ public:
     //! Closes with 4006 if the frame in progress is too slow, with 4003 if reading has been
     //! paused for too long (then the handler hears closing()). `nowMs` is monotonicMs().
     void checkDeadlines(std::int64_t nowMs);
+    //! Reads what the socket holds now, as if it had signalled readable (unless reading is
+    //! paused or the connection is finishing): the owner calls it before a deadline of its own
+    //! (the hello deadline) ends a connection whose bytes may be waiting unread.
+    void readPending();
 
     bool isOpen() const { return m_state == State::Open; }
     bool isDisconnected() const { return m_state == State::Closed; }

@@ -75,7 +75,7 @@ TEST(ServerConfigTest, PresenceTtlAndRedisHistoryAge)
 TEST(ServerConfigTest, WebSocketLimits)
 {
     const ServerConfig defaults = parseOk({ "--dev-auth" });
-    EXPECT_EQ(defaults.helloTimeoutMs, 5000u);
+    EXPECT_EQ(defaults.helloTimeoutMs, 10000u);
     EXPECT_EQ(defaults.frameTimeoutMs, 5000u);
     EXPECT_EQ(defaults.minFrameRate, 1024u);
     EXPECT_EQ(defaults.stallTimeoutMs, 10000u);

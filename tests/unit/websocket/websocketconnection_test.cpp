@@ -312,6 +312,38 @@ TEST_F(WebSocketConnectionTest, ReadingPausesOverTheBoundAndResumesOnceTheClient
     EXPECT_TRUE(m_handler.closings.empty());
 }
 
+TEST_F(WebSocketConnectionTest, ReadPendingHandlesWhatTheKernelHoldsWithoutTheEventLoop)
+{
+    // The hello deadline's check: a busy thread has not run its notifiers, but the client's
+    // frame is in the kernel's buffer; readPending() reads it there and then.
+    open();
+    const QByteArray hello = masked(Opcode::Text, R"({"type":"hello","id":"h","user":"a"})");
+    ASSERT_EQ(::send(m_fds[1], hello.constData(), std::size_t(hello.size()), 0), hello.size());
+    ASSERT_TRUE(m_handler.texts.empty());
+    m_connection->readPending();
+    ASSERT_EQ(m_handler.texts.size(), 1u);
+    EXPECT_EQ(m_handler.texts[0], R"({"type":"hello","id":"h","user":"a"})");
+    EXPECT_EQ(unreadByServer(), 0);
+    m_connection->readPending(); // nothing more: no second delivery
+    EXPECT_EQ(m_handler.texts.size(), 1u);
+}
+
+TEST_F(WebSocketConnectionTest, ReadPendingRespectsBackpressure)
+{
+    WebSocketConnection::Settings settings;
+    settings.pauseReadingBytes = 16 * 1024;
+    WebSocketConnection& c = open(settings);
+    fillKernel();
+    queueMoreThan(settings.pauseReadingBytes);
+    ASSERT_TRUE(c.isReadingPaused());
+    const QByteArray message = masked(Opcode::Text, R"({"type":"heartbeat"})");
+    ASSERT_EQ(
+        ::send(m_fds[1], message.constData(), std::size_t(message.size()), 0), message.size());
+    c.readPending();
+    EXPECT_TRUE(m_handler.texts.empty());
+    EXPECT_EQ(unreadByServer(), message.size());
+}
+
 TEST_F(WebSocketConnectionTest, QueueStuckOverTheBoundClosesWithSlowConsumer)
 {
     WebSocketConnection::Settings settings;
