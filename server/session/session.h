@@ -31,6 +31,7 @@
 // thread owns it. Kept small: memory per connection matters (issue 3).
 #pragma once
 
+#include "caps/capslot.h"
 #include "hub/fanouttarget.h"
 #include "protocol/frames.h"
 #include "ratelimiter.h"
@@ -213,6 +214,7 @@ private:
     RateLimiter m_rate;
     RequestOrder m_order;
     std::string m_user;
+    CapSlot m_userSlot; // the session's place under --max-sessions-per-user, from its welcome
     std::unordered_map<std::string, RoomState> m_rooms;
 };
 

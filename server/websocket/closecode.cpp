@@ -31,6 +31,8 @@ const char* closeReason(CloseCode code)
         return "heartbeat timeout";
     case CloseCode::SlowConsumer:
         return "slow consumer";
+    case CloseCode::TryAgainLater:
+        return "over capacity; retry after 5 s"; // ConnectionCaps::kRetryAfterS
     }
     return "";
 }

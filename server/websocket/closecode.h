@@ -21,6 +21,9 @@ enum class CloseCode : quint16 {
     Unauthorized = 4001, //!< hello refused
     HeartbeatTimeout = 4002, //!< silent for two heartbeat intervals
     SlowConsumer = 4003, //!< outbound queue over maxOutboundBytes; reconnect and replay
+    //! Refused by a cap (connections, sessions per user): reconnect no sooner than the reason's
+    //! "retry after N s" (caps/caps.h).
+    TryAgainLater = 4007,
 };
 
 //! The reason text sent with `code` (short, ASCII).
