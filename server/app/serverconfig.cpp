@@ -166,6 +166,26 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         pollTimeout, sseKeepAlive, presenceTtl, redisHistoryAge });
     // HTTP transport limits (docs/security.md).
     parser.addOptions({ maxHeader, maxSessionBody, logRate });
+    const QCommandLineOption helloTimeout(QStringLiteral("hello-timeout-ms"),
+        QStringLiteral("Time a WebSocket connection has to send hello after the upgrade; then it "
+                       "is closed with 4005 (default 10000)."),
+        QStringLiteral("MS"));
+    const QCommandLineOption frameTimeout(QStringLiteral("frame-timeout-ms"),
+        QStringLiteral("Time a WebSocket frame may be in progress, plus one second per "
+                       "--min-frame-rate bytes received; slower frames close with 4006 "
+                       "(default 5000)."),
+        QStringLiteral("MS"));
+    const QCommandLineOption minFrameRate(QStringLiteral("min-frame-rate"),
+        QStringLiteral("Bytes per second a WebSocket frame in progress must average once "
+                       "--frame-timeout-ms has passed (default 1024)."),
+        QStringLiteral("BYTES"));
+    const QCommandLineOption stallTimeout(QStringLiteral("stall-timeout-ms"),
+        QStringLiteral("A WebSocket client whose unread output is over --max-outbound-bytes is "
+                       "not read; it is closed with 4003 when none of that output is written for "
+                       "this long (default 10000)."),
+        QStringLiteral("MS"));
+    // WebSocket limits (docs/security.md).
+    parser.addOptions({ helloTimeout, frameTimeout, minFrameRate, stallTimeout });
     // Connection and session caps (docs/security.md).
     const QCommandLineOption maxConnections(QStringLiteral("max-connections"),
         QStringLiteral("TCP connections held at once, of every kind; more are answered 503 "
@@ -270,6 +290,10 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         { maxHeader, 1024, 1024 * 1024, &config.maxHeaderBytes },
         { maxSessionBody, 256, 16 * 1024 * 1024, &config.maxSessionBodyBytes },
         { logRate, 0, 1000000, &config.logRateLimit },
+        { helloTimeout, 10, 3600 * 1000, &config.helloTimeoutMs },
+        { frameTimeout, 10, 3600 * 1000, &config.frameTimeoutMs },
+        { minFrameRate, 1, 1024 * 1024 * 1024, &config.minFrameRate },
+        { stallTimeout, 10, 3600 * 1000, &config.stallTimeoutMs },
         // Connection and session caps.
         { maxConnections, 1, 100000000, &config.maxConnections },
         { maxConnectionsPerIp, 0, 100000000, &config.maxConnectionsPerIp },

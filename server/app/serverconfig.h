@@ -65,6 +65,16 @@ struct ServerConfig {
     //! Lines per second one log site writes at most (the rest are counted, and the count is
     //! logged with the next line); 0: no limit.
     std::uint32_t logRateLimit = 10;
+    //! WebSocket: time an upgraded connection has to send `hello` (then closed with 4005).
+    std::uint32_t helloTimeoutMs = 10000;
+    //! WebSocket: time a frame (or fragmented message) may be in progress before it must keep up
+    //! minFrameRate; each minFrameRate bytes received extend it by a second (else 4006).
+    std::uint32_t frameTimeoutMs = 5000;
+    //! WebSocket: bytes per second a frame in progress must average past frameTimeoutMs.
+    std::uint32_t minFrameRate = 1024;
+    //! WebSocket: a connection whose outbound queue is over maxOutboundBytes is not read
+    //! (backpressure); it is closed with 4003 when nothing of the queue is written for this long.
+    std::uint32_t stallTimeoutMs = 10000;
 
     // Connection and session caps (docs/security.md, "Connection and session caps"). Per-address
     // limits count IPv4 addresses and IPv6 /64 networks; 0 turns a limit off.

@@ -25,6 +25,7 @@
 #include <QStringList>
 #include <QTcpSocket>
 #include <QTimer>
+#include <algorithm>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -86,7 +87,12 @@ IoThread::IoThread(int index, ServerContext& context)
 {
     // Created here as a child so moveToThread() takes it along; started on the thread.
     m_sweepTimer = new QTimer(this);
-    m_sweepIntervalMs = std::clamp<std::int64_t>(m_context.config.heartbeatMs / 4, 25, 1000);
+    // Often enough for the shortest deadline it checks to be honoured within half its length.
+    const ServerConfig& config = m_context.config;
+    m_sweepIntervalMs
+        = std::clamp<std::int64_t>(std::min({ config.heartbeatMs / 4, config.helloTimeoutMs / 2,
+                                       config.frameTimeoutMs / 2, config.stallTimeoutMs / 2 }),
+            25, 1000);
     m_sweepTimer->setInterval(int(m_sweepIntervalMs));
     m_sweepTimer->setTimerType(Qt::CoarseTimer);
     connect(m_sweepTimer, &QTimer::timeout, this, [this] { sweep(); });
@@ -362,9 +368,16 @@ void IoThread::upgradeToWebSocket(QTcpSocket* socket, int headBytes)
     // `frame_too_large` (the connection carries on); beyond that the frame parser closes with
     // 1009 from the frame header, before buffering the payload.
     settings.maxMessageBytes = config.maxFrameBytes * 4;
-    // The session closes a slow consumer (4003) past maxOutboundBytes before each live frame;
-    // replies to its own requests are always queued, so the connection's own bound is higher.
-    settings.maxQueuedBytes = qint64(config.maxOutboundBytes) * 2;
+    // The session closes a slow consumer (4003) past maxOutboundBytes before each live frame.
+    // Replies to its own requests are queued, but past maxOutboundBytes the connection is not
+    // read (no more requests) until the client has read them; its own bound is higher, for the
+    // replies to what one read brought in.
+    settings.pauseReadingBytes = config.maxOutboundBytes;
+    settings.maxQueuedBytes
+        = std::uint32_t(std::min<qint64>(qint64(config.maxOutboundBytes) * 2, 0xffffffffLL));
+    settings.stallTimeoutMs = config.stallTimeoutMs;
+    settings.frameTimeoutMs = config.frameTimeoutMs;
+    settings.minFrameRate = config.minFrameRate;
     // Removal is deferred to its own event: the connection can end from inside a write made
     // during a fan-out loop, and the loop must not see its set change under it.
     auto sink = std::make_unique<WebSocketSink>(

@@ -17,10 +17,12 @@
 // buffered by the QTcpSocket and are fed to the new connection's parser first, so nothing is lost.
 // Anything else gets a JSON 4xx and is closed.
 //
-// Timers: ONE sweep timer per thread serves every connection on it — header deadlines, heartbeat
-// timeouts (silent for 2 intervals -> 4002) and sessions stuck closing. A coarse sweep over all
-// sessions costs O(sessions) per tick, which at 15,000 sessions is tens of microseconds every
-// heartbeat/4; a QTimer per session would cost a timer registration (and memory) per connection.
+// Timers: ONE sweep timer per thread serves every connection on it — header deadlines, the hello
+// deadline (4005), WebSocket frames in progress too slowly (4006) and queues stalled over their
+// bound (4003), heartbeat timeouts (silent for 2 intervals -> 4002) and sessions stuck closing.
+// A coarse sweep over all sessions costs O(sessions) per tick, which at 15,000 sessions is tens
+// of microseconds every heartbeat/4 (or half the shortest of those deadlines, at most a second);
+// a QTimer per session would cost a timer registration (and memory) per connection.
 //
 // HTTP transports (issue 6, io/httprequests.cpp): POST /v1/session makes a Session with an
 // HttpSink on the thread that got the request; its token "<thread>.<session>.<secret>~<node>"

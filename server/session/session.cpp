@@ -28,6 +28,7 @@ Session::Session(IoThread& io, std::uint64_t id, std::unique_ptr<SessionSink> si
     : m_io(io)
     , m_sink(std::move(sink))
     , m_id(id)
+    , m_openedMs(std::uint32_t(monotonicMs()))
     , m_lastSeenMs(monotonicMs())
     , m_rate(io.context().config.rateLimit, m_lastSeenMs)
 {
@@ -91,6 +92,19 @@ void Session::checkTimeouts(std::int64_t nowMs)
     if (m_state == State::Closing) {
         if (nowMs - m_closingSinceMs > kCloseTimeoutMs) {
             m_sink->abort();
+        }
+        return;
+    }
+    m_sink->checkDeadlines(nowMs);
+    if (m_state == State::Closing) {
+        return;
+    }
+    if (m_state == State::AwaitingHello
+        && std::uint32_t(nowMs) - m_openedMs > m_io.context().config.helloTimeoutMs) {
+        // A hello that reached the kernel but not us (a busy thread) is not late: read first.
+        m_sink->readPending();
+        if (m_state == State::AwaitingHello) {
+            close(CloseCode::HelloTimeout);
         }
         return;
     }
@@ -161,6 +175,19 @@ void Session::receiveBinary()
     // Not a request: the session ends with it, whatever is still unanswered.
     pushError(protocol::ErrorCode::BadFrame, "binary frames are not part of the protocol");
     close(CloseCode::BadFrame);
+}
+
+bool Session::receiveControl()
+{
+    if (m_state == State::Closing) {
+        return false;
+    }
+    if (m_state == State::AwaitingHello
+        || !m_rate.tryTake(m_io.context().config.rateLimit, monotonicMs())) {
+        close(CloseCode::PolicyViolation);
+        return false;
+    }
+    return true;
 }
 
 void Session::receiveText(QByteArrayView text)

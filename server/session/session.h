@@ -7,7 +7,8 @@
 // Outbound bound: before a live frame is written, if the socket already holds more than
 // maxOutboundBytes unsent, the client is a slow consumer and is closed with 4003 (it reconnects
 // and replays what it missed). Replies to its own requests are always written: they are bounded
-// by the client's own request rate.
+// by the client's own requests, which a WebSocket stops reading while its queue is over the
+// bound (websocket/websocketconnection.h).
 //
 // Resume: for each `hello` resume cursor the session joins the room, sends the missed messages
 // from storage (in chunks, seq > cursor up to the room's last seq at join time), then
@@ -84,6 +85,10 @@ public:
     void touch(std::int64_t nowMs) { m_lastSeenMs = nowMs; }
     //! A binary frame from the client: a protocol violation.
     void receiveBinary();
+    //! A ping or pong from the client: it counts toward the frame rate limit. One before hello
+    //! or over the limit closes the session with 1008 (no error frame could answer it); returns
+    //! whether it is accepted (a ping then gets its pong).
+    bool receiveControl();
 
     //! A live frame for `room` (seq 0: not part of the stream, e.g. presence).
     void deliverLive(const std::string& room, std::uint64_t seq, const TextFrame& frame);
@@ -93,8 +98,9 @@ public:
     void close(CloseCode code);
     //! The connection is gone: leave every room (local and hub). Idempotent.
     void detach();
-    //! Sweep: closes the session if it was silent for two heartbeat intervals, aborts it if its
-    //! close handshake is taking too long.
+    //! Sweep: closes the session if it has not said hello in time (4005), if its transport's
+    //! deadlines passed, or if it was silent for two heartbeat intervals; aborts it if its close
+    //! handshake is taking too long.
     void checkTimeouts(std::int64_t nowMs);
 
 private:
@@ -208,6 +214,7 @@ private:
     State m_state = State::AwaitingHello;
     bool m_detached = false;
     std::uint8_t m_depth = 0; // nesting of Turns
+    std::uint32_t m_openedMs; // monotonicMs() truncated: the hello deadline counts from here
     std::int64_t m_lastSeenMs;
     std::int64_t m_closingSinceMs = 0;
     std::int64_t m_presenceReportedMs = 0;

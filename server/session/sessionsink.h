@@ -13,6 +13,7 @@
 
 #include <QString>
 #include <QtGlobal>
+#include <cstdint>
 
 namespace parley::server {
 
@@ -28,6 +29,13 @@ public:
     virtual void close(CloseCode code) = 0;
     //! Drops the connection now (close handshake took too long).
     virtual void abort() = 0;
+    //! The I/O thread's sweep: the transport's own deadlines (a WebSocket frame arriving too
+    //! slowly, a client not reading). May start closing the session through its close path.
+    virtual void checkDeadlines(std::int64_t nowMs) { Q_UNUSED(nowMs); }
+    //! Reads and handles what the client has already sent and the transport has not read yet
+    //! (the sweep calls it before a deadline ends the session: on a busy thread the bytes the
+    //! deadline waits for may be in the kernel's buffer, unread).
+    virtual void readPending() { }
     //! Peer address for logs.
     virtual QString peer() const = 0;
 };

@@ -31,6 +31,16 @@ void WebSocketSink::abort()
     m_connection.abort();
 }
 
+void WebSocketSink::checkDeadlines(std::int64_t nowMs)
+{
+    m_connection.checkDeadlines(nowMs);
+}
+
+void WebSocketSink::readPending()
+{
+    m_connection.readPending();
+}
+
 QString WebSocketSink::peer() const
 {
     return m_connection.peer();
@@ -48,6 +58,11 @@ void WebSocketSink::binaryReceived(QByteArrayView)
     if (m_session) {
         m_session->receiveBinary();
     }
+}
+
+bool WebSocketSink::controlReceived()
+{
+    return m_session && m_session->receiveControl();
 }
 
 void WebSocketSink::closing(CloseCode code)

@@ -31,12 +31,15 @@ public:
     qint64 pendingBytes() const override;
     void close(CloseCode code) override;
     void abort() override;
+    void checkDeadlines(std::int64_t nowMs) override;
+    void readPending() override;
     QString peer() const override;
 
 private:
     // WebSocketConnection::Handler
     void textReceived(QByteArrayView text) override;
     void binaryReceived(QByteArrayView data) override;
+    bool controlReceived() override;
     void closing(CloseCode code) override;
     void disconnected() override;
 

@@ -31,6 +31,10 @@ const char* closeReason(CloseCode code)
         return "heartbeat timeout";
     case CloseCode::SlowConsumer:
         return "slow consumer";
+    case CloseCode::HelloTimeout:
+        return "hello timeout";
+    case CloseCode::FrameTimeout:
+        return "frame too slow";
     case CloseCode::TryAgainLater:
         return "over capacity; retry after 5 s"; // ConnectionCaps::kRetryAfterS
     }

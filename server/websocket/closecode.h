@@ -14,13 +14,15 @@ enum class CloseCode : quint16 {
     UnsupportedData = 1003,
     NoStatus = 1005, //!< received only: a close frame without a code; never sent
     InvalidPayload = 1007, //!< a text message (or close reason) that is not UTF-8
-    PolicyViolation = 1008,
+    PolicyViolation = 1008, //!< a ping or pong before hello, or control frames over the rate limit
     MessageTooBig = 1009, //!< a message over the frame parser's limit
     InternalError = 1011,
     BadFrame = 4000, //!< a frame the Parley protocol does not allow (e.g. binary)
     Unauthorized = 4001, //!< hello refused
     HeartbeatTimeout = 4002, //!< silent for two heartbeat intervals
     SlowConsumer = 4003, //!< outbound queue over maxOutboundBytes; reconnect and replay
+    HelloTimeout = 4005, //!< no hello within helloTimeoutMs of the upgrade
+    FrameTimeout = 4006, //!< a frame in progress arrived slower than the minimum data rate
     //! Refused by a cap (connections, sessions per user): reconnect no sooner than the reason's
     //! "retry after N s" (caps/caps.h).
     TryAgainLater = 4007,

@@ -323,28 +323,41 @@ TEST_F(WebSocketTest, UpgradeOnAKeptAliveHttpConnection)
 TEST_F(WebSocketTest, PingIsAnsweredWithTheSamePayload)
 {
     WireClient& c = upgraded();
+    ASSERT_TRUE(c.write(text(kHello)));
+    ASSERT_TRUE(c.next(Opcode::Text));
     ASSERT_TRUE(c.write(encodeMaskedFrame(Opcode::Ping, "are you there", kMask)));
     const std::optional<Message> pong = c.next(Opcode::Pong);
     ASSERT_TRUE(pong);
     EXPECT_EQ(pong->payload, "are you there");
 }
 
+TEST_F(WebSocketTest, PingBeforeHelloClosesWithPolicyViolation)
+{
+    WireClient& c = upgraded();
+    ASSERT_TRUE(c.write(encodeMaskedFrame(Opcode::Ping, "are you there", kMask)));
+    const std::optional<Message> reply = c.nextMessage();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->opcode, Opcode::Close) << "no pong before hello";
+    EXPECT_EQ(reply->closeCode, 1008);
+}
+
 TEST_F(WebSocketTest, FragmentedMessageWithAPingBetweenFragments)
 {
     WireClient& c = upgraded();
-    const QByteArray first = kHello.left(10);
-    const QByteArray second = kHello.mid(10, 10);
-    const QByteArray rest = kHello.mid(20);
-    ASSERT_TRUE(c.write(text(first, false)));
+    ASSERT_TRUE(c.write(text(kHello)));
+    ASSERT_TRUE(c.next(Opcode::Text));
+    const QByteArray heartbeat = R"({"type":"heartbeat","id":"b1"})";
+    ASSERT_TRUE(c.write(text(heartbeat.left(10), false)));
     ASSERT_TRUE(c.write(encodeMaskedFrame(Opcode::Ping, "p", kMask)));
-    ASSERT_TRUE(c.write(encodeMaskedFrame(Opcode::Continuation, second, kMask, false)));
-    ASSERT_TRUE(c.write(encodeMaskedFrame(Opcode::Continuation, rest, kMask)));
+    ASSERT_TRUE(
+        c.write(encodeMaskedFrame(Opcode::Continuation, heartbeat.mid(10, 10), kMask, false)));
+    ASSERT_TRUE(c.write(encodeMaskedFrame(Opcode::Continuation, heartbeat.mid(20), kMask)));
     const std::optional<Message> pong = c.nextMessage();
     ASSERT_TRUE(pong);
     EXPECT_EQ(pong->opcode, Opcode::Pong);
-    const std::optional<Message> welcome = c.next(Opcode::Text);
-    ASSERT_TRUE(welcome);
-    EXPECT_TRUE(welcome->payload.contains("welcome"));
+    const std::optional<Message> ack = c.next(Opcode::Text);
+    ASSERT_TRUE(ack);
+    EXPECT_TRUE(ack->payload.contains("heartbeat_ack")) << ack->payload.data();
 }
 
 TEST_F(WebSocketTest, ClientCloseIsEchoedAndTheServerHangsUp)

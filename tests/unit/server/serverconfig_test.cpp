@@ -73,6 +73,31 @@ TEST(ServerConfigTest, PresenceTtlAndRedisHistoryAge)
     EXPECT_EQ(config.redisHistoryAgeS, 3600u);
 }
 
+TEST(ServerConfigTest, WebSocketLimits)
+{
+    const ServerConfig defaults = parseOk({ "--dev-auth" });
+    EXPECT_EQ(defaults.helloTimeoutMs, 10000u);
+    EXPECT_EQ(defaults.frameTimeoutMs, 5000u);
+    EXPECT_EQ(defaults.minFrameRate, 1024u);
+    EXPECT_EQ(defaults.stallTimeoutMs, 10000u);
+    const ServerConfig config = parseOk({ "--dev-auth", "--hello-timeout-ms", "300",
+        "--frame-timeout-ms", "400", "--min-frame-rate", "10", "--stall-timeout-ms", "500" });
+    EXPECT_EQ(config.helloTimeoutMs, 300u);
+    EXPECT_EQ(config.frameTimeoutMs, 400u);
+    EXPECT_EQ(config.minFrameRate, 10u);
+    EXPECT_EQ(config.stallTimeoutMs, 500u);
+    // No limit can be switched off.
+    for (const char* flag :
+        { "--hello-timeout-ms", "--frame-timeout-ms", "--min-frame-rate", "--stall-timeout-ms" }) {
+        EXPECT_EQ(parseExit({ "--dev-auth", flag, "0" }).code, 2) << flag;
+    }
+    const ServerConfig::Exit help = parseExit({ "--help" });
+    for (const char* flag :
+        { "--hello-timeout-ms", "--frame-timeout-ms", "--min-frame-rate", "--stall-timeout-ms" }) {
+        EXPECT_TRUE(help.text.contains(QLatin1String(flag))) << flag;
+    }
+}
+
 TEST(ServerConfigTest, EveryFlag)
 {
     const ServerConfig config
