@@ -57,6 +57,7 @@ add_library(parley_sdk_objects OBJECT
     transport/longpolltransport.h
     transport/ssetransport.cpp
     transport/ssetransport.h
+    transport/transport.cpp
     transport/transport.h
     transport/transportfactory.cpp
     transport/transportfactory.h

@@ -250,7 +250,10 @@ void Client::Private::scheduleReconnect()
     // Whatever ended this connection, the next attempt goes to the next endpoint: a node that
     // died or refuses is not retried first.
     m_policy.rotate();
-    const auto delay = m_policy.nextDelay();
+    // A server that refused for capacity said how long to stay away: at least that, with the
+    // policy's jittered delay on top, so the refused clients do not all return at once.
+    const auto delay = std::exchange(m_serverRetryAfter, std::chrono::milliseconds(0))
+        + m_policy.nextDelay();
     m_reconnectTimer->start(delay);
     nextReconnectAt = QDateTime::currentDateTimeUtc().addMSecs(delay.count());
     setState(ConnectionState::Reconnecting);
@@ -276,6 +279,7 @@ void Client::Private::onNetworkReachable()
 void Client::Private::openTransport()
 {
     m_userClosing = false;
+    m_serverRetryAfter = std::chrono::milliseconds(0);
     nextReconnectAt = QDateTime();
 
     const QUrl url = options.endpoints.at(m_policy.endpoint(int(options.endpoints.size())));
@@ -339,6 +343,7 @@ void Client::Private::onTransportOpened()
 void Client::Private::onTransportClosed(int code, const QString& reason)
 {
     m_serverUnreachable = m_transport && !m_transport->reachedServer();
+    m_serverRetryAfter = m_transport ? m_transport->retryAfter() : std::chrono::milliseconds(0);
     if (m_transport) {
         m_transport->deleteLater();
         m_transport = nullptr;

@@ -223,6 +223,9 @@ private:
     bool m_negotiating = false; // options.transport was Auto at connectToServer()
     bool m_transportProven = false;
     bool m_serverUnreachable = false; // the connection that just closed never reached the server
+    // The wait the server asked for when it refused the connection that just closed (close
+    // 4007, HTTP Retry-After): the next attempt waits at least this long; 0: none asked.
+    std::chrono::milliseconds m_serverRetryAfter { 0 };
     std::optional<TransportKind> m_remembered;
     Transport* m_probe = nullptr; // child of q, while a probe of the preferred kind is open(ing)
     QTimer* m_probeTimer; // the next probe, or the deadline of the one in flight

@@ -360,6 +360,11 @@ void Client::Private::handle(const protocol::Error& wireError)
     m_requests.erase(it);
     armRequestTimer();
     if (request.kind == Request::Kind::Hello) {
+        if (error.code == ErrorCode::Overloaded) {
+            // A cap refused the session (e.g. too many sessions of this user; close 4007
+            // follows): stay away as long as the server says.
+            m_serverRetryAfter = Transport::retryAfterFromReason(error.message);
+        }
         dropConnection(error,
             error.code == ErrorCode::Unauthorized ? ConnectionState::Closed
                                                   : ConnectionState::Disconnected);

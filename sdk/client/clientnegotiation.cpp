@@ -89,8 +89,10 @@ void Client::Private::noteConnectionEnded()
 {
     const bool unreachable = std::exchange(m_serverUnreachable, false);
     // A server that is down (connection refused) fails every kind alike: moving on would only
-    // land the returning clients on a fallback, and then upgrade them all a second time.
-    if (m_transportProven || !m_negotiating || unreachable) {
+    // land the returning clients on a fallback, and then upgrade them all a second time. A
+    // server that refused for capacity (4007, Retry-After) reached us fine over this kind.
+    const bool refusedForCapacity = m_serverRetryAfter.count() > 0;
+    if (m_transportProven || !m_negotiating || unreachable || refusedForCapacity) {
         return;
     }
     const TransportKind failed = m_negotiator.current();

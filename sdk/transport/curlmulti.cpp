@@ -2,6 +2,7 @@
 
 #include <QSocketNotifier>
 #include <QTimer>
+#include <algorithm>
 #include <curl/curl.h>
 #include <mutex>
 
@@ -218,7 +219,15 @@ void CurlMulti::socketAction(qintptr fd, int events)
                 transfer->errorText[0] ? transfer->errorText : curl_easy_strerror(result));
         const bool noConnection = result == CURLE_COULDNT_CONNECT
             || result == CURLE_COULDNT_RESOLVE_HOST || result == CURLE_COULDNT_RESOLVE_PROXY;
+        // Retry-After, as delay-seconds or an HTTP date (libcurl turns both into seconds).
+        curl_off_t retryAfter = 0;
+        if (curl_easy_getinfo(message->easy_handle, CURLINFO_RETRY_AFTER, &retryAfter) != CURLE_OK
+            || retryAfter < 0) {
+            retryAfter = 0;
+        }
+        m_retryAfterS = int(std::min<curl_off_t>(retryAfter, 24 * 3600));
         finish(transfer, noConnection ? kNoConnection : int(status), error);
+        m_retryAfterS = 0;
     }
     --m_depth;
     reap();

@@ -77,6 +77,9 @@ public:
     quint64 start(const Request& request, DataFn onData, DoneFn onDone);
     //! Stops a transfer; its callbacks are not called any more. Unknown ids are ignored.
     void cancel(quint64 id);
+    //! Inside an onDone callback: the response's Retry-After header in seconds (delay-seconds
+    //! or an HTTP date), 0 when it had none. 0 anywhere else.
+    int retryAfterSeconds() const { return m_retryAfterS; }
     //! The cookies the transfers started from now on read and write (see CurlCookieJar).
     void setCookieJar(std::shared_ptr<CurlCookieJar> jar) { m_cookies = std::move(jar); }
     const std::shared_ptr<CurlCookieJar>& cookieJar() const { return m_cookies; }
@@ -100,6 +103,7 @@ private:
     std::unordered_map<quint64, std::unique_ptr<Transfer>> m_transfers;
     std::unordered_map<qintptr, std::unique_ptr<Watch>> m_watches;
     int m_depth = 0; // > 0 while inside curl_multi_socket_action
+    int m_retryAfterS = 0; // of the transfer whose onDone runs
 };
 
 } // namespace parley

@@ -59,6 +59,7 @@ void HttpTransport::open(const QUrl& url)
     m_outbox.clear();
     m_downstreamFailures = 0;
     setReachedServer(true);
+    setRetryAfter(std::chrono::milliseconds(0));
     CurlMulti::Request health = request(QString());
     QUrl healthUrl = m_base;
     healthUrl.setPath(QStringLiteral("/healthz"));
@@ -68,6 +69,9 @@ void HttpTransport::open(const QUrl& url)
         health, [](int, QByteArrayView) {},
         [this](int status, const QString& error) {
             m_controlTransfer = 0;
+            if (refusedForCapacity(status, QStringLiteral("healthz"))) {
+                return;
+            }
             if (status != 200) {
                 // No connection at all (refused, unresolvable): the server or the network is
                 // down. Anything else (a proxy's 403 or 502, an empty reply) reached something.
@@ -160,6 +164,9 @@ void HttpTransport::openSession(const QByteArray& hello)
                 flushCommands();
                 return;
             }
+            if (refusedForCapacity(status, QStringLiteral("session"), *body)) {
+                return;
+            }
             if (status == 401 || status == 400) {
                 // The body is the error frame that says why; then the session is refused.
                 Q_EMIT frameReceived(*body);
@@ -206,6 +213,9 @@ void HttpTransport::flushCommands()
                 flushCommands();
                 return;
             }
+            if (refusedForCapacity(status, QStringLiteral("commands"))) {
+                return;
+            }
             const QString why
                 = error.isEmpty() ? QStringLiteral("commands answered %1").arg(status) : error;
             if (status == 404) {
@@ -250,6 +260,9 @@ void HttpTransport::downstreamRefused(int status, const QString& error, int retr
     if (m_finished) {
         return;
     }
+    if (refusedForCapacity(status, QStringLiteral("downstream"))) {
+        return;
+    }
     const QString why
         = error.isEmpty() ? QStringLiteral("downstream answered %1").arg(status) : error;
     switch (status) {
@@ -271,6 +284,29 @@ void HttpTransport::downstreamRefused(int status, const QString& error, int retr
         downstreamFailed(why, retryMs);
         return;
     }
+}
+
+bool HttpTransport::refusedForCapacity(int status, const QString& what, const QByteArray& body)
+{
+    const int seconds = m_curl.retryAfterSeconds();
+    if ((status != 429 && status != 503) || seconds <= 0 || m_finished) {
+        return false;
+    }
+    setRetryAfter(std::chrono::seconds(seconds));
+    // The JSON error's message (or the error frame's) says which limit.
+    const QString message
+        = QJsonDocument::fromJson(body).object().value(QStringLiteral("message")).toString();
+    const QString reason = QStringLiteral("%1 answered %2%3; retry after %4 s")
+                               .arg(what)
+                               .arg(status)
+                               .arg(message.isEmpty() ? QString() : QStringLiteral(": ") + message)
+                               .arg(seconds);
+    if (m_token.isEmpty()) {
+        finish(TryAgainLater, reason);
+    } else {
+        close(TryAgainLater, reason); // the session may live on: end it on the way out
+    }
+    return true;
 }
 
 void HttpTransport::finish(int code, const QString& reason)

@@ -26,6 +26,8 @@
 // 404 (no such session) or 503 (the node holding it is gone or unreachable) loses the session
 // at once: waiting and retrying cannot bring it back, a new session (the Client's reconnect,
 // which resumes) can. A 502 (a balancer lost the node serving the request) is retried at once.
+// A 429 or 503 with Retry-After on any request is a refusal for capacity (the server's caps,
+// docs/security.md): the transport closes with 4007 and retryAfter() is the server's wait.
 #pragma once
 
 #include "curlmulti.h"
@@ -87,6 +89,10 @@ protected:
     bool isFinished() const { return m_finished; }
 
 private:
+    //! A refusal for capacity (429 or 503 with Retry-After, read inside the transfer's onDone):
+    //! records the wait and ends the transport with 4007 (after DELETE /v1/session when a
+    //! session is open). False for any other answer.
+    bool refusedForCapacity(int status, const QString& what, const QByteArray& body = {});
     void openSession(const QByteArray& hello);
     void flushCommands();
     void finish(int code, const QString& reason);

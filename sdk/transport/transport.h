@@ -17,12 +17,17 @@
 // - closed(code, reason) carries a WebSocket-style close code: the server's code when it closed
 //   (1000 normal, 1001 going away, 4001 unauthorized, ...), 1006 when the connection failed or
 //   dropped without a close handshake.
+// - A server refusing for capacity (close 4007 on WebSocket; HTTP 429 or 503 with Retry-After)
+//   closes the transport with 4007, and retryAfter() says how long it asked the client to wait
+//   (the Client's next attempt waits at least that long).
 #pragma once
 
 #include <QByteArray>
 #include <QObject>
 #include <QString>
 #include <QUrl>
+#include <algorithm>
+#include <chrono>
 
 namespace parley {
 
@@ -32,6 +37,13 @@ class Transport : public QObject {
 public:
     //! Close code for a connection that failed or dropped without a close handshake.
     static constexpr int AbnormalClosure = 1006;
+    //! Close code of a refusal for capacity (docs/protocol.md): try again after retryAfter().
+    static constexpr int TryAgainLater = 4007;
+    //! The wait a 4007 close reason names ("... retry after N s"), or `fallback` without one.
+    static std::chrono::seconds retryAfterFromReason(
+        const QString& reason, std::chrono::seconds fallback = std::chrono::seconds(5));
+    //! The longest wait a server may ask for; longer asks are cut to this.
+    static constexpr std::chrono::seconds kMaxRetryAfter { 600 };
 
     using QObject::QObject;
     ~Transport() override = default;
@@ -55,6 +67,9 @@ public:
     //! refused, host not found, network unreachable): the server is down or the network is,
     //! which says nothing about this kind of transport, so negotiation does not count it.
     bool reachedServer() const { return m_reachedServer; }
+    //! After closed(): how long the server asked the client to wait before it tries again
+    //! (close 4007, or an HTTP Retry-After on a refusal); 0 when it did not ask.
+    std::chrono::milliseconds retryAfter() const { return m_retryAfter; }
 
 Q_SIGNALS:
     //! The connection is established; frames may be sent.
@@ -67,9 +82,17 @@ Q_SIGNALS:
 protected:
     //! Implementations record, before closed(), whether this open() reached the server.
     void setReachedServer(bool reached) { m_reachedServer = reached; }
+    //! Implementations record, before closed(), a wait the server asked for (bounded by
+    //! kMaxRetryAfter); open() starts with none.
+    void setRetryAfter(std::chrono::milliseconds wait)
+    {
+        m_retryAfter = std::clamp(wait, std::chrono::milliseconds(0),
+            std::chrono::milliseconds(kMaxRetryAfter));
+    }
 
 private:
     bool m_reachedServer = true;
+    std::chrono::milliseconds m_retryAfter { 0 };
 };
 
 } // namespace parley

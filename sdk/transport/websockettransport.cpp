@@ -95,6 +95,7 @@ void WebSocketTransport::open(const QUrl& url)
     m_finished = false;
     m_requestWritten = false;
     setReachedServer(true);
+    setRetryAfter(std::chrono::milliseconds(0));
     socket->setMaxAllowedIncomingMessageSize(kMaxIncomingMessageBytes);
 
     // Queued connections: the contract promises no signal from inside open()/close()/
@@ -141,7 +142,12 @@ void WebSocketTransport::open(const QUrl& url)
                 : socket->error() == QAbstractSocket::UnknownSocketError
                 ? socket->errorString()
                 : describeFailure(*socket, socket->error(), m_requestWritten, socket->requestUrl());
-            finish(handshake ? int(socket->closeCode()) : AbnormalClosure, reason);
+            const int code = handshake ? int(socket->closeCode()) : AbnormalClosure;
+            if (code == TryAgainLater) {
+                // Refused for capacity: the server says how long to stay away.
+                setRetryAfter(retryAfterFromReason(reason));
+            }
+            finish(code, reason);
         },
         Qt::QueuedConnection);
     connect(

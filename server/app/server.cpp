@@ -3,6 +3,7 @@
 #include "auth/authenticator.h"
 #include "broker/localbroker.h"
 #include "broker/redisbroker.h"
+#include "caps/caps.h"
 #include "common/ids.h"
 #include "common/loglimiter.h"
 #include "common/post.h"
@@ -77,6 +78,9 @@ bool Server::start(QString* error)
             << "event=config_warning message=\"--dev-auth: any user name is accepted\"";
     }
     m_context.auth = m_auth.get();
+    m_caps = std::make_unique<Caps>(config.effectiveMaxConnections(), config.maxConnectionsPerIp,
+        config.maxSessionsPerUser, config.sessionRatePerIp);
+    m_context.caps = m_caps.get();
 
     m_context.decodeLimits.maxFrameBytes = config.maxFrameBytes;
     m_context.decodeLimits.maxBodyBytes = config.maxBodyBytes;
@@ -181,7 +185,11 @@ bool Server::start(QString* error)
         << "event=started node=" << QString::fromStdString(m_context.nodeId)
         << " listen=" << listenAddress() << " io_threads=" << threads
         << " dispatcher=" << eventDispatcherName(QCoreApplication::eventDispatcher())
-        << " rooms=" << rooms.size() << " data=" << dbPath;
+        << " rooms=" << rooms.size() << " data=" << dbPath
+        << " max_connections=" << m_caps->connections.maxConnections()
+        << " max_connections_per_ip=" << config.maxConnectionsPerIp
+        << " max_sessions_per_user=" << config.maxSessionsPerUser
+        << " session_rate_per_ip=" << config.sessionRatePerIp;
     return true;
 }
 

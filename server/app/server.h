@@ -28,6 +28,7 @@ namespace parley::server {
 
 class Authenticator;
 class Broker;
+struct Caps;
 class RedisBroker;
 class IoThread;
 class Listener;
@@ -63,6 +64,7 @@ private:
 
     ServerContext m_context;
     std::unique_ptr<Authenticator> m_auth;
+    std::unique_ptr<Caps> m_caps; // outlives the I/O threads: their connections hold places
     StorageWorker* m_storage = nullptr;
     std::unique_ptr<Broker> m_localBroker;
     RedisBroker* m_redisBroker = nullptr;

@@ -7,6 +7,7 @@
 #include <QRegularExpression>
 #include <QThread>
 #include <limits>
+#include <sys/resource.h>
 
 namespace parley::server {
 
@@ -185,6 +186,36 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         QStringLiteral("MS"));
     // WebSocket limits (docs/security.md).
     parser.addOptions({ helloTimeout, frameTimeout, minFrameRate, stallTimeout });
+    // Connection and session caps (docs/security.md).
+    const QCommandLineOption maxConnections(QStringLiteral("max-connections"),
+        QStringLiteral("TCP connections held at once, of every kind; more are answered 503 "
+                       "with Retry-After (WebSocket: close 4007) (default: the open-file limit "
+                       "less %1).")
+            .arg(kReservedDescriptors),
+        QStringLiteral("N"));
+    const QCommandLineOption maxConnectionsPerIp(QStringLiteral("max-connections-per-ip"),
+        QStringLiteral("TCP connections from one IPv4 address or IPv6 /64 at once; more are "
+                       "answered 429 with Retry-After (WebSocket: close 4007). Behind a balancer "
+                       "every client has its address: raise it or use 0 (default 1000, 0: no "
+                       "limit)."),
+        QStringLiteral("N"));
+    const QCommandLineOption maxSessionsPerUser(QStringLiteral("max-sessions-per-user"),
+        QStringLiteral("Sessions one user holds on this node at once; another hello gets "
+                       "'overloaded' and close 4007 (HTTP: 429 with Retry-After) (default 64, "
+                       "0: no limit)."),
+        QStringLiteral("N"));
+    const QCommandLineOption sessionRatePerIp(QStringLiteral("session-rate-per-ip"),
+        QStringLiteral("New HTTP sessions (POST /v1/session) per second from one IPv4 address "
+                       "or IPv6 /64, in bursts of 5 s worth; more are answered 429 with "
+                       "Retry-After (default 20, 0: no limit)."),
+        QStringLiteral("N"));
+    const QCommandLineOption httpAttachTimeout(QStringLiteral("http-attach-timeout-ms"),
+        QStringLiteral("Time an HTTP session has to attach its first event stream or poll; "
+                       "then it is closed (default 10000)."),
+        QStringLiteral("MS"));
+    parser.addOptions(
+        { maxConnections, maxConnectionsPerIp, maxSessionsPerUser, sessionRatePerIp,
+            httpAttachTimeout });
 
     auto usageError = [&parser](const QString& message) {
         return Exit { 2, QStringLiteral("parleyd: %1\n\n%2").arg(message, parser.helpText()) };
@@ -263,6 +294,12 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
         { frameTimeout, 10, 3600 * 1000, &config.frameTimeoutMs },
         { minFrameRate, 1, 1024 * 1024 * 1024, &config.minFrameRate },
         { stallTimeout, 10, 3600 * 1000, &config.stallTimeoutMs },
+        // Connection and session caps.
+        { maxConnections, 1, 100000000, &config.maxConnections },
+        { maxConnectionsPerIp, 0, 100000000, &config.maxConnectionsPerIp },
+        { maxSessionsPerUser, 0, 100000000, &config.maxSessionsPerUser },
+        { sessionRatePerIp, 0, 1000000, &config.sessionRatePerIp },
+        { httpAttachTimeout, 10, 3600 * 1000, &config.httpAttachTimeoutMs },
     };
     for (const Numeric& n : numerics) {
         if (parser.isSet(n.option) && !parseUInt(parser.value(n.option), n.min, n.max, n.target)) {
@@ -292,6 +329,19 @@ ServerConfig::ParseResult ServerConfig::parse(const QStringList& arguments)
                            "(accepts any user name)\n") };
     }
     return config;
+}
+
+std::uint32_t ServerConfig::effectiveMaxConnections() const
+{
+    if (maxConnections > 0) {
+        return maxConnections;
+    }
+    rlimit limit {};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
+        return 100000;
+    }
+    const rlim_t open = std::min<rlim_t>(limit.rlim_cur, 100000000);
+    return std::uint32_t(std::max<rlim_t>(64, open > kReservedDescriptors ? open - kReservedDescriptors : 0));
 }
 
 int ServerConfig::effectiveIoThreads() const

@@ -76,6 +76,23 @@ struct ServerConfig {
     //! (backpressure); it is closed with 4003 when nothing of the queue is written for this long.
     std::uint32_t stallTimeoutMs = 10000;
 
+    // Connection and session caps (docs/security.md, "Connection and session caps"). Per-address
+    // limits count IPv4 addresses and IPv6 /64 networks; 0 turns a limit off.
+    //! Descriptors kept free below the open-file limit when maxConnections is derived from it:
+    //! storage, Redis links, event loops, and the refusals being answered.
+    static constexpr std::uint32_t kReservedDescriptors = 256;
+    //! TCP connections held at once (all kinds); 0: the open-file limit less
+    //! kReservedDescriptors (effectiveMaxConnections()).
+    std::uint32_t maxConnections = 0;
+    //! TCP connections from one address at once.
+    std::uint32_t maxConnectionsPerIp = 1000;
+    //! Sessions (any transport) one user holds on this node at once.
+    std::uint32_t maxSessionsPerUser = 64;
+    //! New HTTP sessions (POST /v1/session) per second from one address; bursts of 5 s worth.
+    std::uint32_t sessionRatePerIp = 20;
+    //! Time an HTTP session has, from its POST /v1/session, to attach a stream or a poll.
+    std::uint32_t httpAttachTimeoutMs = 10000;
+
     //! What the command line asked for: run with a config, or print text and exit.
     struct Exit {
         int code = 0;
@@ -89,6 +106,9 @@ struct ServerConfig {
 
     //! The number of I/O threads to start (resolves 0 to the core count).
     int effectiveIoThreads() const;
+    //! maxConnections, or when 0 the process's open-file limit (RLIMIT_NOFILE, soft) less
+    //! kReservedDescriptors (at least 64).
+    std::uint32_t effectiveMaxConnections() const;
 };
 
 } // namespace parley::server

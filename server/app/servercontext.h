@@ -14,6 +14,7 @@ namespace parley::server {
 
 class Authenticator;
 class Broker;
+struct Caps;
 class IoThread;
 class NodeRouter;
 class PresenceManager;
@@ -36,6 +37,8 @@ struct ServerContext {
     NodeRouter* router = nullptr;
     //! Every I/O thread, by index (HTTP requests are routed to the thread owning the session).
     std::vector<IoThread*> ioThreads;
+    //! Connection and session caps (thread-safe; caps/caps.h).
+    Caps* caps = nullptr;
 
     //! Open WebSocket sessions on this node (for /healthz).
     std::atomic<int> sessions { 0 };

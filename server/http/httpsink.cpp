@@ -36,6 +36,7 @@ HttpSink::HttpSink(QByteArray secret, QString peer, Settings settings, QObject* 
     , m_settings(settings)
     , m_context(context)
     , m_gone(std::move(gone))
+    , m_openedMs(monotonicMs())
 {
 }
 
@@ -85,6 +86,7 @@ void HttpSink::attachStream(HttpDownstream* socket, std::optional<std::uint64_t>
         supersede(m_stream); // a newer stream of the same session replaces it
     }
     m_stream = socket;
+    m_attached = true;
     watch(socket);
     socket->write(responseHead("200 OK", "text/event-stream; charset=utf-8", -1));
     socket->write("retry: " + QByteArray::number(m_settings.retryMs) + "\n\n");
@@ -117,6 +119,7 @@ void HttpSink::attachPoll(HttpDownstream* socket, std::uint64_t after, std::int6
         answerPoll(m_pollAfter, true); // one poll at a time: the older one returns what it has
     }
     m_poll = socket;
+    m_attached = true;
     watch(socket);
     m_pollAfter = after;
     m_pollDeadlineMs = nowMs + m_settings.pollTimeoutMs;

@@ -77,6 +77,11 @@ public:
     void tick(std::int64_t nowMs);
     //! Every byte held for the client: kept frames and unsent response bytes (the budget).
     qint64 heldBytes() const;
+    //! Whether a stream or poll was ever attached (--http-attach-timeout-ms: a session that
+    //! attaches none in time is closed by the I/O thread's sweep).
+    bool hasAttached() const { return m_attached; }
+    //! Monotonic time the session was opened.
+    std::int64_t openedMs() const { return m_openedMs; }
 
     // SessionSink
     void send(const TextFrame& frame) override;
@@ -117,6 +122,8 @@ private:
     const Settings m_settings;
     QObject* m_context;
     std::function<void()> m_gone;
+    const std::int64_t m_openedMs;
+    bool m_attached = false;
     std::deque<Frame> m_frames;
     std::uint64_t m_nextCursor = 1;
     std::uint64_t m_delivered = 0;

@@ -1,5 +1,6 @@
 // IoThread's HTTP transport endpoints (see iothread.h and http/httpsink.h).
 #include "app/servercontext.h"
+#include "caps/caps.h"
 #include "common/clock.h"
 #include "common/constanttime.h"
 #include "common/ids.h"
@@ -113,6 +114,24 @@ void IoThread::handleHttp(QTcpSocket* socket, const HttpRequest& request)
 
 void IoThread::openHttpSession(QTcpSocket* socket, const HttpRequest& request)
 {
+    // --session-rate-per-ip: before anything is made or parsed. Every POST /v1/session takes a
+    // token, a refused hello too (so guessing credentials is throttled as well).
+    if (const std::optional<PeerKey> peer = PeerKey::fromAddress(socket->peerAddress())) {
+        const PeerRateLimiter::Verdict verdict
+            = m_context.caps->sessionRate.tryTake(*peer, monotonicMs());
+        if (!verdict.allowed) {
+            static LogLimiter limiter("session_rate_limited");
+            if (const auto suppressed = limiter.admit()) {
+                qCInfo(lcHttp, "event=session_rate_limited peer=%s rate=%u%s",
+                    qPrintable(peer->toString()), m_context.caps->sessionRate.rate(),
+                    LogLimiter::suffix(*suppressed));
+            }
+            answerHttp(socket, 429,
+                errorJson("rate_limited", "too many new sessions from this address"),
+                verdict.retryAfterS);
+            return;
+        }
+    }
     if (request.body.trimmed().isEmpty()) {
         respondHttp(socket, 400, errorJson("bad_json", "the body must be a hello frame"),
             request.head.keepAlive);
@@ -145,6 +164,11 @@ void IoThread::openHttpSession(QTcpSocket* socket, const HttpRequest& request)
     if (!decoded || !std::holds_alternative<protocol::Welcome>(decoded.value())) {
         // Not welcomed (bad JSON, not a hello, unauthorized): the error frame says why.
         const auto* refusal = decoded ? std::get_if<protocol::Error>(&decoded.value()) : nullptr;
+        if (refusal && refusal->code == protocol::ErrorCode::Overloaded) {
+            // --max-sessions-per-user: the session closed itself (4007); the client waits.
+            answerHttp(socket, 429, first, ConnectionCaps::kRetryAfterS);
+            return;
+        }
         const bool unauthorized = refusal && refusal->code == protocol::ErrorCode::Unauthorized;
         raw->close(unauthorized ? CloseCode::Unauthorized : CloseCode::BadFrame);
         respondHttp(socket, unauthorized ? 401 : 400,

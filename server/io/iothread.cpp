@@ -2,6 +2,7 @@
 
 #include "app/servercontext.h"
 #include "broker/broker.h"
+#include "caps/caps.h"
 #include "common/clock.h"
 #include "common/loglimiter.h"
 #include "common/post.h"
@@ -45,6 +46,8 @@ const char* reasonPhrase(int status)
         return "Length Required";
     case 413:
         return "Content Too Large";
+    case 429:
+        return "Too Many Requests";
     case 400:
         return "Bad Request";
     case 404:
@@ -108,12 +111,7 @@ void IoThread::start()
     m_sweepTimer->start();
 }
 
-void IoThread::adoptDescriptor(qintptr descriptor)
-{
-    post(this, [this, descriptor] { adopt(descriptor); });
-}
-
-void IoThread::adopt(qintptr descriptor)
+void IoThread::adopt(qintptr descriptor, CapSlot slot)
 {
     auto* socket = new QTcpSocket(this);
     if (!socket->setSocketDescriptor(descriptor)) {
@@ -131,6 +129,7 @@ void IoThread::adopt(qintptr descriptor)
         socket->deleteLater();
         return;
     }
+    holdConnectionSlot(socket, std::move(slot));
     // TCP_NODELAY: a chat frame is one small write; with Nagle on, a frame written while the
     // previous one is unacknowledged waits for the peer's (delayed) ACK — measured: echo p50 was
     // one client send interval (10 ms at 100 msg/s) at any load. Node's ws sets it too.
@@ -166,6 +165,7 @@ void IoThread::watchPending(QTcpSocket* socket)
 
 void IoThread::dropPending(QTcpSocket* socket)
 {
+    m_refused.erase(socket);
     if (m_pending.erase(socket) > 0) {
         QObject::disconnect(socket, nullptr, this, nullptr);
         socket->deleteLater();
@@ -182,6 +182,13 @@ void IoThread::sniff(QTcpSocket* socket)
     limits.maxCommandsBodyBytes = discardCap();
     limits.maxSessionBodyBytes = config.maxSessionBodyBytes;
     const RequestSniffer::Decision decision = RequestSniffer::inspect(head, limits);
+    if (decision.verdict != RequestSniffer::Verdict::NeedMore && !m_refused.empty()) {
+        if (const auto refused = m_refused.find(socket); refused != m_refused.end()) {
+            answerRefused(socket, refused->second, decision.headBytes,
+                decision.verdict == RequestSniffer::Verdict::WebSocket);
+            return;
+        }
+    }
     switch (decision.verdict) {
     case RequestSniffer::Verdict::NeedMore:
         return;
@@ -238,6 +245,7 @@ void IoThread::sniff(QTcpSocket* socket)
                                : (healthy ? QStringLiteral("ok") : QStringLiteral("degraded")) },
             { QStringLiteral("node"), QString::fromStdString(m_context.nodeId) },
             { QStringLiteral("sessions"), m_context.sessions.load(std::memory_order_relaxed) },
+            { QStringLiteral("connections"), qint64(m_context.caps->connections.connections()) },
             { QStringLiteral("version"), QStringLiteral(PARLEY_VERSION) },
         };
         if (!healthy) {
@@ -275,13 +283,17 @@ void IoThread::sniff(QTcpSocket* socket)
     }
 }
 
-void IoThread::answerHttp(QTcpSocket* socket, int status, const QByteArray& json)
+void IoThread::answerHttp(QTcpSocket* socket, int status, const QByteArray& json, int retryAfterS)
 {
     m_pending.erase(socket);
+    m_refused.erase(socket);
     QObject::disconnect(socket, nullptr, this, nullptr);
     QByteArray response = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status)
         + "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(json.size())
         + "\r\nCache-Control: no-store\r\nConnection: close\r\n";
+    if (retryAfterS > 0) {
+        response += "Retry-After: " + QByteArray::number(retryAfterS) + "\r\n";
+    }
     if (status == 405) {
         response += json.contains("use POST") ? "Allow: POST\r\n" : "Allow: GET\r\n";
     }
@@ -331,6 +343,7 @@ void IoThread::upgradeToWebSocket(QTcpSocket* socket, int headBytes)
     // Take the descriptor over. The QTcpSocket's notifiers are disabled first, so they leave
     // the epoll set while the descriptor is still open (NotifierTable::remove), then the
     // QTcpSocket closes its descriptor; the connection lives on in the duplicate.
+    CapSlot slot = takeConnectionSlot(socket); // the connection lives on in the duplicate
     const int fd = ::fcntl(int(socket->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
     for (QSocketNotifier* notifier : socket->findChildren<QSocketNotifier*>()) {
         notifier->setEnabled(false);
@@ -370,6 +383,7 @@ void IoThread::upgradeToWebSocket(QTcpSocket* socket, int headBytes)
     auto sink = std::make_unique<WebSocketSink>(
         fd, settings, [this, id] { post(this, [this, id] { sessionDisconnected(id); }); });
     WebSocketSink* rawSink = sink.get();
+    rawSink->holdConnectionSlot(std::move(slot));
     rawSink->connection().writeRaw(reply.response);
     auto session = std::make_unique<Session>(*this, id, std::move(sink));
     rawSink->attach(session.get());
@@ -459,7 +473,12 @@ void IoThread::sweep()
     }
     if (m_index == 0) {
         LogLimiter::flushSuppressed(now); // process-wide: one thread does it
+        if (now - m_lastPruneMs >= 1000) {
+            m_context.caps->sessionRate.prune(now);
+            m_lastPruneMs = now;
+        }
     }
+    closeUnattachedSessions(now);
     for (const auto& [id, session] : m_sessions) {
         session->checkTimeouts(now);
     }
@@ -489,6 +508,7 @@ void IoThread::shutdown(std::function<void()> drained)
         for (const auto& [socket, deadline] : m_pending) {
             pending.push_back(socket);
         }
+        m_refused.clear();
         for (QTcpSocket* socket : pending) {
             m_pending.erase(socket);
             QObject::disconnect(socket, nullptr, this, nullptr);

@@ -37,6 +37,17 @@
 // DELETE /v1/session (a client leaving, or switching to another transport) closes the session on
 // its thread with 1000, like a WebSocket close: a held stream or poll gets the close event.
 //
+// Caps (io/iothreadcaps.cpp, caps/caps.h): adoptDescriptor() counts each connection under
+// --max-connections and --max-connections-per-ip on the accept thread, before anything is made
+// for it; the CapSlot it gets rides along as a child of the QTcpSocket (so every way a socket
+// ends gives the place back, on whichever thread it ends), and is handed to the
+// WebSocketConnection's sink on upgrade. A refused connection is answered, not dropped: its head
+// is read (as any other, bounded), then a WebSocket upgrade gets its 101 and close 4007, anything
+// else 503 or 429 with Retry-After; refusals being answered are capped too (ConnectionCaps::
+// kMaxRefusing), past that a canned answer is written to the descriptor on the accept thread.
+// POST /v1/session is rate-limited per address; an HTTP session that attaches no stream or poll
+// within --http-attach-timeout-ms is closed by the sweep.
+//
 // Session ids are 56 random bits from the system's generator under the thread's index (unique
 // per node by construction): they say nothing about how many sessions the node has made. HTTP
 // session secrets are compared in constant time (common/constanttime.h).
@@ -46,6 +57,8 @@
 // delivery loop), so a session closing mid-fan-out cannot invalidate the iteration.
 #pragma once
 
+#include "caps/capslot.h"
+#include "caps/connectioncaps.h"
 #include "hub/fanouttarget.h"
 #include "routing/relaylink.h"
 #include "websocket/textframe.h"
@@ -82,7 +95,8 @@ public:
     ServerContext& context() const { return m_context; }
 
     // --- thread-safe ---------------------------------------------------------------------------
-    //! Adopt an accepted socket descriptor (called by the Listener on the accept thread).
+    //! Adopt an accepted socket descriptor (called by the Listener on the accept thread): counted
+    //! under the connection caps there, then made into a socket on this thread, or refused.
     void adoptDescriptor(qintptr descriptor);
     //! Runs `f(session)` on this thread if the session still exists.
     void runOnSession(std::uint64_t sessionId, std::function<void(Session&)> f);
@@ -123,7 +137,22 @@ public:
 
 private:
     void start();
-    void adopt(qintptr descriptor);
+    void adopt(qintptr descriptor, CapSlot slot);
+
+    // Caps (iothreadcaps.cpp).
+    //! Makes the socket of a connection refused by a cap; its request head is answered with
+    //! the refusal (answerRefused()).
+    void adoptRefused(qintptr descriptor, ConnectionCaps::Refusal refusal, CapSlot place);
+    //! Answers the head of a refused connection: 101 and close 4007 to a WebSocket upgrade,
+    //! 503 (over --max-connections) or 429 (over --max-connections-per-ip) otherwise.
+    void answerRefused(QTcpSocket* socket, ConnectionCaps::Refusal refusal, int headBytes,
+        bool webSocket);
+    //! The connection's place under the caps, taken off its socket (the WebSocket upgrade).
+    static CapSlot takeConnectionSlot(QTcpSocket* socket);
+    //! Makes `slot` ride along with `socket` (given back when the socket is destroyed).
+    static void holdConnectionSlot(QTcpSocket* socket, CapSlot slot);
+    //! Closes the HTTP sessions that attached no stream or poll in time (sweep).
+    void closeUnattachedSessions(std::int64_t nowMs);
     //! A new session id: random, unique on this node (see above).
     std::uint64_t newSessionId() const;
     void sniff(QTcpSocket* socket);
@@ -137,7 +166,8 @@ private:
     //! What closeAfterResponse() reads and discards at most: the largest body we accept.
     qint64 discardCap() const;
     void dropPending(QTcpSocket* socket);
-    void answerHttp(QTcpSocket* socket, int status, const QByteArray& json);
+    //! Answers and closes; `retryAfterS` > 0 adds a Retry-After header (refusals by a cap).
+    void answerHttp(QTcpSocket* socket, int status, const QByteArray& json, int retryAfterS = 0);
     //! Answers and keeps the connection for its next request when `keepAlive`.
     void respondHttp(QTcpSocket* socket, int status, const QByteArray& json, bool keepAlive);
     //! Answers a request run by a session, maybe on another node: 200/202 with `successJson`,
@@ -177,6 +207,9 @@ private:
     QTimer* m_sweepTimer = nullptr;
     std::int64_t m_sweepIntervalMs = 1000;
     std::unordered_map<QTcpSocket*, std::int64_t> m_pending; // socket -> header deadline
+    // Pending sockets of connections refused by a cap (answered once their head is read).
+    std::unordered_map<QTcpSocket*, ConnectionCaps::Refusal> m_refused;
+    std::int64_t m_lastPruneMs = 0; // of the per-address session rate buckets (thread 0)
     std::unordered_map<std::uint64_t, std::unique_ptr<Session>> m_sessions;
     std::unordered_map<std::uint64_t, HttpSink*> m_httpSinks; // sessions opened over HTTP
     // Their secrets, for hasHttpSession() from other threads (written on this thread only).

@@ -3,6 +3,7 @@
 #include "app/servercontext.h"
 #include "auth/authenticator.h"
 #include "broker/broker.h"
+#include "caps/caps.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/loglimiter.h"
@@ -63,6 +64,7 @@ void Session::detach()
         return;
     }
     m_detached = true;
+    m_userSlot.reset();
     if (m_state != State::Closing) {
         m_state = State::Closing;
         m_closingSinceMs = monotonicMs();
@@ -326,6 +328,24 @@ void Session::handle(Ticket ticket, const protocol::Hello& hello)
         close(CloseCode::Unauthorized);
         return;
     }
+    // --max-sessions-per-user (caps/usersessioncaps.h): the place is held until the session
+    // ends (detach(), or the destructor).
+    std::optional<CapSlot> place = context.caps->users.tryAcquire(hello.user);
+    if (!place) {
+        static LogLimiter limiter("session_refused");
+        if (const auto suppressed = limiter.admit()) {
+            qCInfo(lcSession, "event=session_refused reason=max_sessions_per_user session=%llu "
+                              "user=%s max=%u%s",
+                (unsigned long long)m_id, hello.user.c_str(), context.caps->users.maxPerUser(),
+                LogLimiter::suffix(*suppressed));
+        }
+        replyError(ticket, hello.id, protocol::ErrorCode::Overloaded,
+            "too many sessions for this user (at most " + std::to_string(context.caps->users.maxPerUser())
+                + " on this node); retry after " + std::to_string(ConnectionCaps::kRetryAfterS) + " s");
+        close(CloseCode::TryAgainLater);
+        return;
+    }
+    m_userSlot = std::move(*place);
     m_user = hello.user;
     m_state = State::Welcomed;
     protocol::Welcome welcome;

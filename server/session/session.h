@@ -32,6 +32,7 @@
 // thread owns it. Kept small: memory per connection matters (issue 3).
 #pragma once
 
+#include "caps/capslot.h"
 #include "hub/fanouttarget.h"
 #include "protocol/frames.h"
 #include "ratelimiter.h"
@@ -220,6 +221,7 @@ private:
     RateLimiter m_rate;
     RequestOrder m_order;
     std::string m_user;
+    CapSlot m_userSlot; // the session's place under --max-sessions-per-user, from its welcome
     std::unordered_map<std::string, RoomState> m_rooms;
 };
 

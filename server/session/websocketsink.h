@@ -2,6 +2,7 @@
 // descriptor, framing, outgoing queue) and passes what it receives to its Session.
 #pragma once
 
+#include "caps/capslot.h"
 #include "sessionsink.h"
 #include "websocket/websocketconnection.h"
 
@@ -22,6 +23,8 @@ public:
     //! The session that receives this connection's messages (set once, before any input).
     void attach(Session* session) { m_session = session; }
     WebSocketConnection& connection() { return m_connection; }
+    //! The connection's place under the connection caps, given back with the sink.
+    void holdConnectionSlot(CapSlot slot) { m_connectionSlot = std::move(slot); }
 
     // SessionSink
     void send(const TextFrame& frame) override;
@@ -40,6 +43,9 @@ private:
     void closing(CloseCode code) override;
     void disconnected() override;
 
+    // Before m_connection, so destroyed after it: the place is given back once the descriptor
+    // is closed.
+    CapSlot m_connectionSlot;
     WebSocketConnection m_connection;
     Session* m_session = nullptr;
     std::function<void()> m_gone;

@@ -35,6 +35,8 @@ const char* closeReason(CloseCode code)
         return "hello timeout";
     case CloseCode::FrameTimeout:
         return "frame too slow";
+    case CloseCode::TryAgainLater:
+        return "over capacity; retry after 5 s"; // ConnectionCaps::kRetryAfterS
     }
     return "";
 }

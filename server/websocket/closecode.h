@@ -23,6 +23,9 @@ enum class CloseCode : quint16 {
     SlowConsumer = 4003, //!< outbound queue over maxOutboundBytes; reconnect and replay
     HelloTimeout = 4005, //!< no hello within helloTimeoutMs of the upgrade
     FrameTimeout = 4006, //!< a frame in progress arrived slower than the minimum data rate
+    //! Refused by a cap (connections, sessions per user): reconnect no sooner than the reason's
+    //! "retry after N s" (caps/caps.h).
+    TryAgainLater = 4007,
 };
 
 //! The reason text sent with `code` (short, ASCII).

@@ -168,10 +168,7 @@ void WebSocketConnection::checkDeadlines(std::int64_t nowMs)
         }
     }
     if (m_readPaused && qint64(qint32(now - m_pausedSinceMs)) > qint64(m_settings.stallTimeoutMs)) {
-        close(CloseCode::SlowConsumer, closeReason(CloseCode::SlowConsumer));
-        if (m_state != State::Closed) {
-            m_handler.closing(CloseCode::SlowConsumer);
-        }
+        closeAsSlowConsumer();
     }
 }
 
@@ -304,14 +301,19 @@ bool WebSocketConnection::enqueue(QByteArray bytes, Kind kind)
     // the close frame goes out regardless.
     if (kind != Kind::Close && m_state == State::Open
         && m_queuedBytes > qint64(m_settings.maxQueuedBytes)) {
-        close(CloseCode::SlowConsumer, closeReason(CloseCode::SlowConsumer));
-        if (m_state != State::Closed) {
-            m_handler.closing(CloseCode::SlowConsumer);
-        }
+        closeAsSlowConsumer();
         return false;
     }
     updateReading();
     return true;
+}
+
+void WebSocketConnection::closeAsSlowConsumer()
+{
+    close(CloseCode::SlowConsumer, closeReason(CloseCode::SlowConsumer));
+    if (m_state != State::Closed) {
+        m_handler.closing(CloseCode::SlowConsumer);
+    }
 }
 
 void WebSocketConnection::updateReading()

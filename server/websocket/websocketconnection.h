@@ -146,6 +146,8 @@ private:
     void setWriteWanted(bool wanted);
     void finish(CloseCode code, QByteArrayView reason, bool sendCloseFrame);
     void dropUnstartedFrames();
+    //! Closes with 4003 by itself (queue over its bound, or stalled) and tells the handler.
+    void closeAsSlowConsumer();
     void closeDescriptor();
 
     int m_fd;

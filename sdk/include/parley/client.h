@@ -150,7 +150,9 @@ Q_SIGNALS:
     //! event-loop turn after the attempt on the new kind started; transport() already tells.
     void transportChanged(parley::TransportKind kind);
     //! The connection was lost (or an attempt failed); attempt number `attempt` starts in
-    //! `delayMs` milliseconds (state Reconnecting). UIs show "reconnecting in N s".
+    //! `delayMs` milliseconds (state Reconnecting). UIs show "reconnecting in N s". When the
+    //! server refused for capacity (close 4007, or HTTP 429/503 with Retry-After) the delay is
+    //! at least the wait it asked for.
     void reconnectScheduled(int attempt, int delayMs);
     //! A new message in a joined room (including this user's own messages), in seq order.
     void messageReceived(const parley::Message& message);

@@ -10,7 +10,9 @@ namespace parley {
 //! The attempt count starts over at 1 once a connection proved the server works: it got its
 //! `welcome` and finished its resume (every room rejoined, and every resumed room's replay
 //! ended with `recovered`), or it stayed up for healthyAfter. A server that accepts connections
-//! and drops them before that (crash loop) keeps the count, and the delays, growing.
+//! and drops them before that (crash loop) keeps the count, and the delays, growing. A server
+//! that refuses for capacity (close 4007, or HTTP 429/503 with Retry-After) names a wait: the
+//! next attempt comes after that wait plus the delay above.
 struct ReconnectOptions {
     //! Reconnect after a connection failed or dropped. Off: the client goes Disconnected and
     //! waits for connectToServer(). Never for terminal causes (credentials rejected, replaced).

@@ -1,6 +1,8 @@
 // ReconnectPolicy: full-jitter backoff bounds, growth and cap, reset, endpoint rotation and which
-// close codes are terminal, with an injected random source (no waiting).
+// close codes are terminal, with an injected random source (no waiting); the wait a 4007 close
+// names.
 #include "reconnect/reconnectpolicy.h"
+#include "transport/transport.h"
 
 #include <gtest/gtest.h>
 
@@ -8,6 +10,7 @@
 
 using parley::ReconnectOptions;
 using parley::ReconnectPolicy;
+using parley::Transport;
 using namespace std::chrono_literals;
 
 TEST(ReconnectPolicy, CeilingGrowsByTheFactorUpToTheCap)
@@ -84,4 +87,19 @@ TEST(ReconnectPolicy, TerminalCloseCodesAreNotRetried)
     for (int code : { 1000, 1001, 1006, 1009, 4000, 4002, 4003 }) {
         EXPECT_TRUE(ReconnectPolicy::isRetryableClose(code)) << code;
     }
+}
+
+// The wait a 4007 close names: parleyd ends its reasons with "retry after N s".
+TEST(RetryAfterFromReasonTest, ReadsTheServersWaitAndBoundsIt)
+{
+    using std::chrono::seconds;
+    EXPECT_EQ(Transport::retryAfterFromReason("too many connections from this address; retry "
+                                              "after 5 s"),
+        seconds(5));
+    EXPECT_EQ(Transport::retryAfterFromReason("over capacity; retry after 30 s"), seconds(30));
+    // No number: the documented default, or the caller's.
+    EXPECT_EQ(Transport::retryAfterFromReason("over capacity"), seconds(5));
+    EXPECT_EQ(Transport::retryAfterFromReason("", seconds(2)), seconds(2));
+    // A server cannot keep a client away for days.
+    EXPECT_EQ(Transport::retryAfterFromReason("retry after 999999 s"), Transport::kMaxRetryAfter);
 }

@@ -2,6 +2,7 @@
 #include "app/serverconfig.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 namespace parley::server {
 namespace {
@@ -142,6 +143,38 @@ TEST(ServerConfigTest, HttpTransportLimits)
     }
 }
 
+TEST(ServerConfigTest, ConnectionAndSessionCaps)
+{
+    const ServerConfig defaults = parseOk({ "--dev-auth" });
+    EXPECT_EQ(defaults.maxConnections, 0u); // derived from the open-file limit
+    EXPECT_EQ(defaults.maxConnectionsPerIp, 1000u);
+    EXPECT_EQ(defaults.maxSessionsPerUser, 64u);
+    EXPECT_EQ(defaults.sessionRatePerIp, 20u);
+    EXPECT_EQ(defaults.httpAttachTimeoutMs, 10000u);
+    // The open-file limit less the reserve, never fewer than 64.
+    rlimit limit {};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur > 64 + ServerConfig::kReservedDescriptors) {
+        EXPECT_EQ(defaults.effectiveMaxConnections(),
+            std::uint32_t(limit.rlim_cur) - ServerConfig::kReservedDescriptors);
+    }
+    EXPECT_GE(defaults.effectiveMaxConnections(), 64u);
+
+    const ServerConfig config = parseOk({ "--dev-auth", "--max-connections", "500",
+        "--max-connections-per-ip", "0", "--max-sessions-per-user", "3", "--session-rate-per-ip",
+        "0", "--http-attach-timeout-ms", "2000" });
+    EXPECT_EQ(config.effectiveMaxConnections(), 500u);
+    EXPECT_EQ(config.maxConnectionsPerIp, 0u); // off
+    EXPECT_EQ(config.maxSessionsPerUser, 3u);
+    EXPECT_EQ(config.sessionRatePerIp, 0u); // off
+    EXPECT_EQ(config.httpAttachTimeoutMs, 2000u);
+    const ServerConfig::Exit help = parseExit({ "--help" });
+    for (const char* flag : { "--max-connections", "--max-connections-per-ip",
+             "--max-sessions-per-user", "--session-rate-per-ip", "--http-attach-timeout-ms" }) {
+        EXPECT_TRUE(help.text.contains(flag)) << flag;
+    }
+}
+
 TEST(ServerConfigTest, ListenForms)
 {
     EXPECT_EQ(parseOk({ "--dev-auth", "--listen", "localhost:9000" }).host, "localhost");
@@ -207,7 +240,11 @@ INSTANTIATE_TEST_SUITE_P(Table, ServerConfigBadArgs,
         BadArgs { "NegativeRedisHistoryAge", { "--redis-history-age", "-5" } },
         BadArgs { "TinyHeaderLimit", { "--max-header-bytes", "100" } },
         BadArgs { "TinySessionBody", { "--max-session-body-bytes", "10" } },
-        BadArgs { "NegativeLogRate", { "--log-rate-limit", "-1" } }),
+        BadArgs { "NegativeLogRate", { "--log-rate-limit", "-1" } },
+        BadArgs { "ZeroMaxConnections", { "--max-connections", "0" } },
+        BadArgs { "NegativePerIpCap", { "--max-connections-per-ip", "-1" } },
+        BadArgs { "UserCapNotNumber", { "--max-sessions-per-user", "few" } },
+        BadArgs { "TinyAttachTimeout", { "--http-attach-timeout-ms", "1" } }),
     [](const ::testing::TestParamInfo<BadArgs>& info) { return std::string(info.param.name); });
 
 } // namespace

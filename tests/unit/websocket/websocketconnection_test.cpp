@@ -145,6 +145,12 @@ protected:
         return std::nullopt;
     }
 
+    //! Writes `bytes` from the client's end (whole: they fit the socket's buffer); false if not.
+    bool sendFromClient(const QByteArray& bytes)
+    {
+        return ::send(m_fds[1], bytes.constData(), std::size_t(bytes.size()), 0) == bytes.size();
+    }
+
     //! Bytes the kernel holds for the server's side, unread.
     int unreadByServer() const
     {
@@ -293,8 +299,7 @@ TEST_F(WebSocketConnectionTest, ReadingPausesOverTheBoundAndResumesOnceTheClient
 
     // The client sends a message: it stays in the kernel while the queue is over the bound.
     const QByteArray message = masked(Opcode::Text, R"({"type":"heartbeat"})");
-    ASSERT_EQ(
-        ::send(m_fds[1], message.constData(), std::size_t(message.size()), 0), message.size());
+    ASSERT_TRUE(sendFromClient(message));
     for (int i = 0; i < 3; ++i) {
         QCoreApplication::processEvents();
     }
@@ -318,7 +323,7 @@ TEST_F(WebSocketConnectionTest, ReadPendingHandlesWhatTheKernelHoldsWithoutTheEv
     // frame is in the kernel's buffer; readPending() reads it there and then.
     open();
     const QByteArray hello = masked(Opcode::Text, R"({"type":"hello","id":"h","user":"a"})");
-    ASSERT_EQ(::send(m_fds[1], hello.constData(), std::size_t(hello.size()), 0), hello.size());
+    ASSERT_TRUE(sendFromClient(hello));
     ASSERT_TRUE(m_handler.texts.empty());
     m_connection->readPending();
     ASSERT_EQ(m_handler.texts.size(), 1u);
@@ -337,8 +342,7 @@ TEST_F(WebSocketConnectionTest, ReadPendingRespectsBackpressure)
     queueMoreThan(settings.pauseReadingBytes);
     ASSERT_TRUE(c.isReadingPaused());
     const QByteArray message = masked(Opcode::Text, R"({"type":"heartbeat"})");
-    ASSERT_EQ(
-        ::send(m_fds[1], message.constData(), std::size_t(message.size()), 0), message.size());
+    ASSERT_TRUE(sendFromClient(message));
     c.readPending();
     EXPECT_TRUE(m_handler.texts.empty());
     EXPECT_EQ(unreadByServer(), message.size());
