@@ -1,11 +1,14 @@
 #include "envelopes.h"
+#include "nesting.h"
 
 #include <limits>
 #include <nlohmann/json.hpp>
 
 namespace parley::protocol::http {
 
-using nlohmann::json;
+// ordered_json keeps a frame's members in the order they were sent, so a frame taken out of
+// an array re-serialises to the bytes it had.
+using json = nlohmann::ordered_json;
 
 namespace {
 
@@ -20,6 +23,10 @@ std::optional<json> parse(std::string_view bytes, const EnvelopeLimits& limits, 
     if (bytes.size() > limits.maxBytes) {
         error = fail(ErrorCode::FrameTooLarge, "envelope exceeds " + std::to_string(limits.maxBytes)
                 + " bytes");
+        return std::nullopt;
+    }
+    if (!detail::nestingWithin(bytes, detail::kMaxEnvelopeNesting)) {
+        error = fail(ErrorCode::BadJson, "JSON nested too deeply");
         return std::nullopt;
     }
     json value = json::parse(bytes.begin(), bytes.end(), nullptr, false);
@@ -109,6 +116,38 @@ DecodeResult<SessionReply> decodeSessionReply(std::string_view bytes, const Enve
     reply.cursor = cursor->get<std::uint64_t>();
     reply.welcome = compact(*welcome);
     return reply;
+}
+
+std::string encodeHttpError(const HttpError& error)
+{
+    return compact(json { { "error", error.code }, { "message", error.message } });
+}
+
+DecodeResult<HttpError> decodeHttpError(std::string_view bytes, const EnvelopeLimits& limits)
+{
+    DecodeError error;
+    const std::optional<json> value = parse(bytes, limits, error);
+    if (!value) {
+        return error;
+    }
+    if (!value->is_object()) {
+        return fail(ErrorCode::BadJson, "error answer is not an object");
+    }
+    const auto type = value->find("type");
+    const bool frame = type != value->end() && type->is_string() && *type == "error";
+    const auto code = value->find(frame ? "code" : "error");
+    if (code == value->end() || !code->is_string()) {
+        return fail(ErrorCode::BadFrame, "error answer without a code");
+    }
+    HttpError answer;
+    answer.code = code->get<std::string>();
+    if (const auto message = value->find("message"); message != value->end()) {
+        if (!message->is_string()) {
+            return fail(ErrorCode::BadFrame, "error answer with a message that is not a string");
+        }
+        answer.message = message->get<std::string>();
+    }
+    return answer;
 }
 
 std::string encodeCloseEvent(const CloseEvent& close)

@@ -47,6 +47,14 @@ struct PollBatch {
     bool operator==(const PollBatch&) const = default;
 };
 
+//! An HTTP error answer's body: `{"error":"<code>","message":"..."}`, or an `error` frame
+//! (`{"type":"error","code":...,"message":...}`) where the request carried a frame.
+struct HttpError {
+    std::string code;
+    std::string message;
+    bool operator==(const HttpError&) const = default;
+};
+
 struct EnvelopeLimits {
     std::size_t maxBytes = 16 * 1024 * 1024; //!< an envelope larger than this is refused
     std::size_t maxFrames = 10000; //!< frames in one poll batch or commands batch
@@ -60,6 +68,11 @@ DecodeResult<CloseEvent> decodeCloseEvent(std::string_view bytes, const Envelope
 
 std::string encodePollBatch(const PollBatch& batch);
 DecodeResult<PollBatch> decodePollBatch(std::string_view bytes, const EnvelopeLimits& = {});
+
+//! Encodes the JSON form (`error`, `message`).
+std::string encodeHttpError(const HttpError& error);
+//! Decodes either form; an answer that is neither (an HTML page from a proxy) is a DecodeError.
+DecodeResult<HttpError> decodeHttpError(std::string_view bytes, const EnvelopeLimits& = {});
 
 //! A `POST /v1/commands` body: one frame object, or a JSON array of frame objects (a batch).
 //! The encoder always writes the array form.

@@ -294,8 +294,8 @@ bool HttpTransport::refusedForCapacity(int status, const QString& what, const QB
     }
     setRetryAfter(std::chrono::seconds(seconds));
     // The JSON error's message (or the error frame's) says which limit.
-    const QString message
-        = QJsonDocument::fromJson(body).object().value(QStringLiteral("message")).toString();
+    const auto answer = protocol::http::decodeHttpError(std::string_view(body.data(), body.size()));
+    const QString message = answer ? QString::fromStdString(answer.value().message) : QString();
     const QString reason = QStringLiteral("%1 answered %2%3; retry after %4 s")
                                .arg(what)
                                .arg(status)

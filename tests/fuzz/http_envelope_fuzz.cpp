@@ -1,7 +1,8 @@
 // libFuzzer target for the HTTP transports' envelopes, both sides: the SDK's decoders (session
-// reply, poll batch, SSE close event) and the server's (commands batch) must turn any bytes into
-// an envelope or a typed error, never crash, hang or leak; an envelope that decodes must survive
-// encode -> decode unchanged (what the server writes, the SDK reads back exactly).
+// reply, poll batch, SSE close event, HTTP error answers) and the server's (commands batch) must
+// turn any bytes into an envelope or a typed error, never crash, hang or leak; an envelope that
+// decodes must survive encode -> decode unchanged (what the server writes, the SDK reads back
+// exactly).
 #include <protocol/envelopes.h>
 
 #include <cstdint>
@@ -33,6 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     roundTrip(bytes, decodeSessionReply, encodeSessionReply);
     roundTrip(bytes, decodePollBatch, encodePollBatch);
     roundTrip(bytes, decodeCloseEvent, encodeCloseEvent);
+    roundTrip(bytes, decodeHttpError, encodeHttpError);
     // A single frame passes through verbatim (the frame codec judges it); a batch re-encodes
     // to the same frames.
     const auto start = bytes.find_first_not_of(" \t\r\n");

@@ -10,7 +10,8 @@ using namespace parley::protocol::http;
 namespace {
 
 constexpr const char* kWelcome
-    = R"({"type":"welcome","id":"h","session":"ab","node":"n1","user":"alice","heartbeat_ms":15000})";
+    = R"({"type":"welcome","id":"h","session":"ab","node":"n1","user":"alice",)"
+      R"("heartbeat_ms":15000,"protocol":1})";
 
 TEST(Envelopes, SessionReplyRoundTrips)
 {
@@ -141,6 +142,38 @@ TEST(Envelopes, CloseEventRoundTrips)
     EXPECT_EQ(decoded.value(), close);
     EXPECT_FALSE(decodeCloseEvent(R"({"code":"4001"})"));
     EXPECT_FALSE(decodeCloseEvent("[]"));
+}
+
+TEST(Envelopes, HttpErrorsDecodeInBothShapes)
+{
+    const HttpError json { "too_many_connections", "too many connections from this address" };
+    const auto decoded = decodeHttpError(encodeHttpError(json));
+    ASSERT_TRUE(decoded) << decoded.error().message;
+    EXPECT_EQ(decoded.value(), json);
+
+    const auto frame = decodeHttpError(
+        R"({"type":"error","id":"h","code":"overloaded","message":"too many sessions; retry after 5 s"})");
+    ASSERT_TRUE(frame) << frame.error().message;
+    EXPECT_EQ(frame.value(), (HttpError { "overloaded", "too many sessions; retry after 5 s" }));
+}
+
+TEST(Envelopes, AnswersThatAreNoErrorAreTypedErrors)
+{
+    EXPECT_EQ(decodeHttpError("<html>502 Bad Gateway</html>").error().code, ErrorCode::BadJson);
+    EXPECT_EQ(decodeHttpError("[]").error().code, ErrorCode::BadJson);
+    EXPECT_EQ(decodeHttpError(R"({"message":"x"})").error().code, ErrorCode::BadFrame);
+    EXPECT_EQ(decodeHttpError(R"({"error":"x","message":7})").error().code, ErrorCode::BadFrame);
+}
+
+TEST(Envelopes, DeepNestingIsRefusedBeforeParsing)
+{
+    // 100,000 levels inside one command of a batch: refused from a scan, not by recursing.
+    const std::string deep = "[{\"type\":\"send\",\"x\":" + std::string(100000, '[')
+        + std::string(100000, ']') + "}]";
+    const auto decoded = decodeCommands(deep);
+    ASSERT_FALSE(decoded);
+    EXPECT_EQ(decoded.error().code, ErrorCode::BadJson);
+    EXPECT_FALSE(decodePollBatch("{\"events\":[" + std::string(50, '[') + "]}"));
 }
 
 } // namespace
