@@ -1,4 +1,5 @@
 #include "codec.h"
+#include "nesting.h"
 
 #include <algorithm>
 #include <array>
@@ -14,9 +15,6 @@ namespace {
 // logs, cheap sniffing). Frames have a handful of fields, so its linear lookup costs nothing.
 using json = nlohmann::ordered_json;
 
-// Deeper nesting than any valid frame needs is rejected before parsing, so hostile input such as
-// 60,000 '[' cannot make the parser or the DOM's destructor recurse deeply.
-constexpr int kMaxNesting = 16;
 
 struct ErrorName {
     ErrorCode code;
@@ -43,35 +41,6 @@ constexpr std::array kErrorNames {
     ErrorName { ErrorCode::Internal, "internal", true },
     ErrorName { ErrorCode::UserOffline, "user_offline", false },
 };
-
-bool nestingWithin(std::string_view bytes, int maxDepth)
-{
-    int depth = 0;
-    bool inString = false;
-    bool escaped = false;
-    for (const char c : bytes) {
-        if (inString) {
-            if (escaped) {
-                escaped = false;
-            } else if (c == '\\') {
-                escaped = true;
-            } else if (c == '"') {
-                inString = false;
-            }
-            continue;
-        }
-        if (c == '"') {
-            inString = true;
-        } else if (c == '{' || c == '[') {
-            if (++depth > maxDepth) {
-                return false;
-            }
-        } else if (c == '}' || c == ']') {
-            --depth;
-        }
-    }
-    return true;
-}
 
 bool validName(std::string_view s)
 {
@@ -587,7 +556,7 @@ DecodeResult<Frame> decodeEnvelope(std::string_view bytes, const DecodeLimits& l
                 + std::to_string(limits.maxFrameBytes),
             {}, {} };
     }
-    if (!nestingWithin(bytes, kMaxNesting)) {
+    if (!detail::nestingWithin(bytes, detail::kMaxFrameNesting)) {
         return DecodeError { ErrorCode::BadJson, "JSON nested too deeply", {}, {} };
     }
     const json parsed = json::parse(bytes.begin(), bytes.end(), nullptr, false);

@@ -1,8 +1,7 @@
 #include "httptransport.h"
 
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
+#include "protocol/envelopes.h"
+
 #include <QLoggingCategory>
 
 namespace parley {
@@ -147,12 +146,17 @@ void HttpTransport::openSession(const QByteArray& hello)
         [this, body](int status, const QString& error) {
             m_controlTransfer = 0;
             if (status == 200) {
-                const QJsonObject reply = QJsonDocument::fromJson(*body).object();
-                m_token = reply.value(QStringLiteral("token")).toString().toLatin1();
-                m_cursor = quint64(reply.value(QStringLiteral("cursor")).toInteger());
-                Q_EMIT frameReceived(
-                    QJsonDocument(reply.value(QStringLiteral("welcome")).toObject())
-                        .toJson(QJsonDocument::Compact));
+                const auto reply = protocol::http::decodeSessionReply(
+                    std::string_view(body->constData(), std::size_t(body->size())));
+                if (!reply) {
+                    finish(AbnormalClosure,
+                        QStringLiteral("bad session reply: %1")
+                            .arg(QString::fromStdString(reply.error().message)));
+                    return;
+                }
+                m_token = QByteArray::fromStdString(reply.value().token);
+                m_cursor = reply.value().cursor;
+                Q_EMIT frameReceived(QByteArray::fromStdString(reply.value().welcome));
                 if (m_finished) {
                     return;
                 }
@@ -183,14 +187,16 @@ void HttpTransport::flushCommands()
     // One request carries at most kMaxBatchBytes (and at least one frame): a long outbox
     // flushed after a reconnect would otherwise make one body past the server's request limit
     // (413), failing the transport over and over. The rest follows when this batch is accepted.
-    QByteArray batch = "[";
+    std::vector<std::string> frames;
+    qsizetype bytes = 2; // the array's brackets
     qsizetype taken = 0;
     while (taken < m_outbox.size()
-        && (taken == 0 || batch.size() + m_outbox[taken].size() + 2 <= kMaxBatchBytes)) {
-        batch += (taken ? "," : "") + m_outbox[taken];
+        && (taken == 0 || bytes + m_outbox[taken].size() + 1 <= kMaxBatchBytes)) {
+        bytes += m_outbox[taken].size() + (taken ? 1 : 0);
+        frames.push_back(m_outbox[taken].toStdString());
         ++taken;
     }
-    batch += "]";
+    const QByteArray batch = QByteArray::fromStdString(protocol::http::encodeCommands(frames));
     m_outbox.erase(m_outbox.begin(), m_outbox.begin() + taken);
     CurlMulti::Request r = request(QStringLiteral("/commands"));
     r.method = "POST";
@@ -288,8 +294,8 @@ bool HttpTransport::refusedForCapacity(int status, const QString& what, const QB
     }
     setRetryAfter(std::chrono::seconds(seconds));
     // The JSON error's message (or the error frame's) says which limit.
-    const QString message
-        = QJsonDocument::fromJson(body).object().value(QStringLiteral("message")).toString();
+    const auto answer = protocol::http::decodeHttpError(std::string_view(body.data(), body.size()));
+    const QString message = answer ? QString::fromStdString(answer.value().message) : QString();
     const QString reason = QStringLiteral("%1 answered %2%3; retry after %4 s")
                                .arg(what)
                                .arg(status)

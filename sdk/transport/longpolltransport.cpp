@@ -1,8 +1,7 @@
 #include "longpolltransport.h"
 
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
+#include "protocol/envelopes.h"
+
 #include <QLoggingCategory>
 #include <QUrlQuery>
 
@@ -44,31 +43,32 @@ void LongPollTransport::onDone(int status, const QString& error)
     if (isFinished()) {
         return;
     }
-    const QJsonObject reply = QJsonDocument::fromJson(m_body).object();
     if (status != 200) {
         downstreamRefused(status, error, 1000);
         return;
     }
-    if (!reply.contains(QStringLiteral("cursor"))) {
-        downstreamFailed(
-            error.isEmpty() ? QStringLiteral("poll answer without a cursor") : error, 1000);
+    const auto reply = protocol::http::decodePollBatch(
+        std::string_view(m_body.constData(), std::size_t(m_body.size())));
+    if (!reply) {
+        downstreamFailed(error.isEmpty()
+                ? QStringLiteral("bad poll answer: %1")
+                      .arg(QString::fromStdString(reply.error().message))
+                : error,
+            1000);
         return;
     }
     downstreamSucceeded();
-    const QJsonArray events = reply.value(QStringLiteral("events")).toArray();
-    const quint64 last = quint64(reply.value(QStringLiteral("cursor")).toInteger());
+    const protocol::http::PollBatch& batch = reply.value();
     // Events are the frames after the poll's cursor, in order: number them from there.
-    quint64 next = last - quint64(events.size()) + 1;
-    for (const QJsonValue& event : events) {
-        deliver(next++, QJsonDocument(event.toObject()).toJson(QJsonDocument::Compact));
+    quint64 next = batch.firstCursor();
+    for (const std::string& event : batch.events) {
+        deliver(next++, QByteArray::fromStdString(event));
         if (isFinished()) {
             return;
         }
     }
-    if (reply.contains(QStringLiteral("closed"))) {
-        const QJsonObject closed = reply.value(QStringLiteral("closed")).toObject();
-        serverClosed(closed.value(QStringLiteral("code")).toInt(AbnormalClosure),
-            closed.value(QStringLiteral("reason")).toString());
+    if (batch.closed) {
+        serverClosed(batch.closed->code, QString::fromStdString(batch.closed->reason));
         return;
     }
     startDownstream();

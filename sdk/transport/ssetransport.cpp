@@ -1,7 +1,6 @@
 #include "ssetransport.h"
 
-#include <QJsonDocument>
-#include <QJsonObject>
+#include "protocol/envelopes.h"
 
 namespace parley {
 
@@ -61,9 +60,13 @@ void SseTransport::onBytes(int status, QByteArrayView bytes)
             return;
         }
         if (event.type == "close") {
-            const QJsonObject close = QJsonDocument::fromJson(event.data).object();
-            serverClosed(close.value(QStringLiteral("code")).toInt(AbnormalClosure),
-                close.value(QStringLiteral("reason")).toString());
+            const auto close = protocol::http::decodeCloseEvent(
+                std::string_view(event.data.constData(), std::size_t(event.data.size())));
+            if (close) {
+                serverClosed(close.value().code, QString::fromStdString(close.value().reason));
+            } else {
+                serverClosed(AbnormalClosure, QStringLiteral("malformed close event"));
+            }
             return;
         }
         if (event.type == "message") {

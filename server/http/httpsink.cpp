@@ -2,9 +2,8 @@
 
 #include "common/clock.h"
 #include "common/loglimiter.h"
+#include "protocol/envelopes.h"
 
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLoggingCategory>
 #include <QTimer>
 #include <algorithm>
@@ -247,9 +246,8 @@ void HttpSink::abort()
 
 QByteArray HttpSink::closeJson() const
 {
-    return QJsonDocument(QJsonObject { { QStringLiteral("code"), m_closeCode },
-                             { QStringLiteral("reason"), m_closeReason } })
-        .toJson(QJsonDocument::Compact);
+    return QByteArray::fromStdString(protocol::http::encodeCloseEvent(
+        { m_closeCode, m_closeReason.toStdString() }));
 }
 
 void HttpSink::writeEvent(const Frame& frame)
@@ -273,20 +271,17 @@ void HttpSink::answerPoll(std::uint64_t after, bool superseded)
     if (!socket) {
         return;
     }
-    QByteArray body = "{\"events\":[";
-    bool first = true;
+    protocol::http::PollBatch batch;
     for (const Frame& f : m_frames) {
         if (f.cursor > after) {
-            body += first ? "" : ",";
-            body += f.json;
-            first = false;
+            batch.events.push_back(f.json.toStdString());
         }
     }
-    body += "],\"cursor\":" + QByteArray::number(std::max(after, lastCursor()));
+    batch.cursor = std::max(after, lastCursor());
     if (m_closed) {
-        body += ",\"closed\":" + closeJson();
+        batch.closed = protocol::http::CloseEvent { m_closeCode, m_closeReason.toStdString() };
     }
-    body += "}";
+    const QByteArray body = QByteArray::fromStdString(protocol::http::encodePollBatch(batch));
     socket->write(responseHead("200 OK", "application/json", body.size()) + body);
     // Delivered once written; the next poll's cursor acknowledges it (kept until then).
     m_delivered = std::max(m_delivered, lastCursor());

@@ -8,13 +8,11 @@
 #include "common/post.h"
 #include "http/httprequest.h"
 #include "http/httpsink.h"
+#include "protocol/envelopes.h"
 #include "iothread.h"
 #include "routing/noderouter.h"
 #include "session/session.h"
 
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLoggingCategory>
 #include <QPointer>
 #include <QTcpSocket>
@@ -162,16 +160,16 @@ void IoThread::openHttpSession(QTcpSocket* socket, const HttpRequest& request)
 
     raw->receiveText(request.body);
     const QByteArray first = sink->frame(1);
-    const QJsonObject reply = QJsonDocument::fromJson(first).object();
-    if (reply.value(QStringLiteral("type")).toString() != QLatin1String("welcome")) {
+    const auto decoded = protocol::decodeServerFrame(std::string_view(first.data(), first.size()));
+    if (!decoded || !std::holds_alternative<protocol::Welcome>(decoded.value())) {
         // Not welcomed (bad JSON, not a hello, unauthorized): the error frame says why.
-        const QString code = reply.value(QStringLiteral("code")).toString();
-        if (code == QLatin1String("overloaded")) {
+        const auto* refusal = decoded ? std::get_if<protocol::Error>(&decoded.value()) : nullptr;
+        if (refusal && refusal->code == protocol::ErrorCode::Overloaded) {
             // --max-sessions-per-user: the session closed itself (4007); the client waits.
             answerHttp(socket, 429, first, ConnectionCaps::kRetryAfterS);
             return;
         }
-        const bool unauthorized = code == QLatin1String("unauthorized");
+        const bool unauthorized = refusal && refusal->code == protocol::ErrorCode::Unauthorized;
         raw->close(unauthorized ? CloseCode::Unauthorized : CloseCode::BadFrame);
         respondHttp(socket, unauthorized ? 401 : 400,
             first.isEmpty() ? errorJson("bad_frame", "hello expected") : first,
@@ -179,15 +177,13 @@ void IoThread::openHttpSession(QTcpSocket* socket, const HttpRequest& request)
         return;
     }
     sink->markDelivered(1);
-    const QByteArray token = SessionToken { m_index, id, secret, m_context.nodeId }.toText();
-    const QJsonObject body {
-        { QStringLiteral("session"), QString::number(id) },
-        { QStringLiteral("token"), QString::fromLatin1(token) },
-        { QStringLiteral("cursor"), 1 },
-        { QStringLiteral("welcome"), reply },
-    };
-    respondHttp(
-        socket, 200, QJsonDocument(body).toJson(QJsonDocument::Compact), request.head.keepAlive);
+    protocol::http::SessionReply reply;
+    reply.session = std::to_string(id);
+    reply.token = SessionToken { m_index, id, secret, m_context.nodeId }.toText().toStdString();
+    reply.cursor = 1;
+    reply.welcome = first.toStdString();
+    respondHttp(socket, 200, QByteArray::fromStdString(protocol::http::encodeSessionReply(reply)),
+        request.head.keepAlive);
 }
 
 namespace {
@@ -306,32 +302,20 @@ void IoThread::forwardCommands(QTcpSocket* socket, const HttpRequest& request)
         return;
     }
     // One frame, or a JSON array of frames (a batch): split here, decoded by the session.
-    QList<QString> frames;
-    const QByteArray body = request.body.trimmed();
-    if (body.startsWith('[')) {
-        QJsonParseError error {};
-        const QJsonDocument doc = QJsonDocument::fromJson(body, &error);
-        if (error.error != QJsonParseError::NoError || !doc.isArray()) {
-            respondHttp(
-                socket, 400, errorJson("bad_json", "the batch is not a JSON array"), keepAlive);
-            return;
-        }
-        for (const QJsonValue& value : doc.array()) {
-            if (!value.isObject()) {
-                respondHttp(socket, 400,
-                    errorJson("bad_frame", "every batch element must be a frame object"),
-                    keepAlive);
-                return;
-            }
-            frames.push_back(
-                QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact)));
-        }
-    } else if (body.startsWith('{')) {
-        frames.push_back(QString::fromUtf8(body));
-    } else {
-        respondHttp(
-            socket, 400, errorJson("bad_json", "the body must be a frame or an array"), keepAlive);
+    auto decoded = protocol::http::decodeCommands(
+        std::string_view(request.body.constData(), std::size_t(request.body.size())));
+    if (!decoded) {
+        const protocol::DecodeError& error = decoded.error();
+        respondHttp(socket, 400,
+            errorJson(QByteArray(protocol::errorCodeName(error.code).data(),
+                          qsizetype(protocol::errorCodeName(error.code).size())),
+                QByteArray::fromStdString(error.message)),
+            keepAlive);
         return;
+    }
+    QList<QString> frames;
+    for (const std::string& frame : decoded.value()) {
+        frames.push_back(QString::fromStdString(frame));
     }
     QPointer<QTcpSocket> guard(socket);
     const int count = int(frames.size());

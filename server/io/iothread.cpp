@@ -10,12 +10,14 @@
 #include "http/httpsink.h"
 #include "http/requestsniffer.h"
 #include "presence/presencemanager.h"
+#include "protocol/envelopes.h"
 #include "routing/noderouter.h"
 #include "routing/relaydownstream.h"
 #include "session/session.h"
 #include "session/websocketsink.h"
 #include "storage/storageworker.h"
 #include "websocket/handshake.h"
+
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -69,9 +71,8 @@ const char* reasonPhrase(int status)
 
 QByteArray errorJson(const QByteArray& code, const QByteArray& message)
 {
-    return QJsonDocument(QJsonObject { { QStringLiteral("error"), QString::fromLatin1(code) },
-                             { QStringLiteral("message"), QString::fromLatin1(message) } })
-        .toJson(QJsonDocument::Compact);
+    return QByteArray::fromStdString(protocol::http::encodeHttpError(
+        { code.toStdString(), message.toStdString() }));
 }
 
 namespace {
