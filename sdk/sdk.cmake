@@ -71,7 +71,7 @@ target_include_directories(parley_sdk_objects PUBLIC
     ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_definitions(parley_sdk_objects PUBLIC PARLEY_SDK_BUILDING)
 target_link_libraries(parley_sdk_objects PUBLIC
-    Qt6::Core Qt6::Network Qt6::WebSockets Parley::protocol CURL::libcurl)
+    Qt6::Core Qt6::Network Qt6::WebSockets Parley::protocol Parley::base CURL::libcurl)
 set_target_properties(parley_sdk_objects PROPERTIES
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
@@ -83,7 +83,8 @@ target_include_directories(parley_sdk PUBLIC
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 target_link_libraries(parley_sdk
     PUBLIC Qt6::Core
-    PRIVATE Qt6::Network Qt6::WebSockets CURL::libcurl $<BUILD_INTERFACE:Parley::protocol>)
+    PRIVATE Qt6::Network Qt6::WebSockets CURL::libcurl $<BUILD_INTERFACE:Parley::protocol>
+        $<BUILD_INTERFACE:Parley::base>)
 set_target_properties(parley_sdk PROPERTIES
     OUTPUT_NAME parley
     EXPORT_NAME Sdk

@@ -1,5 +1,6 @@
 // Client::Private: what the client does with each server frame, and the outbox flow.
 #include "client_p.h"
+#include "base/backoff.h"
 #include "protocol/codec.h"
 #include "transport/transport.h"
 #include "wireconversion.h"
@@ -21,11 +22,13 @@ protocol::DecodeLimits serverFrameLimits()
     return limits;
 }
 
-// Backoff for a message the server asked us to resend later (rate_limited, overloaded, ...).
+// Backoff for a message the server asked us to resend later (rate_limited, overloaded, ...):
+// 250 ms doubling to 10 s by the message's own attempts.
 qint64 retryDelayMs(int attempts)
 {
-    const int exponent = std::clamp(attempts - 1, 0, 6);
-    return std::min<qint64>(250LL << exponent, 10000);
+    constexpr BackoffSchedule kResend { std::chrono::milliseconds(250), std::chrono::seconds(10),
+        2.0, Jitter::None };
+    return kResend.delay(attempts, 0.0).count();
 }
 
 } // namespace

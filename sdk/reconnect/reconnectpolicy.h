@@ -17,6 +17,8 @@
 // - Close codes the server marks terminal (4001 unauthorized, 4004 replaced) never retry.
 #pragma once
 
+#include "base/backoff.h"
+
 #include <parley/clientoptions.h>
 
 #include <chrono>
@@ -26,20 +28,22 @@ namespace parley {
 
 class ReconnectPolicy {
 public:
-    //! `random` returns a uniform double in [0, 1); the default uses QRandomGenerator.
-    explicit ReconnectPolicy(ReconnectOptions options = {}, std::function<double()> random = {});
+    //! `random` returns a uniform double in [0, 1) (Backoff's default source if empty).
+    explicit ReconnectPolicy(ReconnectOptions options = {}, Backoff::Random random = {});
 
-    void setOptions(const ReconnectOptions& options) { m_options = options; }
+    void setOptions(const ReconnectOptions& options) { m_backoff.setSchedule(schedule(options)); }
+    //! The reconnect options as a Backoff schedule with full jitter.
+    static BackoffSchedule schedule(const ReconnectOptions& options);
 
     //! Whether a connection that ended with WebSocket close `code` may be retried.
     static bool isRetryableClose(int code);
 
     //! Counts one more attempt and returns how long to wait before it.
-    std::chrono::milliseconds nextDelay();
+    std::chrono::milliseconds nextDelay() { return m_backoff.next(); }
     //! The attempt number nextDelay() last counted (0 before any).
-    int attempt() const { return m_attempt; }
+    int attempt() const { return m_backoff.attempts(); }
     //! The upper bound of the delay for attempt `n` (1-based), before jitter.
-    std::chrono::milliseconds ceiling(int n) const;
+    std::chrono::milliseconds ceiling(int n) const { return m_backoff.schedule().ceiling(n); }
 
     //! Index of the endpoint to use now, among `count`.
     int endpoint(int count) const { return count > 0 ? m_endpoint % count : 0; }
@@ -47,12 +51,10 @@ public:
     void rotate() { ++m_endpoint; }
 
     //! The connection is healthy: the next loss starts from attempt 1 (the endpoint stays).
-    void reset() { m_attempt = 0; }
+    void reset() { m_backoff.reset(); }
 
 private:
-    ReconnectOptions m_options;
-    std::function<double()> m_random;
-    int m_attempt = 0;
+    Backoff m_backoff;
     int m_endpoint = 0;
 };
 

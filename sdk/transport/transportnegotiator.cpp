@@ -13,9 +13,8 @@ TransportNegotiator::TransportNegotiator(QList<TransportKind> order, int failure
     std::chrono::milliseconds probeDelay, std::chrono::milliseconds probeMaxDelay)
     : m_order(normalized(order))
     , m_failuresBeforeFallback(std::max(1, failuresBeforeFallback))
-    , m_probeDelay(std::max(probeDelay, std::chrono::milliseconds(1)))
-    , m_probeMaxDelay(std::max(probeMaxDelay, m_probeDelay))
-    , m_nextProbe(m_probeDelay)
+    , m_probes({ std::max(probeDelay, std::chrono::milliseconds(1)),
+          std::max(probeMaxDelay, probeDelay), 2.0, Jitter::None })
 {
 }
 
@@ -35,7 +34,7 @@ void TransportNegotiator::start(std::optional<TransportKind> remembered)
     const qsizetype at = remembered ? m_order.indexOf(*remembered) : -1;
     m_index = at < 0 ? 0 : at;
     m_failures = 0;
-    m_nextProbe = m_probeDelay;
+    m_probes.reset();
 }
 
 bool TransportNegotiator::openFailed()
@@ -52,7 +51,7 @@ void TransportNegotiator::openSucceeded()
 {
     m_failures = 0;
     if (m_index == 0) {
-        m_nextProbe = m_probeDelay;
+        m_probes.reset();
     }
 }
 
@@ -64,9 +63,7 @@ void TransportNegotiator::upgraded()
 
 std::chrono::milliseconds TransportNegotiator::nextProbeDelay()
 {
-    const auto delay = m_nextProbe;
-    m_nextProbe = std::min(m_probeMaxDelay, m_nextProbe * 2);
-    return delay;
+    return m_probes.next();
 }
 
 std::optional<TransportKind> transportKindFromName(const QString& name)

@@ -20,6 +20,8 @@
 //   restart from `probeDelay` once the preferred kind proved itself.
 #pragma once
 
+#include "base/backoff.h"
+
 #include <QList>
 #include <QString>
 #include <chrono>
@@ -69,9 +71,8 @@ public:
 private:
     QList<TransportKind> m_order;
     int m_failuresBeforeFallback;
-    std::chrono::milliseconds m_probeDelay;
-    std::chrono::milliseconds m_probeMaxDelay;
-    std::chrono::milliseconds m_nextProbe;
+    //! No jitter: the probes are one client's own schedule, shared with nobody.
+    Backoff m_probes;
     qsizetype m_index = 0;
     int m_failures = 0;
 };

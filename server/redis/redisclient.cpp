@@ -30,7 +30,7 @@ RedisClient::RedisClient(RedisEndpoint endpoint, Options options, QObject* paren
     , m_endpoint(std::move(endpoint))
     , m_options(options)
     , m_connection(new RedisConnection(this))
-    , m_backoff(options.reconnectInitialMs, options.reconnectMaxMs)
+    , m_backoff(redisReconnectSchedule(options.reconnectInitialMs, options.reconnectMaxMs))
 {
     m_options.maxInFlight = std::max(1, m_options.maxInFlight);
     m_options.commandTimeoutMs = std::max(1, m_options.commandTimeoutMs);
@@ -217,7 +217,7 @@ void RedisClient::failLink(const QString& reason, bool timedOut)
     m_connection->close();
     m_deadlineTimer.stop();
     m_state = State::WaitingToReconnect;
-    m_reconnectTimer.start(m_backoff.nextDelayMs());
+    m_reconnectTimer.start(m_backoff.next());
 
     // Callbacks may issue commands (they fail fast: we are no longer connected), stop the client
     // or delete it; the queue is ours alone by now, so every callback still runs exactly once.

@@ -16,14 +16,14 @@
 //   and the client reconnects. (hiredis 0.14.1 has no timer hook and no redisAsyncSetTimeout, so
 //   the deadlines are ours: the outstanding commands form a FIFO whose deadlines are in issue
 //   order, watched by a single QTimer re-armed lazily for the oldest command.)
-// - Reconnects run forever until stop(), with exponential backoff and jitter (ReconnectBackoff);
-//   connected() is emitted once Redis has answered a handshake command on the new link (SELECT of
+// - Reconnects run forever until stop(), with exponential backoff and equal jitter
+//   (redisReconnectSchedule); connected() is emitted once Redis has answered a handshake command on the new link (SELECT of
 //   the endpoint's database, or PING for database 0).
 // - Blocking commands (BLPOP, ...) count against commandTimeoutMs like any other: do not use them
 //   with a timeout longer than that (use a separate client).
 #pragma once
 
-#include "reconnectbackoff.h"
+#include "base/backoff.h"
 #include "redisendpoint.h"
 #include "redisreply.h"
 
@@ -110,7 +110,7 @@ private:
     Options m_options;
     State m_state = State::Stopped;
     RedisConnection* m_connection = nullptr; // child
-    ReconnectBackoff m_backoff;
+    Backoff m_backoff;
     QTimer m_reconnectTimer;
     QTimer m_deadlineTimer;
     std::deque<Pending> m_pending;

@@ -1,6 +1,8 @@
 // Where a Redis server is: parsed from the --redis URL, redis://HOST[:PORT][/DB].
 #pragma once
 
+#include "base/backoff.h"
+
 #include <QString>
 #include <QtGlobal>
 #include <optional>
@@ -25,5 +27,14 @@ struct RedisEndpoint {
 
     bool operator==(const RedisEndpoint&) const = default;
 };
+
+//! How a link to Redis (client or subscriber) waits between reconnect attempts: doubling from
+//! `initialMs` up to `maxMs`, equal jitter (never zero, so no hot loop against a dead Redis;
+//! spread, so the nodes that lost Redis together do not all come back in the same millisecond).
+inline BackoffSchedule redisReconnectSchedule(int initialMs, int maxMs)
+{
+    return { std::chrono::milliseconds(initialMs), std::chrono::milliseconds(maxMs), 2.0,
+        Jitter::Equal };
+}
 
 } // namespace parley::server

@@ -35,7 +35,7 @@ RedisSubscriber::RedisSubscriber(RedisEndpoint endpoint, Options options, QObjec
     , m_endpoint(std::move(endpoint))
     , m_options(options)
     , m_connection(new RedisConnection(this))
-    , m_backoff(options.reconnectInitialMs, options.reconnectMaxMs)
+    , m_backoff(redisReconnectSchedule(options.reconnectInitialMs, options.reconnectMaxMs))
     , m_healthChannel(QByteArrayLiteral("__parley:redis-health:")
           + QUuid::createUuid().toByteArray(QUuid::WithoutBraces))
 {
@@ -290,7 +290,7 @@ void RedisSubscriber::failLink(const QString& reason)
     m_confirmedChannels.clear();
     m_confirmedPatterns.clear();
     m_state = State::WaitingToReconnect;
-    m_reconnectTimer.start(m_backoff.nextDelayMs());
+    m_reconnectTimer.start(m_backoff.next());
 
     QPointer<RedisSubscriber> guard(this);
     emit errorOccurred(reason);

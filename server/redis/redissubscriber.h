@@ -22,7 +22,7 @@
 //   0.14.1 cannot route its reply on a subscribed connection.) Then it reconnects with backoff.
 #pragma once
 
-#include "reconnectbackoff.h"
+#include "base/backoff.h"
 #include "redisendpoint.h"
 #include "redisreply.h"
 
@@ -110,7 +110,7 @@ private:
     Options m_options;
     State m_state = State::Stopped;
     RedisConnection* m_connection = nullptr; // child
-    ReconnectBackoff m_backoff;
+    Backoff m_backoff;
     QTimer m_reconnectTimer;
     QTimer m_deadlineTimer;
     QTimer m_healthTimer;
