@@ -9,7 +9,7 @@
 // - Order: takeReady() hands out queued entries in enqueue() order.
 // - Identity: an entry keeps its clientId across resends (the server dedupes on it); each
 //   clientId leaves the outbox exactly once (remove(), takeQueuedForRoom(), takeExpired()).
-// - Persistence of the outbox across restarts (issue 4) fits behind this class unchanged.
+// - Persistence across restarts is OutboxJournal's (outboxjournal.h); this class is unchanged by it.
 #pragma once
 
 #include <parley/error.h>

@@ -1,5 +1,5 @@
 // NetworkMonitor: tells the client when the network comes back, so a reconnect does not wait out
-// its backoff (issue 4: "a network coming back triggers an immediate attempt").
+// its backoff: a network coming back triggers an immediate attempt.
 //
 // Built on QNetworkInformation where Qt has a reachability backend (NetworkManager on Linux,
 // the system APIs elsewhere). Without one (containers, headless servers) start() returns false

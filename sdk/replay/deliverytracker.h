@@ -12,7 +12,7 @@
 //   tracker stops waiting: it reports the hole in Outcome::gaps and moves on.
 // - Messages arriving before the room is anchored (before its `joined`) are held and sorted out
 //   by anchor().
-// - cursor() is the resume position for `hello` (issue 4): the last delivered (epoch, seq).
+// - cursor() is the resume position for `hello`: the last delivered (epoch, seq).
 #pragma once
 
 #include <parley/message.h>

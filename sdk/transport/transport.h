@@ -1,8 +1,8 @@
 // Transport: how the SDK carries protocol frames to a server and back.
 //
 // A Transport moves opaque frames (one JSON envelope each) over one connection; it never parses
-// them: the Client encodes and decodes with the protocol codec. WebSocketTransport is the first
-// implementation; Server-Sent Events and long-poll transports slot in behind the same interface.
+// them: the Client encodes and decodes with the protocol codec. The implementations:
+// WebSocketTransport, and the HTTP transports SseTransport and LongPollTransport (httptransport.h).
 //
 // Contract:
 // - Lifecycle: open() → opened() → frameReceived()* → closed(); or open() → closed() when the

@@ -41,11 +41,6 @@ bool isSupportedEndpoint(const QUrl& url)
         && (scheme == QLatin1String("ws") || scheme == QLatin1String("wss"));
 }
 
-Transport* createTransport(const QUrl& url, QObject* parent)
-{
-    return createTransport(url, TransportKind::Auto, QString(), parent);
-}
-
 Transport* createTransport(
     const QUrl& url, TransportKind kind, const QString& proxy, QObject* parent)
 {

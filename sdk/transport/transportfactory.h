@@ -10,10 +10,6 @@ namespace parley {
 
 class Transport;
 
-//! A new, unopened transport for `url` (owned by `parent`), or nullptr when no transport speaks
-//! the URL's scheme. ws:// and wss:// give a WebSocketTransport,
-Transport* createTransport(const QUrl& url, QObject* parent);
-
 //! A new, unopened transport of `kind` for `url` (Auto gives WebSocket: negotiation picks a
 //! concrete kind before calling this, see TransportNegotiator), or nullptr when the URL is not
 //! supported. Endpoints stay ws:// or wss:// URLs: the HTTP

@@ -8,7 +8,7 @@
 // head. RFC 9112 3.2: an HTTP/1.1 request without a Host header, or any request with more than
 // one or a malformed one, is rejected with 400.
 //
-// HTTP transports (issue 6): why our own parser and not QtHttpServer. Debian 12's
+// HTTP transports: why our own parser and not QtHttpServer. Debian 12's
 // qt6-httpserver-dev (6.4) would be a new dependency, and in 6.4 its responder only writes whole
 // responses: streaming a text/event-stream event by event and holding a long-poll open are not
 // part of its public API in that version, and it owns the socket, so it could not share the port

@@ -12,7 +12,7 @@
 // a cap, so the answer is not lost to a reset). GET /healthz is answered here; GET /v1/ws with an
 // Upgrade header is upgraded here (websocket/handshake.h): the head is read, the 101 written, and
 // the descriptor taken over by a WebSocketConnection (dup()ed, then the QTcpSocket is closed: no
-// QTcpSocket or QWebSocket stays per WebSocket connection, issue 3). Bytes the client sent after
+// QTcpSocket or QWebSocket stays per WebSocket connection: they cost ~17 KiB each). Bytes the client sent after
 // its request head (frames before our 101, which RFC 6455 4.1 forbids but which we accept) were
 // buffered by the QTcpSocket and are fed to the new connection's parser first, so nothing is lost.
 // Anything else gets a JSON 4xx and is closed.
@@ -24,7 +24,7 @@
 // of microseconds every heartbeat/4 (or half the shortest of those deadlines, at most a second);
 // a QTimer per session would cost a timer registration (and memory) per connection.
 //
-// HTTP transports (issue 6, io/httprequests.cpp): POST /v1/session makes a Session with an
+// HTTP transports (io/httprequests.cpp): POST /v1/session makes a Session with an
 // HttpSink on the thread that got the request; its token "<thread>.<session>.<secret>~<node>"
 // routes later requests: /v1/commands bodies are posted to the owning thread as text frames (the
 // reply comes back here and the connection stays open for the next request), or, when the token

@@ -1,7 +1,7 @@
 // NodeRouter: messages addressed to a node or to a user rather than to a room, in a cluster.
 //
 // Every node subscribes to its own channel parley:node:<NODE_ID> and acts on what arrives there:
-// - forwarded HTTP commands (issue 6): a `POST /v1/commands` that reached a node other than the
+// - forwarded HTTP commands: a `POST /v1/commands` that reached a node other than the
 //   one holding the session (its token names the owner, "<thread>.<session>.<secret>~<node>") is
 //   published to the owner's channel with a request id and the sender's channel; the owner runs
 //   the frames through the session exactly as a local request and publishes the HTTP status back

@@ -1,4 +1,4 @@
-// Session: one client connection (WebSocket today; any transport later), on its I/O thread.
+// Session: one client's conversation with the server, on its I/O thread, whatever its transport.
 //
 // Responsibilities: decode frames with the shared codec, enforce hello-first, authentication,
 // limits and the rate limit, and turn requests into hub/storage requests. Results come back as
@@ -29,7 +29,7 @@
 //
 // Transport-agnostic: frames go out through a SessionSink (WebSocketSink, or HttpSink for the
 // HTTP transports) and come in through receiveText(). A plain class, not a QObject; the I/O
-// thread owns it. Kept small: memory per connection matters (issue 3).
+// thread owns it. Kept small: memory per connection matters (2-3 KiB per idle client).
 #pragma once
 
 #include "caps/capslot.h"

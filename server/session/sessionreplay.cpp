@@ -176,7 +176,7 @@ void Session::onReplayChunk(const std::string& room, const HistoryResult& result
     }
     for (const protocol::Message& message : result.messages) {
         if (message.seq != state.replayNext + 1 && !state.missingFrom) {
-            // Not retained any more (retention, issue 4): report the hole, send the rest.
+            // Not retained any more (retention trimmed it): report the hole, send the rest.
             state.missingFrom = state.replayNext + 1;
             state.missingTo = message.seq - 1;
         }

@@ -57,7 +57,7 @@ struct RoomPosition {
     std::string epoch;
     std::uint64_t lastSeq = 0;
     //! Oldest seq still retained (1 while nothing was ever dropped). Replay from a cursor below
-    //! firstSeq - 1 cannot be complete (issue 4: retention).
+    //! firstSeq - 1 cannot be complete (retention trimmed it).
     std::uint64_t firstSeq = 1;
 };
 

@@ -1,6 +1,6 @@
 // WebSocketConnection: one server-side WebSocket over a raw, non-blocking TCP descriptor that it
 // owns, on the thread that created it. It replaces QTcpSocket + QWebSocket (about 17 KiB per idle
-// connection with their private objects, buffers, timers and signal plumbing; issue 3).
+// connection with their private objects, buffers, timers and signal plumbing).
 //
 // I/O: one QSocketNotifier for reading, on unless backpressure pauses it; one for writing, made
 // on first need and enabled only while the outgoing queue is non-empty. send() writes at once
