@@ -147,7 +147,7 @@ void RedisBroker::failUnpositionedRooms()
     // Joins waiting for a subscription confirmation that will not come on this link: answer them
     // now (retryable) rather than leave them hanging until Redis is back.
     for (auto it = m_rooms.begin(); it != m_rooms.end();) {
-        if (it->second.positioned) {
+        if (it->second.order.positioned()) {
             ++it;
             continue;
         }
@@ -229,12 +229,12 @@ void RedisBroker::doOpenRoom(const std::string& room, RoomDone done)
     release(); // openRoom's reservation only bounds the queue up to here
     auto [it, inserted] = m_rooms.try_emplace(room);
     RoomState& state = it->second;
-    if (state.positioned) {
+    if (state.order.positioned()) {
         RoomReply reply;
         reply.ok = true;
         reply.position.room = room;
-        reply.position.epoch = state.epoch;
-        reply.position.lastSeq = state.delivered;
+        reply.position.epoch = state.order.epoch();
+        reply.position.lastSeq = state.order.delivered();
         done(reply);
         return;
     }
@@ -287,7 +287,7 @@ void RedisBroker::onPosition(const std::string& room, const RedisReply& reply)
         qCWarning(lcBroker).noquote()
             << "event=position_failed room=" << QString::fromStdString(room)
             << " reply=" << describe(reply);
-        if (!state.positioned) {
+        if (!state.order.positioned()) {
             std::vector<RoomDone> waiting;
             waiting.swap(state.waiting);
             m_rooms.erase(it);
@@ -309,10 +309,8 @@ void RedisBroker::onPosition(const std::string& room, const RedisReply& reply)
     }
     const std::string epoch = e[0].bytes().toStdString();
     const std::uint64_t lastSeq = e[1].bytes().toULongLong();
-    if (!state.positioned) {
-        state.positioned = true;
-        state.epoch = epoch;
-        state.delivered = lastSeq;
+    if (!state.order.positioned()) {
+        state.order.position(epoch, lastSeq);
         RoomReply ok;
         ok.ok = true;
         ok.position.room = room;
@@ -327,17 +325,15 @@ void RedisBroker::onPosition(const std::string& room, const RedisReply& reply)
         drain(room, state);
         return;
     }
-    if (epoch != state.epoch) {
+    const std::optional<std::uint64_t> gapEnd = state.order.reposition(epoch, lastSeq);
+    if (state.order.epochChanged()) {
         // The room's keys were lost in Redis and created again: its seqs start over. Members
         // learn it on their next resume (epoch_changed); live delivery follows the new stream.
         qCWarning(lcBroker).noquote()
             << "event=epoch_changed room=" << QString::fromStdString(room);
-        state.epoch = epoch;
-        state.delivered = std::min(state.delivered, lastSeq);
-        state.pending.clear();
     }
-    if (lastSeq > state.delivered) {
-        fetchGap(room, state, lastSeq);
+    if (gapEnd) {
+        fetchGap(room, state, *gapEnd);
     }
 }
 
@@ -354,36 +350,20 @@ void RedisBroker::onChannelMessage(const QByteArray& channel, const QByteArray& 
         return;
     }
     RoomState& state = it->second;
-    if (state.positioned && message->seq <= state.delivered) {
-        return;
-    }
-    state.pending.emplace(message->seq, std::move(*message));
-    if (state.positioned) {
+    state.order.receive(std::move(*message));
+    if (state.order.positioned()) {
         drain(room, state);
     }
 }
 
 void RedisBroker::drain(const std::string& room, RoomState& state)
 {
-    std::vector<protocol::Message> ready;
-    while (!state.pending.empty()) {
-        auto first = state.pending.begin();
-        if (first->first <= state.delivered) {
-            state.pending.erase(first);
-            continue;
-        }
-        if (first->first != state.delivered + 1) {
-            break;
-        }
-        state.delivered = first->first;
-        ready.push_back(std::move(first->second));
-        state.pending.erase(first);
-    }
+    std::vector<protocol::Message> ready = state.order.take();
     if (!ready.empty() && m_delivered) {
         m_delivered(std::move(ready));
     }
-    if (!state.pending.empty()) {
-        fetchGap(room, state, state.pending.begin()->first - 1);
+    if (const std::optional<std::uint64_t> gapEnd = state.order.gapEnd()) {
+        fetchGap(room, state, *gapEnd);
     }
 }
 
@@ -395,7 +375,7 @@ void RedisBroker::fetchGap(const std::string& room, RoomState& state, std::uint6
     state.fetching = true;
     HistoryQuery query;
     query.room = room;
-    query.afterSeq = state.delivered;
+    query.afterSeq = state.order.delivered();
     query.maxSeq = to;
     query.limit = kGapChunk;
     runHistory(query, [this, room](const HistoryResult& result) {
@@ -408,7 +388,7 @@ void RedisBroker::fetchGap(const std::string& room, RoomState& state, std::uint6
         if (!result.ok) {
             QTimer::singleShot(kRetryMs, this, [this, room] {
                 const auto again = m_rooms.find(room);
-                if (again != m_rooms.end() && !again->second.pending.empty()) {
+                if (again != m_rooms.end() && again->second.order.pending() != 0) {
                     drain(room, again->second);
                 } else if (again != m_rooms.end()) {
                     readPosition(room);
@@ -416,21 +396,15 @@ void RedisBroker::fetchGap(const std::string& room, RoomState& state, std::uint6
             });
             return;
         }
-        if (result.position.firstSeq > state.delivered + 1) {
+        if (const auto trimmed = state.order.fill(result.messages, result.position.firstSeq)) {
             // Trimmed from the history before this node could fetch it: members that need it
             // learn of the gap on their next resume; live delivery continues after it.
             qCWarning(lcBroker).noquote()
                 << "event=delivery_gap room=" << QString::fromStdString(room)
-                << " from=" << state.delivered + 1 << " to=" << result.position.firstSeq - 1;
-            state.delivered = result.position.firstSeq - 1;
-        }
-        for (const protocol::Message& message : result.messages) {
-            if (message.seq > state.delivered) {
-                state.pending.emplace(message.seq, message);
-            }
+                << " from=" << trimmed->from << " to=" << trimmed->to;
         }
         drain(room, state);
-        if (state.pending.empty() && result.hasMore) {
+        if (state.order.pending() == 0 && result.hasMore) {
             readPosition(room); // the gap was longer than one chunk: continue from the position
         }
     });

@@ -17,12 +17,14 @@
 // channel); messages are buffered by seq and handed over contiguously; a gap (a message published
 // while the subscriber link was down, or out-of-order arrival) is filled from the history. After a
 // re-subscription the position is read again and anything missed is fetched from the history.
+// The ordering rules are RoomSequencer's (roomsequencer.h); this class does the Redis I/O.
 //
 // Threading: the object lives on its own thread (the broker thread); the Broker methods post to
 // it. Its Redis links are created there by start().
 #pragma once
 
 #include "broker.h"
+#include "roomsequencer.h"
 #include "redis/redisendpoint.h"
 #include "redis/redisscript.h"
 
@@ -70,11 +72,8 @@ public:
 
 private:
     struct RoomState {
-        bool positioned = false;
-        bool fetching = false;
-        std::string epoch;
-        std::uint64_t delivered = 0; // last seq handed to the hub
-        std::map<std::uint64_t, protocol::Message> pending; // received ahead of `delivered`
+        RoomSequencer order; // what was delivered, what waits behind a hole
+        bool fetching = false; // a history read of the hole is in flight
         std::vector<RoomDone> waiting; // openRoom() callers
     };
 
