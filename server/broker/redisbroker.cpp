@@ -3,13 +3,12 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/post.h"
+#include "protocol/stored.h"
 #include "redis/redisclient.h"
 #include "redis/redisreply.h"
 #include "redis/redissubscriber.h"
 #include "redisscripts.h"
 
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLoggingCategory>
 #include <QTimer>
 
@@ -51,24 +50,11 @@ std::string roomOfChannel(const QByteArray& channel)
 
 std::optional<protocol::Message> decodePayload(const QByteArray& payload)
 {
-    const QJsonDocument doc = QJsonDocument::fromJson(payload);
-    if (!doc.isObject()) {
+    auto decoded = protocol::stored::decodeMessage(std::string_view(payload.data(), payload.size()));
+    if (!decoded) {
         return std::nullopt;
     }
-    const QJsonObject o = doc.object();
-    protocol::Message m;
-    m.room = o.value(QLatin1String("r")).toString().toStdString();
-    m.epoch = o.value(QLatin1String("e")).toString().toStdString();
-    m.seq = o.value(QLatin1String("q")).toString().toULongLong();
-    m.msgId = o.value(QLatin1String("i")).toString().toStdString();
-    m.sender = o.value(QLatin1String("s")).toString().toStdString();
-    m.clientId = o.value(QLatin1String("c")).toString().toStdString();
-    m.body = o.value(QLatin1String("b")).toString().toStdString();
-    m.ts = o.value(QLatin1String("t")).toString().toLongLong();
-    if (m.room.empty() || m.seq == 0) {
-        return std::nullopt;
-    }
-    return m;
+    return std::move(decoded).value();
 }
 
 QString describe(const RedisReply& reply)

@@ -4,6 +4,7 @@
 // decodes must survive encode -> decode unchanged (what the server writes, the SDK reads back
 // exactly).
 #include <protocol/envelopes.h>
+#include <protocol/stored.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -35,6 +36,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     roundTrip(bytes, decodePollBatch, encodePollBatch);
     roundTrip(bytes, decodeCloseEvent, encodeCloseEvent);
     roundTrip(bytes, decodeHttpError, encodeHttpError);
+    // The cluster's stored/published message (protocol/stored.h) comes from Redis, which
+    // another writer may share: the same rules.
+    if (const auto stored = parley::protocol::stored::decodeMessage(bytes)) {
+        const auto again = parley::protocol::stored::decodeMessage(
+            parley::protocol::stored::encodeMessage(stored.value()));
+        if (!again || !(again.value() == stored.value())) {
+            std::abort();
+        }
+    }
     // A single frame passes through verbatim (the frame codec judges it); a batch re-encodes
     // to the same frames.
     const auto start = bytes.find_first_not_of(" \t\r\n");
