@@ -13,7 +13,7 @@
 #include "models/roomlistmodel.h"
 #include "paintedtext.h"
 #include "serverprocess.h"
-#include "waitfor.h"
+#include "waituntil.h"
 #include "widgets/connectionstatuswidget.h"
 #include "widgets/mainwindow.h"
 #include "widgets/messagecomposer.h"
@@ -36,7 +36,7 @@ using namespace parley::desktop;
 using namespace std::chrono_literals;
 using parley::desktop::test::paintedTextIn;
 using parley::desktop::test::paintedTexts;
-using parley::desktop::test::waitFor;
+using parley::test::waitUntil;
 using parley::test::ServerProcess;
 
 namespace {
@@ -124,7 +124,7 @@ protected:
         session->window().show();
         QApplication::setActiveWindow(&session->window());
         session->start();
-        ASSERT_TRUE(waitFor([&] {
+        ASSERT_TRUE(waitUntil([&] {
             for (const auto& room : rooms) {
                 if (chat().roomList()->joinState(room) != RoomListModel::JoinState::Joined
                     || chat().isLoadingHistory(room)) {
@@ -179,7 +179,7 @@ TEST_F(DesktopAppTest, MessageSentWithTheCliAppearsInTheView)
 
     MessageModel* lobby = chat().messages(QStringLiteral("lobby"));
     int row = -1;
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(waitUntil([&] {
         row = rowWithBody(lobby, QStringLiteral("hello from the cli"));
         return row >= 0;
     }));
@@ -189,7 +189,7 @@ TEST_F(DesktopAppTest, MessageSentWithTheCliAppearsInTheView)
     // Shown: the view displays this room and the row is inside the visible area.
     MessageView* view = window().messageView();
     ASSERT_EQ(view->model(), lobby);
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(waitUntil([&] {
         const QRect rect = view->visualRect(lobby->index(row));
         return rect.isValid() && view->viewport()->rect().intersects(rect);
     }));
@@ -206,7 +206,7 @@ TEST_F(DesktopAppTest, MessageTypedAndSentWithEnterReachesAnotherClient)
         { QStringLiteral("tail"), QStringLiteral("lobby"), QStringLiteral("--json"),
             QStringLiteral("--server"), url, QStringLiteral("--user"), QStringLiteral("carol") });
     QByteArray tailErr;
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(waitUntil([&] {
         tailErr += tail.readAllStandardError();
         return tailErr.contains("parley: following lobby");
     })) << tailErr.toStdString();
@@ -226,7 +226,7 @@ TEST_F(DesktopAppTest, MessageTypedAndSentWithEnterReachesAnotherClient)
 
     QJsonObject received;
     QByteArray buffer;
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(waitUntil([&] {
         buffer += tail.readAllStandardOutput();
         while (buffer.contains('\n')) {
             const int nl = buffer.indexOf('\n');
@@ -243,7 +243,7 @@ TEST_F(DesktopAppTest, MessageTypedAndSentWithEnterReachesAnotherClient)
 
     // And the sender's own row turns confirmed with the same position in the room.
     int row = -1;
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(waitUntil([&] {
         row = rowWithBody(lobby, body);
         return isConfirmed(lobby, row);
     }));
@@ -265,7 +265,7 @@ TEST_F(DesktopAppTest, ServerRestartShowsReconnectingAndDeliversThePendingMessag
     session->client().disconnectFromServer();
     connection().start();
     ASSERT_TRUE(
-        waitFor([&] { return connection().status() == ConnectionController::Status::Connected; }));
+        waitUntil([&] { return connection().status() == ConnectionController::Status::Connected; }));
     ConnectionStatusWidget* status = window().connectionStatus();
     EXPECT_TRUE(status->text().startsWith(QStringLiteral("Connected")))
         << status->text().toStdString();
@@ -274,7 +274,7 @@ TEST_F(DesktopAppTest, ServerRestartShowsReconnectingAndDeliversThePendingMessag
     EXPECT_FALSE(status->reconnectButton()->isVisibleTo(status));
 
     server.kill();
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(waitUntil([&] {
         return connection().status() == ConnectionController::Status::Reconnecting
             && connection().secondsUntilRetry() >= 0;
     }));
@@ -294,14 +294,14 @@ TEST_F(DesktopAppTest, ServerRestartShowsReconnectingAndDeliversThePendingMessag
 
     ASSERT_TRUE(server.restart()) << server.output().toStdString();
     // "Reconnect now" skips whatever is left of the backoff.
-    ASSERT_TRUE(waitFor([&] { return status->reconnectButton()->isVisibleTo(status); }));
+    ASSERT_TRUE(waitUntil([&] { return status->reconnectButton()->isVisibleTo(status); }));
     QTest::mouseClick(status->reconnectButton(), Qt::LeftButton);
     EXPECT_NE(connection().status(), ConnectionController::Status::Reconnecting);
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(waitUntil([&] {
         return connection().status() == ConnectionController::Status::Connected;
     })) << status->text().toStdString();
     EXPECT_TRUE(status->text().startsWith(QStringLiteral("Connected")));
-    ASSERT_TRUE(waitFor([&] { return isConfirmed(lobby, rowWithBody(lobby, body)); }));
+    ASSERT_TRUE(waitUntil([&] { return isConfirmed(lobby, rowWithBody(lobby, body)); }));
 
     // Exactly once on the server, and once in the view.
     const CliResult history
@@ -342,7 +342,7 @@ TEST_F(DesktopAppTest, OlderHistoryLoadsWhenScrollingUp)
     EXPECT_EQ(archive->newestSeq(), 120u);
 
     QScrollBar* bar = window().messageView()->verticalScrollBar();
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(waitUntil([&] {
         // The user keeps scrolling to the top; each time older messages are inserted above.
         bar->setValue(bar->minimum());
         return archive->rowCount() == 120 && !chat().hasOlderMessages(QStringLiteral("archive"));
@@ -363,7 +363,7 @@ TEST_F(DesktopAppTest, RoomsWithTheSameSeqsEachPaintTheirOwnTexts)
             .exitCode,
         0);
     startApp({ QStringLiteral("dev"), QStringLiteral("lobby") });
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(waitUntil([&] {
         return QApplication::activeWindow() == &window()
             && QGuiApplication::focusWindow() == window().windowHandle();
     })) << "Ctrl+Up/Down are window shortcuts: the window must be active";
@@ -374,7 +374,7 @@ TEST_F(DesktopAppTest, RoomsWithTheSameSeqsEachPaintTheirOwnTexts)
     // What the timeline paints for each row of `model`, once it shows all of them.
     auto paintedRows = [&](MessageModel* model) {
         QStringList rows;
-        if (!waitFor([&] {
+        if (!waitUntil([&] {
                 const QRect last = view->visualRect(model->index(model->rowCount() - 1));
                 return view->model() == model && last.height() > 0
                     && view->viewport()->rect().contains(last);
@@ -398,7 +398,7 @@ TEST_F(DesktopAppTest, RoomsWithTheSameSeqsEachPaintTheirOwnTexts)
     ASSERT_EQ(chat().currentRoom(), QStringLiteral("lobby"));
     QTest::keyClicks(window().composer(), QStringLiteral("hello from alice"));
     QTest::keyClick(window().composer(), Qt::Key_Return);
-    ASSERT_TRUE(waitFor([&] { return isConfirmed(lobby, 0); }));
+    ASSERT_TRUE(waitUntil([&] { return isConfirmed(lobby, 0); }));
     ASSERT_EQ(lobby->index(0).data(MessageModel::SeqRole).toULongLong(), 1u);
     ASSERT_EQ(dev->index(0).data(MessageModel::SeqRole).toULongLong(), 1u);
     painted = paintedRows(lobby);
@@ -441,7 +441,7 @@ TEST_F(DesktopAppTest, ScreenshotOfAConversation)
         { QStringLiteral("tail"), QStringLiteral("lobby"), QStringLiteral("--server"), url,
             QStringLiteral("--user"), QStringLiteral("carol") });
     QByteArray err;
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(waitUntil([&] {
         err += carolTail.readAllStandardError();
         return err.contains("parley: following");
     }));
@@ -455,14 +455,14 @@ TEST_F(DesktopAppTest, ScreenshotOfAConversation)
     QTest::keyClick(composer, Qt::Key_Return);
     MessageModel* lobby = chat().messages(QStringLiteral("lobby"));
     // Each reply is stored before the next message, so the order is the one written here.
-    ASSERT_TRUE(waitFor([&] { return lobby->rowCount() == 3 && isConfirmed(lobby, 2); }));
+    ASSERT_TRUE(waitUntil([&] { return lobby->rowCount() == 3 && isConfirmed(lobby, 2); }));
     ASSERT_EQ(send(QStringLiteral("lobby"), QStringLiteral("carol"),
                   QStringLiteral("I can take the second one. Messages sent while offline wait in "
                                  "the outbox and go out once, with the same id, after the "
                                  "reconnect, so nobody sees a duplicate."))
                   .exitCode,
         0);
-    ASSERT_TRUE(waitFor([&] { return lobby->rowCount() == 4; }));
+    ASSERT_TRUE(waitUntil([&] { return lobby->rowCount() == 4; }));
     QTest::keyClicks(composer, QStringLiteral("Perfect, thanks!"));
     QTest::keyClick(composer, Qt::Key_Return);
     ASSERT_EQ(
@@ -474,7 +474,7 @@ TEST_F(DesktopAppTest, ScreenshotOfAConversation)
                   .exitCode,
         0);
 
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(waitUntil([&] {
         return lobby->rowCount() == 5 && isConfirmed(lobby, 4)
             && chat().roomList()->unreadCount(QStringLiteral("dev")) == 2;
     }));
@@ -488,7 +488,7 @@ TEST_F(DesktopAppTest, ScreenshotOfAConversation)
     EXPECT_TRUE(window().windowTitle().startsWith(QStringLiteral("(2) ")))
         << window().windowTitle().toStdString();
 
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(waitUntil([&] {
         return window().messageView()->isAtBottom()
             && window().messageView()->visualRect(lobby->index(4)).isValid();
     }));
@@ -526,7 +526,7 @@ TEST_F(DesktopAppSmallBodyTest, FailedMessageOffersRetryAndDiscard)
             ? row
             : -1;
     };
-    ASSERT_TRUE(waitFor([&] { return failedRow() >= 0; }));
+    ASSERT_TRUE(waitUntil([&] { return failedRow() >= 0; }));
     EXPECT_FALSE(lobby->index(failedRow()).data(MessageModel::FailureRole).toString().isEmpty());
 
     // Retry (as clicked under the message): sent again, pending, and here it fails again.
@@ -537,7 +537,7 @@ TEST_F(DesktopAppSmallBodyTest, FailedMessageOffersRetryAndDiscard)
     EXPECT_NE(lobby->index(retried).data(MessageModel::ClientIdRole).toString(), firstId);
     EXPECT_EQ(lobby->index(retried).data(MessageModel::DeliveryRole).toInt(),
         int(TimelineEntry::Delivery::Pending));
-    ASSERT_TRUE(waitFor([&] { return failedRow() >= 0; }));
+    ASSERT_TRUE(waitUntil([&] { return failedRow() >= 0; }));
 
     // Discard: gone from the timeline.
     const QString secondId = lobby->index(failedRow()).data(MessageModel::ClientIdRole).toString();
@@ -547,7 +547,7 @@ TEST_F(DesktopAppSmallBodyTest, FailedMessageOffersRetryAndDiscard)
     // The room works on: a short message goes through.
     QTest::keyClicks(window().composer(), QStringLiteral("short one"));
     QTest::keyClick(window().composer(), Qt::Key_Return);
-    ASSERT_TRUE(waitFor(
+    ASSERT_TRUE(waitUntil(
         [&] { return isConfirmed(lobby, rowWithBody(lobby, QStringLiteral("short one"))); }));
     EXPECT_EQ(lobby->rowCount(), 1);
 }

@@ -7,7 +7,7 @@
 // WebSocket only: the backoff is the Client's, the same over every transport.
 #include "faultproxy.h"
 #include "serverprocess.h"
-#include "waitfor.h"
+#include "waituntil.h"
 
 #include <QElapsedTimer>
 #include <gtest/gtest.h>
@@ -16,7 +16,7 @@
 using namespace parley;
 using parley::test::FaultProxy;
 using parley::test::ServerProcess;
-using parley::test::waitFor;
+using parley::test::waitUntil;
 
 namespace {
 
@@ -38,7 +38,7 @@ struct Follower {
     {
         client.join(room);
         client.connectToServer();
-        return waitFor([&] { return joins > 0; });
+        return waitUntil([&] { return joins > 0; });
     }
 
     Client client;
@@ -74,7 +74,7 @@ TEST(Backoff, AfterEachShortOutageTheFollowerDeliversAgainWithinAShortBound)
         const qsizetype before = follower.scheduled.size();
         proxy.setMode(FaultProxy::Mode::Refuse);
         ASSERT_GE(proxy.cutAll(), 1);
-        ASSERT_TRUE(waitFor([&] { return follower.scheduled.size() >= before + 3; }));
+        ASSERT_TRUE(waitUntil([&] { return follower.scheduled.size() >= before + 3; }));
         // The connection before this loss had its welcome and its resume: start over.
         EXPECT_EQ(follower.scheduled.at(before).attempt, 1);
         EXPECT_EQ(follower.scheduled.at(before + 2).attempt, 3);
@@ -87,7 +87,7 @@ TEST(Backoff, AfterEachShortOutageTheFollowerDeliversAgainWithinAShortBound)
         // The pending attempt waits at most 1 s (the third bound); the rest is reconnect and
         // resume on this machine. Before, the count ran on from outage to outage: bounds of 2,
         // 4, 8, then 16 and 30 s.
-        ASSERT_TRUE(waitFor([&] { return follower.bodies.contains(body); }, 4000))
+        ASSERT_TRUE(waitUntil([&] { return follower.bodies.contains(body); }, 4000))
             << "not delivered within 4 s of the end of the outage";
         RecordProperty(QStringLiteral("delivered_after_ms_%1").arg(cycle).toStdString(),
             int(sinceHealed.elapsed()));
@@ -113,10 +113,10 @@ TEST(Backoff, AServerThatAcceptsAndDropsAtOnceGetsSpreadOutRetries)
     const int acceptedBefore = proxy.acceptedConnections();
     ASSERT_GE(proxy.cutAll(), 1);
     constexpr int cycles = 6;
-    ASSERT_TRUE(waitFor([&] { return proxy.acceptedConnections() - acceptedBefore >= cycles; }));
+    ASSERT_TRUE(waitUntil([&] { return proxy.acceptedConnections() - acceptedBefore >= cycles; }));
     // One connection per attempt, and the attempt count never started over: the bounds of the
     // delays grew 50, 100, 200, ... instead of every retry coming within 50 ms.
-    ASSERT_TRUE(waitFor([&] { return follower.scheduled.size() > cycles; }));
+    ASSERT_TRUE(waitUntil([&] { return follower.scheduled.size() > cycles; }));
     for (int i = 0; i <= cycles; ++i) {
         EXPECT_EQ(follower.scheduled.at(i).attempt, i + 1) << "loss " << i;
         EXPECT_LE(follower.scheduled.at(i).delayMs, 50 << i) << "loss " << i;

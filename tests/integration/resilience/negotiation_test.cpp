@@ -4,7 +4,7 @@
 // along: every message arrives once, in order, at both. No sleeps: waits on conditions.
 #include "faultproxy.h"
 #include "serverprocess.h"
-#include "waitfor.h"
+#include "waituntil.h"
 
 #include <QFile>
 #include <QJsonDocument>
@@ -18,7 +18,7 @@
 using namespace parley;
 using parley::test::FaultProxy;
 using parley::test::ServerProcess;
-using parley::test::waitFor;
+using parley::test::waitUntil;
 
 namespace {
 
@@ -123,7 +123,7 @@ TEST(Negotiation, FallsBackToSseThenLongPollAndUpgradesBackWithoutLossDuplicateO
         peer->client.join(kRoom);
         peer->client.connectToServer();
     }
-    ASSERT_TRUE(waitFor([&] { return alice.on(TransportKind::Sse) && bob.on(TransportKind::Sse); }))
+    ASSERT_TRUE(waitUntil([&] { return alice.on(TransportKind::Sse) && bob.on(TransportKind::Sse); }))
         << "alice " << transportKindName(alice.client.transport()).toStdString() << ", bob "
         << transportKindName(bob.client.transport()).toStdString();
     EXPECT_GE(proxy.refusedUpgrades(), 4) << "two refused opens each before the fallback";
@@ -139,14 +139,14 @@ TEST(Negotiation, FallsBackToSseThenLongPollAndUpgradesBackWithoutLossDuplicateO
     ticker.start();
     const auto progressed = [&](int by) {
         const int target = std::min(alice.sent, bob.sent) + by;
-        return waitFor([&] { return alice.received.size() >= 2 * target; }, 30000);
+        return waitUntil([&] { return alice.received.size() >= 2 * target; }, 30000);
     };
     ASSERT_TRUE(progressed(50)) << "chatting over SSE";
 
     // Event streams are cut too (a proxy that kills long-lived responses): long-poll.
     proxy.setCutStreamsAfter(0);
     proxy.cutAll();
-    ASSERT_TRUE(waitFor(
+    ASSERT_TRUE(waitUntil(
         [&] { return alice.on(TransportKind::LongPoll) && bob.on(TransportKind::LongPoll); },
         30000))
         << "alice " << transportKindName(alice.client.transport()).toStdString() << ", bob "
@@ -156,18 +156,18 @@ TEST(Negotiation, FallsBackToSseThenLongPollAndUpgradesBackWithoutLossDuplicateO
 
     // The proxy lets WebSocket through again: the background probe moves both back.
     proxy.setRefuseUpgrades(false);
-    ASSERT_TRUE(waitFor(
+    ASSERT_TRUE(waitUntil(
         [&] { return alice.on(TransportKind::WebSocket) && bob.on(TransportKind::WebSocket); },
         30000));
     // The long-poll sessions were ended by DELETE /v1/session, not left to the heartbeat sweep
     // (two 2 s intervals): only the two WebSocket sessions remain, well before the sweep.
-    EXPECT_TRUE(waitFor([&] { return serverSessions(server.port()) == 2; }, 1500))
+    EXPECT_TRUE(waitUntil([&] { return serverSessions(server.port()) == 2; }, 1500))
         << serverSessions(server.port()) << " sessions";
     ASSERT_TRUE(progressed(50)) << "chatting over WebSocket again";
     ticker.stop();
 
     const int total = alice.sent + bob.sent;
-    ASSERT_TRUE(waitFor(
+    ASSERT_TRUE(waitUntil(
         [&] {
             return alice.acks.size() == alice.sent && bob.acks.size() == bob.sent
                 && alice.received.size() >= total && bob.received.size() >= total;
@@ -178,7 +178,7 @@ TEST(Negotiation, FallsBackToSseThenLongPollAndUpgradesBackWithoutLossDuplicateO
         << " of " << total;
     // A last round trip each flushes out any late duplicate.
     const QString last = alice.client.send(kRoom, QStringLiteral("a-%1").arg(alice.sent++));
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(waitUntil([&] {
         return alice.acks.contains(last) && bob.received.size() > total
             && alice.received.size() > total;
     }));
@@ -205,7 +205,7 @@ TEST(Negotiation, FallsBackToSseThenLongPollAndUpgradesBackWithoutLossDuplicateO
                 TransportKind::Sse, TransportKind::LongPoll, TransportKind::WebSocket }));
     }
     // Alice remembered the last transport that worked for this server.
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(waitUntil([&] {
         QFile file(memory);
         return file.open(QIODevice::ReadOnly)
             && QJsonDocument::fromJson(file.readAll())
@@ -229,14 +229,14 @@ TEST(Negotiation, TheRememberedTransportIsWhereTheNextStartBegins)
         Peer first(QUrl(proxy.webSocketUrl()), QStringLiteral("carol"), memory);
         first.client.join(kRoom);
         first.client.connectToServer();
-        ASSERT_TRUE(waitFor([&] { return first.on(TransportKind::Sse); }));
-        ASSERT_TRUE(waitFor([&] { return QFile::exists(memory); }));
+        ASSERT_TRUE(waitUntil([&] { return first.on(TransportKind::Sse); }));
+        ASSERT_TRUE(waitUntil([&] { return QFile::exists(memory); }));
     }
     const int refusedBefore = proxy.refusedUpgrades();
     Peer second(QUrl(proxy.webSocketUrl()), QStringLiteral("carol"), memory);
     second.client.join(kRoom);
     second.client.connectToServer();
-    ASSERT_TRUE(waitFor([&] { return second.on(TransportKind::Sse); }));
+    ASSERT_TRUE(waitUntil([&] { return second.on(TransportKind::Sse); }));
     // Straight to SSE: no WebSocket open was attempted before it (probes come only after).
     EXPECT_EQ(second.kinds, QList<TransportKind> { TransportKind::Sse });
     EXPECT_LE(proxy.refusedUpgrades() - refusedBefore, 1) << "at most the first probe";
@@ -257,7 +257,7 @@ TEST(Negotiation, AForcedTransportNeverFallsBack)
     QObject::connect(
         &dave.client, &Client::reconnectScheduled, &dave.client, [&](int, int) { ++scheduled; });
     dave.client.connectToServer();
-    ASSERT_TRUE(waitFor([&] { return scheduled >= 4; }));
+    ASSERT_TRUE(waitUntil([&] { return scheduled >= 4; }));
     EXPECT_EQ(dave.client.transport(), TransportKind::WebSocket);
     EXPECT_TRUE(dave.kinds.isEmpty());
 }

@@ -7,7 +7,7 @@
 // the refusal for a broken transport (negotiation stays on WebSocket), say why in its error,
 // and get in once there is room.
 #include "serverprocess.h"
-#include "waitfor.h"
+#include "waituntil.h"
 
 #include <QTcpSocket>
 #include <QWebSocket>
@@ -16,7 +16,7 @@
 
 using namespace parley;
 using parley::test::ServerProcess;
-using parley::test::waitFor;
+using parley::test::waitUntil;
 
 namespace {
 
@@ -28,17 +28,17 @@ public:
         QObject::connect(&m_socket, &QWebSocket::textMessageReceived, &m_socket,
             [this](const QString& text) { m_welcomed |= text.contains("\"welcome\""); });
         m_socket.open(server.webSocketUrl());
-        if (waitFor([&] { return m_socket.state() == QAbstractSocket::ConnectedState; })) {
+        if (waitUntil([&] { return m_socket.state() == QAbstractSocket::ConnectedState; })) {
             m_socket.sendTextMessage(
                 QStringLiteral(R"({"type":"hello","id":"h","user":"%1"})").arg(user));
-            waitFor([&] { return m_welcomed; });
+            waitUntil([&] { return m_welcomed; });
         }
     }
     bool welcomed() const { return m_welcomed; }
     void close()
     {
         m_socket.close();
-        waitFor([&] { return m_socket.state() == QAbstractSocket::UnconnectedState; });
+        waitUntil([&] { return m_socket.state() == QAbstractSocket::UnconnectedState; });
     }
 
 private:
@@ -74,12 +74,12 @@ struct Refused {
     int nextDelay()
     {
         const qsizetype before = delays.size();
-        return waitFor([&] { return delays.size() > before; }) ? delays.constLast() : -1;
+        return waitUntil([&] { return delays.size() > before; }) ? delays.constLast() : -1;
     }
     //! Gets in once there is room: attempts at once, again after each refusal.
     bool getsIn()
     {
-        return waitFor([&] {
+        return waitUntil([&] {
             if (client.state() == ConnectionState::Reconnecting) {
                 client.reconnectNow();
             }
@@ -154,7 +154,7 @@ TEST(RefusalTest, HttpRetryAfterOnTheSessionRequestIsHonoured)
                      "Content-Length: "
             + QByteArray::number(hello.size()) + "\r\n\r\n" + hello);
         QByteArray answer;
-        waitFor([&] {
+        waitUntil([&] {
             answer += socket.readAll();
             return answer.contains("\r\n\r\n");
         });
@@ -169,7 +169,7 @@ TEST(RefusalTest, HttpRetryAfterOnTheSessionRequestIsHonoured)
     ASSERT_FALSE(refused.errors.isEmpty());
     EXPECT_TRUE(refused.errors.constLast().contains("429")) << refused.errors.constLast().toStdString();
     // No reconnectNow(): the client comes back by itself after the wait.
-    EXPECT_TRUE(waitFor([&] { return refused.client.state() == ConnectionState::Connected; }));
+    EXPECT_TRUE(waitUntil([&] { return refused.client.state() == ConnectionState::Connected; }));
 }
 
 // HTTP, over --max-connections: the transport's first request (GET /healthz) is answered 503

@@ -8,10 +8,10 @@
 // resumed inside the transport (Last-Event-ID, cursor) without the Client seeing a loss, so
 // scenario A counts lost connections only over WebSocket; what it checks on every transport is
 // that nothing is lost, duplicated or reordered.
-// No sleeps: every wait is on a condition with a deadline (waitFor).
+// No sleeps: every wait is on a condition with a deadline (waitUntil).
 #include "faultproxy.h"
 #include "serverprocess.h"
-#include "waitfor.h"
+#include "waituntil.h"
 
 #include <QElapsedTimer>
 #include <QHash>
@@ -25,7 +25,7 @@
 using namespace parley;
 using parley::test::FaultProxy;
 using parley::test::ServerProcess;
-using parley::test::waitFor;
+using parley::test::waitUntil;
 
 namespace {
 
@@ -74,7 +74,7 @@ struct Peer {
         const int before = joins;
         client.join(room);
         client.connectToServer();
-        return waitFor([&] { return joins > before; });
+        return waitUntil([&] { return joins > before; });
     }
 
     QList<quint64> seqs() const
@@ -210,12 +210,12 @@ TEST_P(Resilience, CutsAtRandomPointsLoseNothingAndDuplicateNothing)
             const int point = cutPoints.at(cutsDone);
             // Wait until the exchange has progressed to the cut point (or everything sent so
             // far arrived), then cut every connection.
-            ASSERT_TRUE(waitFor(
+            ASSERT_TRUE(waitUntil(
                 [&] { return alice.received.size() >= point || alice.received.size() >= 2 * sent; },
                 60000));
             if (alice.received.size() >= point) {
                 // Both connected first, so every cut really drops two live connections.
-                ASSERT_TRUE(waitFor([&] {
+                ASSERT_TRUE(waitUntil([&] {
                     return alice.client.state() == ConnectionState::Connected
                         && bob.client.state() == ConnectionState::Connected;
                 }));
@@ -224,14 +224,14 @@ TEST_P(Resilience, CutsAtRandomPointsLoseNothingAndDuplicateNothing)
                     EXPECT_GE(proxy.cutAll(), 2);
                     // Both clients noticed this cut before the next one can count.
                     ASSERT_TRUE(
-                        waitFor([&] { return alice.lost >= cutsDone && bob.lost >= cutsDone; }));
+                        waitUntil([&] { return alice.lost >= cutsDone && bob.lost >= cutsDone; }));
                 } else {
                     // HTTP connections come and go (every poll or stream response ends its
                     // connection): cut whatever is open at the first moment something is.
-                    ASSERT_TRUE(waitFor([&] { return proxy.cutAll() > 0; }));
+                    ASSERT_TRUE(waitUntil([&] { return proxy.cutAll() > 0; }));
                     // The next cut lands on streams re-established after this one.
                     const qsizetype seen = alice.received.size();
-                    ASSERT_TRUE(waitFor(
+                    ASSERT_TRUE(waitUntil(
                         [&] {
                             return alice.received.size() > seen
                                 || alice.received.size() >= 2 * sent;
@@ -241,7 +241,7 @@ TEST_P(Resilience, CutsAtRandomPointsLoseNothingAndDuplicateNothing)
             }
         }
     }
-    ASSERT_TRUE(waitFor(
+    ASSERT_TRUE(waitUntil(
         [&] {
             return alice.received.size() >= total && bob.received.size() >= total
                 && alice.acks.size() == perPeer && bob.acks.size() == perPeer;
@@ -255,7 +255,7 @@ TEST_P(Resilience, CutsAtRandomPointsLoseNothingAndDuplicateNothing)
     // Let any straggler (a duplicate would come now) arrive: one more round trip each.
     const QString lastA
         = alice.client.send(QStringLiteral("room"), QStringLiteral("a-%1").arg(perPeer));
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(waitUntil([&] {
         return alice.acks.contains(lastA) && bob.received.size() > total
             && alice.received.size() > total;
     }));
@@ -306,12 +306,12 @@ TEST_P(Resilience, ABlackHoleIsDetectedWithinTwoHeartbeatsAndRecovered)
     ASSERT_TRUE(bob.connectAndJoin(QStringLiteral("room")));
     // A round trip so the connection is known to carry traffic right before the fault.
     alice.client.send(QStringLiteral("room"), QStringLiteral("a-0"));
-    ASSERT_TRUE(waitFor([&] { return alice.acks.size() == 1; }));
+    ASSERT_TRUE(waitUntil([&] { return alice.acks.size() == 1; }));
 
     QElapsedTimer sinceFault;
     proxy.setMode(FaultProxy::Mode::BlackHole);
     sinceFault.start();
-    ASSERT_TRUE(waitFor([&] { return alice.lost > 0; }, 10 * heartbeatMs));
+    ASSERT_TRUE(waitUntil([&] { return alice.lost > 0; }, 10 * heartbeatMs));
     const qint64 detectedAfter = sinceFault.elapsed();
     // Two intervals of silence after the last frame, and the last frame came before the fault;
     // the margin is for event-loop scheduling on a loaded machine.
@@ -320,11 +320,11 @@ TEST_P(Resilience, ABlackHoleIsDetectedWithinTwoHeartbeatsAndRecovered)
 
     // While the path is dead, the message waits in the outbox.
     const QString during = alice.client.send(QStringLiteral("room"), QStringLiteral("a-1"));
-    ASSERT_TRUE(waitFor([&] { return alice.client.messageState(during) == MessageState::Queued; }));
+    ASSERT_TRUE(waitUntil([&] { return alice.client.messageState(during) == MessageState::Queued; }));
 
     proxy.setMode(FaultProxy::Mode::PassThrough);
-    ASSERT_TRUE(waitFor([&] { return alice.client.state() == ConnectionState::Connected; }, 10000));
-    ASSERT_TRUE(waitFor([&] { return alice.acks.contains(during) && bob.received.size() == 2; }));
+    ASSERT_TRUE(waitUntil([&] { return alice.client.state() == ConnectionState::Connected; }, 10000));
+    ASSERT_TRUE(waitUntil([&] { return alice.acks.contains(during) && bob.received.size() == 2; }));
     expectEachOnceInOrder(bob, QStringLiteral("alice"), 2);
     EXPECT_EQ(firstDifference(bob.seqs(), oneTo(2)), "");
 }
@@ -350,13 +350,13 @@ TEST_P(Resilience, ServerKilledAndRestartedMidTrafficResendsWithoutDuplicates)
         ids.append(alice.client.send(QStringLiteral("room"), QStringLiteral("a-%1").arg(i)));
     }
     ASSERT_TRUE(
-        waitFor([&] { return bob.received.size() >= 100 && alice.acks.size() >= 100; }, 60000));
+        waitUntil([&] { return bob.received.size() >= 100 && alice.acks.size() >= 100; }, 60000));
     server.kill();
     ASSERT_LT(alice.acks.size(), count) << "the kill should land mid-traffic";
     ASSERT_TRUE(server.restart()) << server.output().toStdString();
     proxy.setTarget(QHostAddress::LocalHost, server.port());
 
-    ASSERT_TRUE(waitFor(
+    ASSERT_TRUE(waitUntil(
         [&] {
             return alice.acks.size() == count && bob.received.size() >= count
                 && alice.received.size() >= count;
@@ -366,7 +366,7 @@ TEST_P(Resilience, ServerKilledAndRestartedMidTrafficResendsWithoutDuplicates)
     // A last message flushes out any late duplicate before the checks.
     const QString last
         = alice.client.send(QStringLiteral("room"), QStringLiteral("a-%1").arg(count));
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(waitUntil([&] {
         return alice.acks.contains(last) && bob.received.size() > count
             && alice.received.size() > count;
     }));
@@ -396,21 +396,21 @@ TEST_P(Resilience, RetentionShorterThanTheGapReportsTheExactMissingRange)
     for (int i = 0; i < 5; ++i) {
         alice.client.send(QStringLiteral("room"), QStringLiteral("a-%1").arg(i));
     }
-    ASSERT_TRUE(waitFor([&] { return bob.received.size() == 5; }));
+    ASSERT_TRUE(waitUntil([&] { return bob.received.size() == 5; }));
 
     // Bob is cut off (connections cut, new ones refused) while 30 more messages are posted:
     // the server keeps only seqs 26..35.
     proxy.setMode(FaultProxy::Mode::Refuse);
     proxy.cutAll();
-    ASSERT_TRUE(waitFor([&] { return bob.client.state() == ConnectionState::Reconnecting; }));
+    ASSERT_TRUE(waitUntil([&] { return bob.client.state() == ConnectionState::Reconnecting; }));
     for (int i = 5; i < 35; ++i) {
         alice.client.send(QStringLiteral("room"), QStringLiteral("a-%1").arg(i));
     }
-    ASSERT_TRUE(waitFor([&] { return alice.acks.size() == 35; }));
+    ASSERT_TRUE(waitUntil([&] { return alice.acks.size() == 35; }));
 
     proxy.setMode(FaultProxy::Mode::PassThrough);
     bob.client.reconnectNow();
-    ASSERT_TRUE(waitFor([&] { return bob.received.size() == 15; }, 20000))
+    ASSERT_TRUE(waitUntil([&] { return bob.received.size() == 15; }, 20000))
         << "bob got " << bob.received.size();
     ASSERT_EQ(bob.gaps.size(), 1);
     EXPECT_EQ(bob.gaps.at(0).room, QStringLiteral("room"));
@@ -448,7 +448,7 @@ TEST_P(Resilience, ReconnectingExposesAttemptAndNextTryAndReconnectNowSkipsTheWa
     proxy.setMode(FaultProxy::Mode::Refuse);
     const QDateTime before = QDateTime::currentDateTimeUtc();
     proxy.cutAll();
-    ASSERT_TRUE(waitFor([&] { return alice.client.state() == ConnectionState::Reconnecting; }));
+    ASSERT_TRUE(waitUntil([&] { return alice.client.state() == ConnectionState::Reconnecting; }));
     ASSERT_EQ(scheduled.size(), 1);
     EXPECT_EQ(scheduled.at(0).first, 1);
     EXPECT_EQ(alice.client.reconnectAttempt(), 1);
@@ -459,13 +459,13 @@ TEST_P(Resilience, ReconnectingExposesAttemptAndNextTryAndReconnectNowSkipsTheWa
 
     // Refused: the attempt fails at once and the next one is scheduled with attempt 2.
     alice.client.reconnectNow();
-    ASSERT_TRUE(waitFor([&] { return scheduled.size() == 2; }));
+    ASSERT_TRUE(waitUntil([&] { return scheduled.size() == 2; }));
     EXPECT_EQ(scheduled.at(1).first, 2);
     EXPECT_EQ(alice.client.state(), ConnectionState::Reconnecting);
 
     proxy.setMode(FaultProxy::Mode::PassThrough);
     alice.client.reconnectNow();
-    ASSERT_TRUE(waitFor([&] { return alice.client.state() == ConnectionState::Connected; }));
+    ASSERT_TRUE(waitUntil([&] { return alice.client.state() == ConnectionState::Connected; }));
     EXPECT_TRUE(alice.client.nextReconnectAt().isNull());
     EXPECT_EQ(alice.client.reconnectAttempt(), 0);
 

@@ -8,7 +8,7 @@
 // why.
 #include "serverprocess.h"
 #include "storagefaults.h"
-#include "waitfor.h"
+#include "waituntil.h"
 
 #include <QElapsedTimer>
 #include <QJsonDocument>
@@ -23,7 +23,7 @@ using namespace parley;
 using parley::test::ServerProcess;
 using parley::test::SmallDisk;
 using parley::test::UnwritableFile;
-using parley::test::waitFor;
+using parley::test::waitUntil;
 
 namespace {
 
@@ -37,7 +37,7 @@ Health getHealth(const ServerProcess& server)
     QNetworkAccessManager manager;
     QNetworkReply* reply
         = manager.get(QNetworkRequest(server.httpUrl().resolved(QUrl("/healthz"))));
-    waitFor([reply] { return reply->isFinished(); }, 10000);
+    waitUntil([reply] { return reply->isFinished(); }, 10000);
     Health health;
     health.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     health.body = QJsonDocument::fromJson(reply->readAll()).object();
@@ -51,7 +51,7 @@ Health waitForHealth(const ServerProcess& server, int status, int timeoutMs)
     Health last = getHealth(server);
     QElapsedTimer sinceAsked;
     sinceAsked.start();
-    waitFor(
+    waitUntil(
         [&] {
             if (last.status != status && sinceAsked.elapsed() >= 100) {
                 last = getHealth(server);
@@ -175,14 +175,14 @@ TEST(StorageFaults, AFullDiskIsReportedByHealthzAndInEverySendFailure)
     QObject::connect(&client, &Client::joined, &client, [&] { joined = true; });
     client.join("lobby");
     client.connectToServer();
-    ASSERT_TRUE(waitFor([&] { return joined; }));
+    ASSERT_TRUE(waitUntil([&] { return joined; }));
     const QString first = client.send("lobby", "before the disk filled up");
-    ASSERT_TRUE(waitFor([&] { return acked.contains(first); }));
+    ASSERT_TRUE(waitUntil([&] { return acked.contains(first); }));
 
     ASSERT_TRUE(disk.fill()) << disk.error().toStdString();
     // Larger than a page, so the commit has to grow the write-ahead log.
     const QString refused = client.send("lobby", QString(8000, 'x'));
-    ASSERT_TRUE(waitFor([&] { return failed.contains(refused) || acked.contains(refused); }));
+    ASSERT_TRUE(waitUntil([&] { return failed.contains(refused) || acked.contains(refused); }));
     ASSERT_TRUE(failed.contains(refused)) << "stored on a full disk?";
     // The server's reason, not "not acknowledged within 2500 ms (timeout)".
     const Error error = failed.value(refused);
@@ -218,7 +218,7 @@ TEST(StorageFaults, AFullDiskIsReportedByHealthzAndInEverySendFailure)
     EXPECT_EQ(health.body.value("storage"), QJsonValue(true)) << dump(health);
     EXPECT_FALSE(health.body.contains("reason")) << dump(health);
     ASSERT_TRUE(client.retry(refused));
-    ASSERT_TRUE(waitFor([&] { return acked.contains(refused); }));
+    ASSERT_TRUE(waitUntil([&] { return acked.contains(refused); }));
     EXPECT_EQ(acked.value(refused), acked.value(first) + 1); // no hole left by the failures
     client.disconnectFromServer();
 }

@@ -2,7 +2,7 @@
 // userPresenceChanged() reports a room mate coming online and going offline, and bad queries fail
 // with InvalidArgument without reaching the server.
 #include "serverprocess.h"
-#include "waitfor.h"
+#include "waituntil.h"
 
 #include <parley/client.h>
 
@@ -10,7 +10,7 @@
 
 using namespace parley;
 using parley::test::ServerProcess;
-using parley::test::waitFor;
+using parley::test::waitUntil;
 
 namespace {
 
@@ -50,7 +50,7 @@ struct Member {
     {
         client.join(room);
         client.connectToServer();
-        return waitFor([this] { return joined; });
+        return waitUntil([this] { return joined; });
     }
 
     bool heard(const QString& user, bool online) const
@@ -84,17 +84,17 @@ TEST_F(PresenceIntegration, RoomMateComesOnlineAndGoesOffline)
     ASSERT_TRUE(alice.connectAndJoin("lobby"));
     auto bob = std::make_unique<Member>(m_server->webSocketUrl(), "bob");
     ASSERT_TRUE(bob->connectAndJoin("lobby"));
-    ASSERT_TRUE(waitFor([&] { return alice.heard("bob", true); }));
+    ASSERT_TRUE(waitUntil([&] { return alice.heard("bob", true); }));
 
     const QString id = alice.client.queryPresence({ "bob", "carol" });
-    ASSERT_TRUE(waitFor([&] { return alice.answers.contains(id); }));
+    ASSERT_TRUE(waitUntil([&] { return alice.answers.contains(id); }));
     EXPECT_EQ(alice.answers.value(id).value("bob"), true);
     EXPECT_EQ(alice.answers.value(id).value("carol", true), false);
 
     bob->client.disconnectFromServer();
-    ASSERT_TRUE(waitFor([&] { return alice.heard("bob", false); }, 2000));
+    ASSERT_TRUE(waitUntil([&] { return alice.heard("bob", false); }, 2000));
     const QString again = alice.client.queryPresence({ "bob" });
-    ASSERT_TRUE(waitFor([&] { return alice.answers.contains(again); }));
+    ASSERT_TRUE(waitUntil([&] { return alice.answers.contains(again); }));
     EXPECT_EQ(alice.answers.value(again).value("bob", true), false);
 }
 
@@ -102,7 +102,7 @@ TEST_F(PresenceIntegration, BadQueriesFailWithoutReachingTheServer)
 {
     Member alice(m_server->webSocketUrl(), "alice");
     const QString offline = alice.client.queryPresence({ "bob" });
-    ASSERT_TRUE(waitFor([&] { return alice.failures.contains(offline); }));
+    ASSERT_TRUE(waitUntil([&] { return alice.failures.contains(offline); }));
     EXPECT_EQ(alice.failures.value(offline).code, ErrorCode::ConnectionLost);
     EXPECT_TRUE(alice.failures.value(offline).retryable);
 
@@ -114,7 +114,7 @@ TEST_F(PresenceIntegration, BadQueriesFailWithoutReachingTheServer)
     }
     const QString tooMany = alice.client.queryPresence(many);
     const QString badName = alice.client.queryPresence({ "no spaces" });
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(waitUntil([&] {
         return alice.failures.contains(empty) && alice.failures.contains(tooMany)
             && alice.failures.contains(badName);
     }));
@@ -134,12 +134,12 @@ TEST_F(PresenceIntegration, DirectMessageReachesTheUserOrFailsWhenOffline)
     ASSERT_TRUE(bob.connectAndJoin("lobby"));
 
     const QString id = alice.client.sendDirect("bob", "psst");
-    ASSERT_TRUE(waitFor([&] { return alice.directAcks.contains(id); }));
-    ASSERT_TRUE(waitFor([&] { return !bob.directs.isEmpty(); }));
+    ASSERT_TRUE(waitUntil([&] { return alice.directAcks.contains(id); }));
+    ASSERT_TRUE(waitUntil([&] { return !bob.directs.isEmpty(); }));
     EXPECT_EQ(bob.directs.first(), qMakePair(QString("alice"), QString("psst")));
 
     const QString lost = alice.client.sendDirect("carol", "anyone?");
-    ASSERT_TRUE(waitFor([&] { return alice.failures.contains(lost); }));
+    ASSERT_TRUE(waitUntil([&] { return alice.failures.contains(lost); }));
     EXPECT_EQ(alice.failures.value(lost).code, ErrorCode::UserOffline);
     EXPECT_FALSE(alice.failures.value(lost).retryable);
     EXPECT_TRUE(alice.directAcks.size() == 1);

@@ -3,7 +3,7 @@
 // sender gets every ack. Also reports a latency figure per transport (sender send() → receiver
 // messageReceived, same process, loopback).
 #include "serverprocess.h"
-#include "waitfor.h"
+#include "waituntil.h"
 
 #include <QElapsedTimer>
 #include <algorithm>
@@ -12,7 +12,7 @@
 
 using namespace parley;
 using parley::test::ServerProcess;
-using parley::test::waitFor;
+using parley::test::waitUntil;
 
 namespace {
 
@@ -83,7 +83,7 @@ TEST_P(TransportChat, TwoClientsChatInOrderWithoutLossOrDuplicates)
     bob.join(room);
     alice.connectToServer();
     bob.connectToServer();
-    ASSERT_TRUE(waitFor([&] { return aliceJoined.contains(room) && bobJoined.contains(room); }));
+    ASSERT_TRUE(waitUntil([&] { return aliceJoined.contains(room) && bobJoined.contains(room); }));
     EXPECT_EQ(alice.state(), ConnectionState::Connected);
 
     // A burst, then a paced run (one message in flight at a time) for the latency figure.
@@ -94,18 +94,18 @@ TEST_P(TransportChat, TwoClientsChatInOrderWithoutLossOrDuplicates)
         sentAt.insert(body, clock.nsecsElapsed() / 1000);
         alice.send(room, body);
     }
-    ASSERT_TRUE(waitFor([&] { return bobGot.size() >= kBurst; })) << bobGot.size();
+    ASSERT_TRUE(waitUntil([&] { return bobGot.size() >= kBurst; })) << bobGot.size();
     latencies.clear();
     for (int i = 0; i < kPaced; ++i) {
         const QString body = QStringLiteral("paced %1").arg(i);
         sentAt.insert(body, clock.nsecsElapsed() / 1000);
         alice.send(room, body);
-        ASSERT_TRUE(waitFor([&] { return bobGot.size() >= kBurst + i + 1; }))
+        ASSERT_TRUE(waitUntil([&] { return bobGot.size() >= kBurst + i + 1; }))
             << "paced " << i << ": bob has " << bobGot.size() << ", alice acks " << acked.size()
             << "\n"
             << s_server->output().right(3000).toStdString();
     }
-    ASSERT_TRUE(waitFor([&] { return acked.size() >= kBurst + kPaced; }));
+    ASSERT_TRUE(waitUntil([&] { return acked.size() >= kBurst + kPaced; }));
 
     ASSERT_EQ(bobGot.size(), kBurst + kPaced);
     for (int i = 0; i < bobGot.size(); ++i) {
@@ -146,7 +146,7 @@ TEST_P(TransportChat, ALongOutboxQueuedOfflineIsDeliveredOnceConnected)
         carol.send(room, QStringLiteral("%1 ").arg(i, 4, 10, QLatin1Char('0')) + filler);
     }
     carol.connectToServer();
-    ASSERT_TRUE(waitFor([&] { return acked.size() == kCount && got.size() == kCount; }, 30000))
+    ASSERT_TRUE(waitUntil([&] { return acked.size() == kCount && got.size() == kCount; }, 30000))
         << "acked " << acked.size() << ", received " << got.size() << ", state "
         << connectionStateName(carol.state()).toStdString();
     for (int i = 0; i < kCount; ++i) {

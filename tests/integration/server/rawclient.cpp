@@ -1,4 +1,5 @@
 #include "rawclient.h"
+#include "waituntil.h"
 
 #include <QCoreApplication>
 #include <QDeadlineTimer>
@@ -38,14 +39,7 @@ RawClient::~RawClient()
 
 bool RawClient::waitUntil(const std::function<bool()>& done, int timeoutMs)
 {
-    QDeadlineTimer deadline(timeoutMs);
-    while (!done()) {
-        if (deadline.hasExpired()) {
-            return false;
-        }
-        QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
-    }
-    return true;
+    return parley::test::waitUntil(done, timeoutMs);
 }
 
 bool RawClient::open(int timeoutMs)

@@ -3,7 +3,7 @@
 // a real connection was lost is covered against a real parleyd in
 // tests/integration/desktop/desktopapp_test.cpp.
 #include "controllers/connectioncontroller.h"
-#include "waitfor.h"
+#include "waituntil.h"
 #include "widgets/connectionstatuswidget.h"
 
 #include <QPushButton>
@@ -14,7 +14,7 @@
 
 using namespace parley::desktop;
 using namespace std::chrono_literals;
-using parley::desktop::test::waitFor;
+using parley::test::waitUntil;
 
 namespace {
 
@@ -57,10 +57,10 @@ TEST(ConnectionStatusTest, AClientThatNeverConnectedCannotReachTheServerItHasNot
     QObject::connect(&connection, &ConnectionController::lastErrorChanged, &status, record);
 
     connection.start();
-    ASSERT_TRUE(waitFor([&] { return client.reconnectAttempt() >= 3; }))
+    ASSERT_TRUE(waitUntil([&] { return client.reconnectAttempt() >= 3; }))
         << "the client keeps retrying; shown: " << shown.join(QStringLiteral(" | ")).toStdString();
     ASSERT_TRUE(
-        waitFor([&] { return connection.status() == ConnectionController::Status::Reconnecting; }));
+        waitUntil([&] { return connection.status() == ConnectionController::Status::Reconnecting; }));
     record();
 
     EXPECT_FALSE(connection.hasConnected());

@@ -6,7 +6,7 @@
 #include "models/messagemodel.h"
 #include "models/roomlistmodel.h"
 #include "paintedtext.h"
-#include "waitfor.h"
+#include "waituntil.h"
 #include "widgets/mainwindow.h"
 #include "widgets/messagecomposer.h"
 #include "widgets/messageview.h"
@@ -25,7 +25,7 @@
 using namespace parley::desktop;
 using parley::desktop::test::paintedTextIn;
 using parley::desktop::test::paintedTexts;
-using parley::desktop::test::waitFor;
+using parley::test::waitUntil;
 
 namespace {
 
@@ -73,7 +73,7 @@ struct WindowFixture {
     {
         QApplication::setActiveWindow(&window);
         window.activateWindow();
-        return waitFor([this] {
+        return waitUntil([this] {
             return QApplication::activeWindow() == &window
                 && QGuiApplication::focusWindow() == window.windowHandle();
         });
@@ -179,7 +179,7 @@ TEST(MainWindowTest, ComposerNamesTheNewRoomAsSoonAsCtrlUpOrDownSwitches)
     composer->setFocus();
     FullPaintWatcher watcher(*composer);
     composer->viewport()->update();
-    ASSERT_TRUE(waitFor([&] { return !watcher.placeholderAtLastFullPaint.isEmpty(); }));
+    ASSERT_TRUE(waitUntil([&] { return !watcher.placeholderAtLastFullPaint.isEmpty(); }));
     ASSERT_EQ(watcher.placeholderAtLastFullPaint, QStringLiteral("Message #lobby"));
 
     // After each switch the placeholder names the new room, and the repaint that shows it is
@@ -223,7 +223,7 @@ TEST(MainWindowTest, EachRoomsTimelinePaintsItsOwnTextsAcrossRoomSwitches)
         MessageView* view = f.window.messageView();
         ASSERT_EQ(view->model(), f.chat.messages(room));
         MessageModel* model = f.chat.messages(room);
-        ASSERT_TRUE(waitFor([&] {
+        ASSERT_TRUE(waitUntil([&] {
             const QRect last = view->visualRect(model->index(model->rowCount() - 1));
             return last.height() > 0 && view->viewport()->rect().contains(last);
         })) << "the whole timeline fits in the window";
@@ -260,18 +260,18 @@ TEST(MainWindowTest, CtrlKJumpsToARoomOrOpensANewOne)
     WindowFixture f;
     ASSERT_TRUE(f.active());
     QTest::keyClick(f.window.composer(), Qt::Key_K, Qt::ControlModifier);
-    ASSERT_TRUE(waitFor([&] { return f.window.roomSwitcher() != nullptr; }));
+    ASSERT_TRUE(waitUntil([&] { return f.window.roomSwitcher() != nullptr; }));
     QTest::keyClicks(f.window.roomSwitcher()->filterEdit(), QStringLiteral("de"));
     EXPECT_EQ(f.window.roomSwitcher()->chosenRoom(), QStringLiteral("dev"));
     QTest::keyClick(f.window.roomSwitcher()->filterEdit(), Qt::Key_Return);
     EXPECT_EQ(f.chat.currentRoom(), QStringLiteral("dev"));
-    ASSERT_TRUE(waitFor([&] { return f.window.roomSwitcher() == nullptr; }));
+    ASSERT_TRUE(waitUntil([&] { return f.window.roomSwitcher() == nullptr; }));
 
     // A name that matches nothing opens (joins or creates) that room. (The offscreen platform has
     // no window manager to hand activation back once the dialog is gone: do it as one would.)
     ASSERT_TRUE(f.active());
     QTest::keyClick(f.window.composer(), Qt::Key_K, Qt::ControlModifier);
-    ASSERT_TRUE(waitFor([&] { return f.window.roomSwitcher() != nullptr; }));
+    ASSERT_TRUE(waitUntil([&] { return f.window.roomSwitcher() != nullptr; }));
     QTest::keyClicks(f.window.roomSwitcher()->filterEdit(), QStringLiteral("random"));
     QTest::keyClick(f.window.roomSwitcher()->filterEdit(), Qt::Key_Return);
     EXPECT_EQ(f.chat.currentRoom(), QStringLiteral("random"));

@@ -1,7 +1,7 @@
 // MessageView + MessageDelegate: links, cached layout on long timelines, and the scrolling a chat
 // needs (follow the bottom, keep the reader's place when history is inserted above).
 #include "models/messagemodel.h"
-#include "waitfor.h"
+#include "waituntil.h"
 #include "widgets/messagedelegate.h"
 #include "widgets/messageview.h"
 
@@ -13,7 +13,7 @@
 using parley::desktop::MessageDelegate;
 using parley::desktop::MessageModel;
 using parley::desktop::MessageView;
-using parley::desktop::test::waitFor;
+using parley::test::waitUntil;
 
 namespace {
 
@@ -53,7 +53,7 @@ struct ViewFixture {
     //! Waits until the view has laid out its rows (the layout runs on a zero timer).
     bool settled()
     {
-        return waitFor([this] {
+        return waitUntil([this] {
             const QModelIndex last = model.index(model.rowCount() - 1);
             return model.rowCount() == 0 || view.visualRect(last).height() > 0;
         });
@@ -84,13 +84,13 @@ TEST(MessageViewTest, NewMessageInALongTimelineLaysOutOnlyItself)
     f.model.addMessages(messages(1, 10000));
     ASSERT_TRUE(f.settled());
     QScrollBar* bar = f.view.verticalScrollBar();
-    ASSERT_TRUE(waitFor([&] { return bar->maximum() > 0 && bar->value() == bar->maximum(); }))
+    ASSERT_TRUE(waitUntil([&] { return bar->maximum() > 0 && bar->value() == bar->maximum(); }))
         << "a freshly loaded timeline shows its newest messages";
 
     const int before = f.view.messageDelegate()->layoutCount();
     const int oldMax = bar->maximum();
     f.model.addMessages(messages(10001, 10001));
-    ASSERT_TRUE(waitFor([&] { return bar->maximum() > oldMax; }));
+    ASSERT_TRUE(waitUntil([&] { return bar->maximum() > oldMax; }));
     ASSERT_TRUE(f.settled());
     EXPECT_LE(f.view.messageDelegate()->layoutCount() - before, 3)
         << "sizes of the 10,000 other rows must come from the cache";
@@ -103,7 +103,7 @@ TEST(MessageViewTest, ReadersPlaceIsKeptWhenOlderHistoryArrivesAbove)
     f.model.addMessages(messages(501, 700));
     ASSERT_TRUE(f.settled());
     QScrollBar* bar = f.view.verticalScrollBar();
-    ASSERT_TRUE(waitFor([&] { return bar->maximum() > 0; }));
+    ASSERT_TRUE(waitUntil([&] { return bar->maximum() > 0; }));
 
     // The user scrolls up to read.
     bar->setValue(bar->maximum() / 3);
@@ -113,14 +113,14 @@ TEST(MessageViewTest, ReadersPlaceIsKeptWhenOlderHistoryArrivesAbove)
 
     const int oldMax = bar->maximum();
     f.model.addMessages(messages(401, 500)); // older page, inserted above
-    ASSERT_TRUE(waitFor([&] { return bar->maximum() > oldMax; }));
+    ASSERT_TRUE(waitUntil([&] { return bar->maximum() > oldMax; }));
     EXPECT_EQ(f.topSeq(), seqAtTop);
 
     // New messages at the bottom do not move what the user reads either.
     const int value = bar->value();
     const int max2 = bar->maximum();
     f.model.addMessages(messages(701, 720));
-    ASSERT_TRUE(waitFor([&] { return bar->maximum() > max2; }));
+    ASSERT_TRUE(waitUntil([&] { return bar->maximum() > max2; }));
     EXPECT_EQ(bar->value(), value);
     EXPECT_EQ(f.topSeq(), seqAtTop);
 }
@@ -131,7 +131,7 @@ TEST(MessageViewTest, ScrollingNearTheTopAsksForOlderMessages)
     f.model.addMessages(messages(301, 500));
     ASSERT_TRUE(f.settled());
     QScrollBar* bar = f.view.verticalScrollBar();
-    ASSERT_TRUE(waitFor([&] { return bar->maximum() > 0; }));
+    ASSERT_TRUE(waitUntil([&] { return bar->maximum() > 0; }));
     QSignalSpy wanted(&f.view, &MessageView::olderMessagesWanted);
     bar->setValue(bar->maximum() - 10);
     EXPECT_EQ(wanted.count(), 0);
@@ -149,7 +149,7 @@ TEST(MessageViewTest, RetryAndDiscardAreClickableUnderAFailedMessage)
     ASSERT_TRUE(f.settled());
     const QModelIndex failed = f.model.index(3);
     QRect rect;
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(waitUntil([&] {
         rect = f.view.visualRect(failed);
         return rect.isValid() && rect.bottom() < f.view.viewport()->height();
     }));

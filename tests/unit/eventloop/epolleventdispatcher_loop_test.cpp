@@ -153,7 +153,7 @@ TEST(EpollEventDispatcherLoop, QueuedCallsFromOtherThreadsAreDelivered)
                 }
             });
         }
-        const bool ok = waitFor([&] { return delivered.load() == kThreads * kCallsEach; }, 10'000);
+        const bool ok = waitUntil([&] { return delivered.load() == kThreads * kCallsEach; }, 10'000);
         for (auto& s : senders) {
             s.join();
         }

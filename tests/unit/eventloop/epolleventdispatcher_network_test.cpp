@@ -52,7 +52,7 @@ TEST(EpollEventDispatcherNetwork, TcpEchoOverLoopback)
                 client, &QTcpSocket::connected, [client, &payload] { client->write(payload); });
             client->connectToHost(QHostAddress::LocalHost, server.serverPort());
         }
-        const bool done = waitFor(
+        const bool done = waitUntil(
             [&] {
                 for (const QByteArray& e : echoed) {
                     if (e.size() < payload.size()) {
@@ -106,7 +106,7 @@ TEST(EpollEventDispatcherNetwork, WebSocketEchoOverLoopback)
         }
         const QByteArray big = pattern(512 * 1024);
         client.sendBinaryMessage(big);
-        ASSERT_TRUE(waitFor([&] { return texts.size() == 50 && !binary.isEmpty(); }, 30'000));
+        ASSERT_TRUE(waitUntil([&] { return texts.size() == 50 && !binary.isEmpty(); }, 30'000));
         for (int i = 0; i < 50; ++i) {
             EXPECT_EQ(texts[i], QStringLiteral("{\"type\":\"send\",\"n\":%1}").arg(i));
         }

@@ -28,7 +28,7 @@ TEST(EpollEventDispatcherNotifiers, ReadNotifierFiresWhenDataArrivesAndStopsWhen
         EXPECT_EQ(activations, 0);
 
         ASSERT_TRUE(pair.poke());
-        ASSERT_TRUE(waitFor([&] { return activations == 1; }));
+        ASSERT_TRUE(waitUntil([&] { return activations == 1; }));
         EXPECT_EQ(bytes, 1);
         dispatcher()->processEvents(QEventLoop::AllEvents);
         EXPECT_EQ(activations, 1) << "drained socket must not be reported again";
@@ -52,21 +52,21 @@ TEST(EpollEventDispatcherNotifiers, ReadAndWriteNotifiersShareOneDescriptor)
             writer.setEnabled(false); // the usual "buffer flushed" pattern
         });
 
-        ASSERT_TRUE(waitFor([&] { return writes == 1; })); // a fresh socket is writable
+        ASSERT_TRUE(waitUntil([&] { return writes == 1; })); // a fresh socket is writable
         EXPECT_EQ(reads, 0);
         ASSERT_TRUE(pair.poke());
-        ASSERT_TRUE(waitFor([&] { return reads == 1; }));
+        ASSERT_TRUE(waitUntil([&] { return reads == 1; }));
         EXPECT_EQ(writes, 1) << "disabled write notifier fired again";
 
         writer.setEnabled(true);
-        ASSERT_TRUE(waitFor([&] { return writes == 2; }));
+        ASSERT_TRUE(waitUntil([&] { return writes == 2; }));
         reader.setEnabled(false);
         ASSERT_TRUE(pair.poke());
         writer.setEnabled(true);
-        ASSERT_TRUE(waitFor([&] { return writes == 3; }));
+        ASSERT_TRUE(waitUntil([&] { return writes == 3; }));
         EXPECT_EQ(reads, 1) << "disabled read notifier fired while the write one stayed on";
         reader.setEnabled(true);
-        ASSERT_TRUE(waitFor([&] { return reads == 2; }));
+        ASSERT_TRUE(waitUntil([&] { return reads == 2; }));
     });
 }
 
@@ -81,13 +81,13 @@ TEST(EpollEventDispatcherNotifiers, NotifierDisabledInItsOwnCallbackStaysQuiet)
             notifier.setEnabled(false); // data left unread: level-triggered would repeat
         });
         ASSERT_TRUE(pair.poke());
-        ASSERT_TRUE(waitFor([&] { return activations == 1; }));
+        ASSERT_TRUE(waitUntil([&] { return activations == 1; }));
         for (int i = 0; i < 5; ++i) {
             dispatcher()->processEvents(QEventLoop::AllEvents);
         }
         EXPECT_EQ(activations, 1);
         notifier.setEnabled(true); // still readable: reported again once re-enabled
-        ASSERT_TRUE(waitFor([&] { return activations == 2; }));
+        ASSERT_TRUE(waitUntil([&] { return activations == 2; }));
     });
 }
 
@@ -109,7 +109,7 @@ TEST(EpollEventDispatcherNotifiers, NotifierDeletedInItsOwnCallback)
             writer->deleteLater();
         });
         ASSERT_TRUE(pair.poke());
-        ASSERT_TRUE(waitFor([&] { return activations == 1 && writes == 1; }));
+        ASSERT_TRUE(waitUntil([&] { return activations == 1 && writes == 1; }));
         EXPECT_TRUE(guard.isNull());
         for (int i = 0; i < 5; ++i) {
             dispatcher()->processEvents(QEventLoop::AllEvents);
@@ -219,7 +219,7 @@ TEST(EpollEventDispatcherNotifiers, ReplacementNotifierOnSameDescriptorGetsOnlyF
         EXPECT_EQ(aCount, 1);
         if (bCount == 0) {
             EXPECT_EQ(b2Count, 0) << "B2 got an activation registered for B";
-            ASSERT_TRUE(waitFor([&] { return b2Count == 1; }));
+            ASSERT_TRUE(waitUntil([&] { return b2Count == 1; }));
         } else {
             EXPECT_EQ(b2Count, 0); // B drained the data before being replaced
         }
@@ -249,7 +249,7 @@ TEST(EpollEventDispatcherNotifiers, ClosedAndReusedDescriptorIsWatchedAgain)
             second->drain();
         });
         ASSERT_TRUE(second->poke());
-        ASSERT_TRUE(waitFor([&] { return activations == 1; }));
+        ASSERT_TRUE(waitUntil([&] { return activations == 1; }));
     });
 }
 
@@ -297,7 +297,7 @@ TEST(EpollEventDispatcherNotifiers, PeerHangUpActivatesReadNotifier)
             }
         });
         pair.closeEnd(1);
-        ASSERT_TRUE(waitFor([&] { return sawEof; }));
+        ASSERT_TRUE(waitUntil([&] { return sawEof; }));
     });
 }
 
@@ -322,7 +322,7 @@ TEST(EpollEventDispatcherNotifiers, OneActiveSocketAmongTwoThousandIdleIsDeliver
         for (const int active : { 1234, 0, kPairs - 1 }) {
             const std::vector<int> before = activations;
             ASSERT_TRUE(pairs[std::size_t(active)]->poke());
-            ASSERT_TRUE(waitFor([&] {
+            ASSERT_TRUE(waitUntil([&] {
                 return activations[std::size_t(active)] == before[std::size_t(active)] + 1;
             }));
             for (int i = 0; i < kPairs; ++i) {

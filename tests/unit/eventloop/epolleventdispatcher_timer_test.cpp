@@ -44,7 +44,7 @@ TEST(EpollEventDispatcherTimers, PreciseTimersFireInOrderAndNotEarly)
                 elapsed.push_back(clock.nsecsElapsed());
             });
         }
-        ASSERT_TRUE(waitFor([&] { return order.size() == 3; }));
+        ASSERT_TRUE(waitUntil([&] { return order.size() == 3; }));
         EXPECT_EQ(order, (std::vector<int> { 20, 40, 60 }));
         EXPECT_GE(elapsed[0], 20'000'000);
         EXPECT_GE(elapsed[1], 40'000'000);
@@ -63,7 +63,7 @@ TEST(EpollEventDispatcherTimers, RepeatingPreciseTimerKeepsItsPeriod)
         QObject::connect(&timer, &QTimer::timeout, [&] { at.push_back(clock.nsecsElapsed()); });
         clock.start();
         timer.start();
-        ASSERT_TRUE(waitFor([&] { return at.size() == 5; }));
+        ASSERT_TRUE(waitUntil([&] { return at.size() == 5; }));
         timer.stop();
         for (std::size_t i = 0; i < at.size(); ++i) {
             // Firing n is never before n * interval after start.
@@ -79,7 +79,7 @@ TEST(EpollEventDispatcherTimers, CoarseTimerFiresWithinFivePercentEarly)
         clock.start();
         qint64 firedAt = -1;
         QTimer::singleShot(200, Qt::CoarseTimer, [&] { firedAt = clock.nsecsElapsed(); });
-        ASSERT_TRUE(waitFor([&] { return firedAt >= 0; }));
+        ASSERT_TRUE(waitUntil([&] { return firedAt >= 0; }));
         EXPECT_GE(firedAt, 190'000'000); // Qt's rule: at most 5% early
         EXPECT_LT(firedAt, 2'000'000'000);
     });
@@ -92,7 +92,7 @@ TEST(EpollEventDispatcherTimers, VeryCoarseTimerHasSecondGranularity)
         clock.start();
         qint64 firedAt = -1;
         QTimer::singleShot(1000, Qt::VeryCoarseTimer, [&] { firedAt = clock.nsecsElapsed(); });
-        ASSERT_TRUE(waitFor([&] { return firedAt >= 0; }));
+        ASSERT_TRUE(waitUntil([&] { return firedAt >= 0; }));
         // Deadline on a whole second of the clock: up to half a second either way.
         EXPECT_GE(firedAt, 500'000'000);
         EXPECT_LT(firedAt, 3'000'000'000);
@@ -117,7 +117,7 @@ TEST(EpollEventDispatcherTimers, ZeroTimerRunsEveryRoundWithoutStarvingSockets)
         });
         QTimer::singleShot(0, [&] { pair.poke(); });
 
-        ASSERT_TRUE(waitFor([&] { return idleRuns >= 100 && reads == 1; }));
+        ASSERT_TRUE(waitUntil([&] { return idleRuns >= 100 && reads == 1; }));
         // Zero timers fire once per round, so a blocking round is never requested: every
         // processEvents() call returns promptly and the socket still gets through.
         const int before = idleRuns;
@@ -137,7 +137,7 @@ TEST(EpollEventDispatcherTimers, SingleShotFiresExactlyOnce)
         timer.start();
         bool later = false;
         QTimer::singleShot(80, [&] { later = true; });
-        ASSERT_TRUE(waitFor([&] { return later; }));
+        ASSERT_TRUE(waitUntil([&] { return later; }));
         EXPECT_EQ(shots, 1);
         EXPECT_FALSE(timer.isActive());
     });
@@ -193,10 +193,10 @@ TEST(EpollEventDispatcherTimers, TimerKilledByAnEarlierTimerInTheSameRoundDoesNo
                 owner.killTimer(second);
             }
         };
-        ASSERT_TRUE(waitFor([&] { return !owner.fired.empty(); }));
+        ASSERT_TRUE(waitUntil([&] { return !owner.fired.empty(); }));
         bool later = false;
         QTimer::singleShot(60, [&] { later = true; });
-        ASSERT_TRUE(waitFor([&] { return later; }));
+        ASSERT_TRUE(waitUntil([&] { return later; }));
         EXPECT_EQ(owner.fired, (std::vector<int> { first }));
     });
 }
@@ -214,7 +214,7 @@ TEST(EpollEventDispatcherTimers, ObjectDeletedFromItsOwnTimerEvent)
         };
         bool later = false;
         QTimer::singleShot(50, [&] { later = true; });
-        ASSERT_TRUE(waitFor([&] { return later; }));
+        ASSERT_TRUE(waitUntil([&] { return later; }));
         EXPECT_EQ(calls, 1);
         EXPECT_EQ(dispatcher()->remainingTime(id), -1);
     });
@@ -239,7 +239,7 @@ TEST(EpollEventDispatcherTimers, NestedLoopInTimerEventDoesNotRefireThatTimer)
                 nestedDone = true;
             }
         };
-        ASSERT_TRUE(waitFor([&] { return nestedDone; }));
+        ASSERT_TRUE(waitUntil([&] { return nestedDone; }));
         ASSERT_GE(firedUntilNestedLoopEnded.size(), 3u);
         EXPECT_EQ(firedUntilNestedLoopEnded.front(), outer);
         for (std::size_t i = 1; i < firedUntilNestedLoopEnded.size(); ++i) {

@@ -8,6 +8,8 @@
 // QSignalSpy::wait) runs on the epoll dispatcher. runOnEpollThread() checks that it does.
 #pragma once
 
+#include "waituntil.h"
+
 #include "epolleventdispatcher.h"
 
 #include <QAbstractEventDispatcher>
@@ -46,22 +48,7 @@ inline QAbstractEventDispatcher* dispatcher()
     return QAbstractEventDispatcher::instance();
 }
 
-//! Runs the current thread's event loop until pred() holds or timeoutMs passes; returns pred().
-//! A 10 ms ticker bounds each blocking wait so the deadline is checked even when nothing
-//! happens; it is not used to synchronise anything.
-template <typename Pred> bool waitFor(Pred pred, int timeoutMs = 5000)
-{
-    const QDeadlineTimer deadline(timeoutMs);
-    QTimer ticker;
-    ticker.start(10);
-    while (!pred()) {
-        if (deadline.hasExpired()) {
-            return pred();
-        }
-        QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents);
-    }
-    return true;
-}
+using parley::test::waitUntil;
 
 //! A connected, non-blocking AF_UNIX stream socket pair, closed on destruction.
 class SocketPair {
